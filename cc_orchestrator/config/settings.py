@@ -1,0 +1,182 @@
+"""Configuration: defaults, the TOML file, values set with `config set`, and the environment.
+
+Precedence, highest first: explicit arguments, CC_ORCHESTRATOR_* environment variables,
+values stored with `config set` (the database's configurations table, shared by every face),
+the TOML file in the user's config dir, the defaults below.
+
+Secrets (tokens, webhook URLs) come only from the environment or the system keyring: they are
+`SecretStr`, ignored if found in the TOML file, refused by `config set`, and never printed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import shlex
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from cc_orchestrator.config import paths
+
+SECRET_FIELDS = frozenset({"github_token", "jira_token", "slack_webhook_url"})
+# Settings that locate the database itself cannot be stored inside it.
+LOCATION_FIELDS = frozenset({"data_dir"})
+
+_STORED: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("stored", default={})
+
+
+class WindowSpec(BaseModel):
+    """One window of a custom tmux layout: a name and one command per pane ("" is a shell)."""
+
+    name: str
+    panes: list[str] = Field(default_factory=lambda: [""])
+    layout: str = "tiled"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=paths.ENV_PREFIX, extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(default_factory=paths.default_data_dir)
+    worktree_root: Path | None = None  # default: <data_dir>/worktrees
+    tmux_socket: str | None = None  # None: the user's normal tmux server
+    tmux_enabled: bool = True
+    agent_command: str = "claude"
+    default_layout: str = "default"
+    custom_layouts: dict[str, list[WindowSpec]] = Field(default_factory=dict)
+    max_instances: int = Field(default=5, ge=1, le=500)
+    auto_assign: bool = False
+    stop_timeout: float = Field(default=5.0, gt=0, le=300)
+    prompt_ready_timeout: float = Field(default=30.0, gt=0, le=600)
+    stale_after_days: int = Field(default=7, ge=1)
+    web_enabled: bool = True
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    jira_url: str | None = None
+
+    github_token: SecretStr | None = None
+    jira_token: SecretStr | None = None
+    slack_webhook_url: SecretStr | None = None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("agent_command")
+    @classmethod
+    def _command_parses(cls, value: str) -> str:
+        if not shlex.split(value):
+            raise ValueError("agent_command must name a program")
+        return value
+
+    @field_validator("tmux_socket")
+    @classmethod
+    def _socket_name(cls, value: str | None) -> str | None:
+        if value and ("/" in value or value.startswith(".")):
+            raise ValueError("tmux_socket is a socket name (tmux -L NAME), not a path")
+        return value or None
+
+    @property
+    def agent_argv(self) -> list[str]:
+        return shlex.split(self.agent_command)
+
+    @property
+    def database_path(self) -> Path:
+        return paths.database_path(self.data_dir)
+
+    @property
+    def worktrees_dir(self) -> Path:
+        return (self.worktree_root or self.data_dir / "worktrees").expanduser()
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _StoredSource(settings_cls),
+            _TomlSource(settings_cls),
+            _KeyringSource(settings_cls),
+        )
+
+
+class _StoredSource(PydanticBaseSettingsSource):
+    """Values saved with `config set` (passed in by `load_settings`)."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused by __call__
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in _STORED.get().items() if k not in SECRET_FIELDS}
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """The user's TOML file, minus any secret someone put there."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        data = paths.read_config_file()
+        return {k: v for k, v in data.items() if k not in SECRET_FIELDS}
+
+
+class _KeyringSource(PydanticBaseSettingsSource):
+    """Secrets from the system keyring, when the optional `keyring` package is installed."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            import keyring  # optional
+        except ImportError:
+            return {}
+        found: dict[str, Any] = {}
+        for name in SECRET_FIELDS:
+            try:
+                value = keyring.get_password(paths.APP_NAME, name)
+            except Exception:  # a locked or absent keyring backend is not an error
+                return found
+            if value:
+                found[name] = value
+        return found
+
+
+def load_settings(stored: dict[str, Any] | None = None, **explicit: Any) -> Settings:
+    """Build the effective settings; `stored` holds the database's `config set` values."""
+    token = _STORED.set(dict(stored or {}))
+    try:
+        return Settings(**explicit)
+    finally:
+        _STORED.reset(token)
+
+
+def describe_sources(stored: dict[str, Any]) -> dict[str, str]:
+    """Where each setting's effective value comes from: env, stored, file or default."""
+    file_values = paths.read_config_file()
+    origin: dict[str, str] = {}
+    for name in Settings.model_fields:
+        if paths.env(name) is not None:
+            origin[name] = "env"
+        elif name in stored and name not in SECRET_FIELDS:
+            origin[name] = "stored"
+        elif name in file_values and name not in SECRET_FIELDS:
+            origin[name] = "file"
+        else:
+            origin[name] = "default"
+    return origin

@@ -1,0 +1,112 @@
+"""The events table: state changes and the orchestrator's own log, in order.
+
+Every face polls "what happened since event N", so changes made by any process (TUI, web
+server, CLI, hook ingest) reach all of them. The agents' raw screen output goes to log files.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from cc_orchestrator.core.models import Event, EventKind, Level
+from cc_orchestrator.core.store.database import Store
+from cc_orchestrator.core.store.tables import EventRow
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as stored; `aware` adds the zone on the way out."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def _to_event(row: EventRow) -> Event:
+    return Event(
+        id=row.id,
+        created_at=aware(row.created_at),
+        kind=EventKind(row.kind),
+        level=Level(row.level),
+        message=row.message,
+        instance_id=row.instance_id,
+        task_id=row.task_id,
+        worktree_id=row.worktree_id,
+        data=json.loads(row.data or "{}"),
+    )
+
+
+class EventLog:
+    """Append and read events. `add` joins the caller's transaction; `log` makes its own."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(
+        self,
+        kind: EventKind,
+        message: str,
+        *,
+        level: Level = Level.INFO,
+        instance_id: str | None = None,
+        task_id: int | None = None,
+        worktree_id: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> int:
+        row = EventRow.create(
+            created_at=utcnow(),
+            kind=kind.value,
+            level=level.value,
+            message=message,
+            instance_id=instance_id,
+            task_id=task_id,
+            worktree_id=worktree_id,
+            data=json.dumps(data or {}, default=str),
+        )
+        return row.id
+
+    def log(self, message: str, *, level: Level = Level.INFO, **refs: Any) -> int:
+        """A standalone log_message event in its own transaction."""
+        return self.store.write(lambda: self.add(EventKind.LOG_MESSAGE, message, level=level, **refs))
+
+    def since(
+        self,
+        after_id: int = 0,
+        *,
+        limit: int = 500,
+        instance_id: str | None = None,
+        kinds: tuple[EventKind, ...] = (),
+        min_level: Level | None = None,
+    ) -> list[Event]:
+        """Events with id > after_id, oldest first."""
+
+        def query() -> list[Event]:
+            q = EventRow.select().where(EventRow.id > after_id)
+            if instance_id is not None:
+                q = q.where(EventRow.instance_id == instance_id)
+            if kinds:
+                q = q.where(EventRow.kind.in_([k.value for k in kinds]))
+            if min_level is not None:
+                order = list(Level)
+                allowed = [lv.value for lv in order[order.index(min_level) :]]
+                q = q.where(EventRow.level.in_(allowed))
+            return [_to_event(r) for r in q.order_by(EventRow.id).limit(limit)]
+
+        return self.store.read(query)
+
+    def tail(self, *, limit: int = 50, instance_id: str | None = None) -> list[Event]:
+        """The newest `limit` events, oldest first."""
+
+        def query() -> list[Event]:
+            q = EventRow.select()
+            if instance_id is not None:
+                q = q.where(EventRow.instance_id == instance_id)
+            rows = list(q.order_by(EventRow.id.desc()).limit(limit))
+            return [_to_event(r) for r in reversed(rows)]
+
+        return self.store.read(query)
+
+    def latest_id(self) -> int:
+        return self.store.read(lambda: EventRow.select(EventRow.id).order_by(EventRow.id.desc()).scalar() or 0)

@@ -1,0 +1,185 @@
+"""The domain objects every face sees: enums and frozen dataclasses.
+
+Peewee rows never leave the store; services return these. Field names follow the design
+document's data model (id, task_id, worktree_path, tmux_session, status, ...).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from cc_orchestrator.core.errors import InvalidInput
+
+
+class InstanceStatus(enum.StrEnum):
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    WAITING_INPUT = "WAITING_INPUT"
+    IDLE = "IDLE"
+    ERROR = "ERROR"
+    STOPPED = "STOPPED"
+
+    @property
+    def is_live(self) -> bool:
+        """A live instance holds a slot and has (or is getting) an agent process."""
+        return self not in (InstanceStatus.ERROR, InstanceStatus.STOPPED)
+
+
+class TaskStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    ASSIGNED = "ASSIGNED"
+    IN_PROGRESS = "IN_PROGRESS"
+    REVIEW = "REVIEW"
+    DONE = "DONE"
+
+
+class Priority(enum.StrEnum):
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+    @property
+    def rank(self) -> int:
+        """Sort key: HIGH first."""
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
+
+
+class WorktreeStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"  # a live instance works in it
+    IDLE = "IDLE"  # no live instance; kept for review or reuse
+    STALE = "STALE"  # its folder is gone, or nothing happened in it for a long time
+    CLEANUP_PENDING = "CLEANUP_PENDING"  # removal was asked for but refused (unsaved work)
+
+
+class EventKind(enum.StrEnum):
+    INSTANCE_STATUS = "instance_status"
+    TASK_UPDATE = "task_update"
+    WORKTREE_UPDATE = "worktree_update"
+    LOG_MESSAGE = "log_message"
+
+
+class Level(enum.StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def parse_enum(enum_cls: type[E], text: str | E, what: str) -> E:
+    """Accept an enum value in any case (`high`, `In_Progress`); one clear error otherwise."""
+    if isinstance(text, enum_cls):
+        return text
+    wanted = str(text).strip().upper().replace("-", "_")
+    for member in enum_cls:
+        if member.name == wanted:
+            return member
+    choices = ", ".join(m.name for m in enum_cls)
+    raise InvalidInput(f"invalid {what} {text!r}: choose one of {choices}")
+
+
+@dataclass(frozen=True)
+class ResourceUsage:
+    cpu_percent: float = 0.0
+    memory_mb: float = 0.0
+    processes: int = 0
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    title: str
+    description: str
+    source: str
+    source_id: str
+    status: TaskStatus
+    assigned_instance: str | None
+    priority: Priority
+    created_at: datetime
+    updated_at: datetime
+    dependencies: tuple[int, ...] = ()
+    repo: str | None = None
+    blocked: bool = False  # some dependency is not DONE yet
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: str
+    task_id: int | None
+    worktree_path: str
+    tmux_session: str
+    status: InstanceStatus
+    pid: int | None
+    created_at: datetime
+    last_activity: datetime
+    resource_usage: ResourceUsage = field(default_factory=ResourceUsage)
+    repo: str | None = None
+    branch: str | None = None
+    worktree_id: str | None = None
+    agent_command: tuple[str, ...] = ()
+    layout: str = "default"
+    exit_status: int | None = None
+    status_message: str = ""
+
+
+@dataclass(frozen=True)
+class Worktree:
+    id: str
+    path: str
+    branch: str
+    base_branch: str
+    instance_id: str | None
+    created_at: datetime
+    last_commit: str
+    status: WorktreeStatus
+    repo: str
+    dirty: bool | None = None  # None: not inspected (listing without git calls)
+    exists: bool = True
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    created_at: datetime
+    kind: EventKind
+    level: Level
+    message: str
+    instance_id: str | None = None
+    task_id: int | None = None
+    worktree_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TmuxSession:
+    name: str
+    instance_id: str | None
+    windows: int
+    attached: bool
+    created_at: datetime | None
+    ours: bool  # created by this orchestrator (by name and marker)
+    orphan: bool = False  # ours, but no live instance row claims it
+
+
+def to_json(obj: Any) -> Any:
+    """A JSON-ready structure: enums by name, datetimes as ISO 8601, tuples as lists."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, (list, tuple)):
+        return [to_json(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_json(v) for k, v in obj.items()}
+    return obj

@@ -1,0 +1,104 @@
+"""Opening the SQLite file: pragmas, migrations, and errors a user can read.
+
+The TUI, the web server, hook ingesters and CLI commands share one file. WAL lets readers run
+beside a writer; every write transaction is BEGIN IMMEDIATE, so two writers queue on the busy
+timeout instead of failing on a lock upgrade; and `write` retries the rare busy error that is
+left, so "database is locked" never reaches a user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import peewee as pw
+
+from cc_orchestrator.core.errors import StoreError
+from cc_orchestrator.core.store import migrations
+from cc_orchestrator.core.store.tables import database_proxy
+
+BUSY_TIMEOUT_MS = 10_000
+PRAGMAS = {
+    "journal_mode": "wal",
+    "busy_timeout": BUSY_TIMEOUT_MS,
+    "foreign_keys": 1,
+    "synchronous": "normal",
+}
+
+T = TypeVar("T")
+
+
+def _is_busy(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def explain(exc: BaseException, path: Path) -> StoreError:
+    """Turn an SQLite failure into one readable line."""
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text or "disk image" in text:
+        return StoreError(f"database {path} is damaged or not a cc-orchestrator database ({exc})")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"database {path} is read-only: cannot save changes")
+    if "unable to open" in text:
+        return StoreError(f"cannot open database {path}: check that its folder is writable")
+    if _is_busy(exc):
+        return StoreError(f"database {path} stayed busy too long; try again")
+    return StoreError(f"database {path}: {exc}")
+
+
+class Store:
+    """One open database file. Thread-safe: Peewee keeps one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create data folder {self.path.parent}: {exc.strerror}")
+        self.db = pw.SqliteDatabase(
+            str(self.path),
+            pragmas=PRAGMAS,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            lock_type="IMMEDIATE",
+            check_same_thread=False,
+        )
+        database_proxy.initialize(self.db)
+        with self.errors():
+            self.db.connect(reuse_if_open=True)
+            migrations.migrate(self.db)
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """Translate SQLite errors raised inside the block into StoreError."""
+        try:
+            yield
+        except (pw.OperationalError, pw.DatabaseError, sqlite3.DatabaseError) as exc:
+            raise explain(exc, self.path) from None
+
+    def write(self, fn: Callable[[], T], attempts: int = 5) -> T:
+        """Run `fn` in one IMMEDIATE transaction, retrying when the file stays busy."""
+        for attempt in range(attempts):
+            try:
+                with self.db.atomic():
+                    return fn()
+            except pw.OperationalError as exc:
+                if not _is_busy(exc) or attempt == attempts - 1:
+                    raise explain(exc, self.path) from None
+                time.sleep(0.05 * (attempt + 1))
+            except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
+                raise explain(exc, self.path) from None
+        raise AssertionError("unreachable")
+
+    def read(self, fn: Callable[[], T]) -> T:
+        """Run a query function, translating errors (reads never wait for writers in WAL)."""
+        with self.errors():
+            return fn()
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()

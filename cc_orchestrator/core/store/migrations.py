@@ -1,0 +1,44 @@
+"""Forward-only schema migrations, tracked in SQLite's `PRAGMA user_version`.
+
+Add a step by appending a function to STEPS; never edit a released one. Several processes may
+open a fresh file at once, so the version is read again inside the write transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import peewee as pw
+
+from cc_orchestrator.core.errors import StoreError
+from cc_orchestrator.core.store import tables
+
+
+def _v1_initial(db: pw.SqliteDatabase) -> None:
+    db.create_tables(tables.ALL_TABLES, safe=True)
+
+
+STEPS: list[Callable[[pw.SqliteDatabase], None]] = [_v1_initial]
+SCHEMA_VERSION = len(STEPS)
+
+
+def current_version(db: pw.SqliteDatabase) -> int:
+    return db.execute_sql("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: pw.SqliteDatabase) -> int:
+    """Bring the schema to SCHEMA_VERSION; return the version found before."""
+    found = current_version(db)
+    if found == SCHEMA_VERSION:
+        return found
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"database schema {found} is newer than this cc-orchestrator understands "
+            f"({SCHEMA_VERSION}); upgrade cc-orchestrator"
+        )
+    with db.atomic():
+        found = current_version(db)
+        for version in range(found, SCHEMA_VERSION):
+            STEPS[version](db)
+            db.execute_sql(f"PRAGMA user_version = {version + 1}")
+    return found

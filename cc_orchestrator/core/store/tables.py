@@ -1,0 +1,110 @@
+"""Peewee tables. Rows stay inside core; services convert them to `models` dataclasses."""
+
+from __future__ import annotations
+
+import peewee as pw
+from playhouse.sqlite_ext import AutoIncrementField
+
+database_proxy = pw.DatabaseProxy()
+
+
+class BaseTable(pw.Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class TaskRow(BaseTable):
+    id = AutoIncrementField()  # ids are never reused, so old events stay unambiguous
+    title = pw.TextField()
+    description = pw.TextField(default="")
+    source = pw.TextField(default="manual")
+    source_id = pw.TextField(default="")
+    status = pw.TextField(index=True)
+    assigned_instance = pw.TextField(null=True, index=True)
+    priority = pw.TextField()
+    priority_rank = pw.SmallIntegerField()  # 0 = HIGH; for ordering the ready queue
+    repo = pw.TextField(null=True, index=True)
+    created_at = pw.DateTimeField()
+    updated_at = pw.DateTimeField()
+
+    class Meta:
+        table_name = "tasks"
+        indexes = ((("status", "priority_rank", "id"), False),)
+
+
+class TaskDependencyRow(BaseTable):
+    task = pw.ForeignKeyField(TaskRow, on_delete="CASCADE", column_name="task_id")
+    depends_on = pw.ForeignKeyField(
+        TaskRow, on_delete="CASCADE", column_name="depends_on_id", index=True
+    )
+
+    class Meta:
+        table_name = "task_dependencies"
+        primary_key = pw.CompositeKey("task", "depends_on")
+
+
+class InstanceRow(BaseTable):
+    id = pw.TextField(primary_key=True)
+    task = pw.ForeignKeyField(
+        TaskRow, null=True, on_delete="SET NULL", column_name="task_id", index=True
+    )
+    worktree_id = pw.TextField(null=True)
+    worktree_path = pw.TextField()
+    tmux_session = pw.TextField(unique=True)
+    status = pw.TextField(index=True)
+    status_message = pw.TextField(default="")
+    pid = pw.IntegerField(null=True)
+    exit_status = pw.IntegerField(null=True)
+    repo = pw.TextField(null=True, index=True)
+    branch = pw.TextField(null=True)
+    agent_command = pw.TextField(default="[]")  # JSON argv
+    layout = pw.TextField(default="default")
+    created_at = pw.DateTimeField()
+    last_activity = pw.DateTimeField()
+
+    class Meta:
+        table_name = "instances"
+
+
+class WorktreeRow(BaseTable):
+    id = pw.TextField(primary_key=True)
+    path = pw.TextField(unique=True)
+    branch = pw.TextField()
+    base_branch = pw.TextField()
+    created_branch = pw.BooleanField(default=True)  # we made the branch, so `rm` may delete it
+    instance_id = pw.TextField(null=True, index=True)
+    repo = pw.TextField(index=True)
+    last_commit = pw.TextField(default="")
+    status = pw.TextField(index=True)
+    created_at = pw.DateTimeField()
+
+    class Meta:
+        table_name = "worktrees"
+
+
+class ConfigurationRow(BaseTable):
+    key = pw.TextField(primary_key=True)
+    value = pw.TextField()  # JSON
+    updated_at = pw.DateTimeField()
+
+    class Meta:
+        table_name = "configurations"
+
+
+class EventRow(BaseTable):
+    id = AutoIncrementField()  # "events since N" relies on ids only growing
+    created_at = pw.DateTimeField()
+    kind = pw.TextField(index=True)
+    level = pw.TextField()
+    message = pw.TextField()
+    instance_id = pw.TextField(null=True, index=True)
+    task_id = pw.IntegerField(null=True)
+    worktree_id = pw.TextField(null=True)
+    data = pw.TextField(default="{}")  # JSON
+
+    class Meta:
+        table_name = "events"
+
+
+ALL_TABLES = (TaskRow, TaskDependencyRow, InstanceRow, WorktreeRow, ConfigurationRow, EventRow)

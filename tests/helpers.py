@@ -1,0 +1,44 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+FAKE_AGENT = Path(__file__).with_name("fake_agent.py")
+FAKE_AGENT_COMMAND = f"{sys.executable} {FAKE_AGENT}"
+
+
+def retry_until(fn: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:
+    """Call `fn` until it returns something truthy; fail with its last value after `timeout`."""
+    deadline = time.monotonic() + timeout
+    value = fn()
+    while not value:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
+        time.sleep(interval)
+        value = fn()
+    return value
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def tmux(socket: str, *args: str, check: bool = True) -> str:
+    result = subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"tmux {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def capture(socket: str, session: str) -> str:
+    return tmux(socket, "capture-pane", "-p", "-t", f"={session}:", check=False)
