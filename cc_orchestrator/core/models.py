@@ -129,6 +129,7 @@ class Instance:
     layout: str = "default"
     exit_status: int | None = None
     status_message: str = ""
+    prompt_pending: bool = False  # a prompt waits for the agent to be ready
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ class InstanceRow(BaseTable):
     branch = pw.TextField(null=True)
     agent_command = pw.TextField(default="[]")  # JSON argv
     layout = pw.TextField(default="default")
+    starter_pid = pw.IntegerField(null=True)  # the process running start(); dead while STARTING = interrupted
+    pending_prompt = pw.TextField(null=True)  # delivered once the agent is ready for it
     created_at = pw.DateTimeField()
     last_activity = pw.DateTimeField()
 

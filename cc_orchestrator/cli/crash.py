@@ -1,0 +1,22 @@
+"""Unexpected failures: one line for the user, the traceback to a log file for a bug report."""
+
+from __future__ import annotations
+
+import traceback
+from datetime import datetime
+
+
+def report(exc: BaseException) -> str:
+    from cc_orchestrator.config import paths
+
+    summary = f"unexpected {type(exc).__name__}: {exc}".splitlines()[0][:300]
+    try:
+        logs = paths.data_dir() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = logs / "cli-errors.log"
+        with log.open("a") as fh:
+            fh.write(f"--- {datetime.now().isoformat()}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return f"{summary} (details in {log})"
+    except OSError:
+        return summary

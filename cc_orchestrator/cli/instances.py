@@ -1,0 +1,167 @@
+"""`instances`: start, watch, talk to and stop agents."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from cc_orchestrator.cli.context import CliContext, pass_context
+from cc_orchestrator.cli.output import emit_json, fields, repo_name, table
+
+STATUSES = click.Choice(
+    ["starting", "running", "waiting_input", "idle", "error", "stopped"], case_sensitive=False
+)
+
+
+@click.group(name="instances")
+def command() -> None:
+    """Start, watch, talk to and stop agent instances."""
+
+
+def _show(instance, as_json: bool) -> None:
+    if as_json:
+        emit_json(instance)
+        return
+    usage = instance.resource_usage
+    fields(
+        [
+            ("id", instance.id),
+            ("status", instance.status.value + (f" ({instance.status_message})" if instance.status_message else "")),
+            ("task", instance.task_id),
+            ("repo", instance.repo),
+            ("branch", instance.branch),
+            ("worktree", instance.worktree_path or None),
+            ("tmux session", instance.tmux_session),
+            ("pid", instance.pid),
+            ("cpu", f"{usage.cpu_percent}%"),
+            ("memory", f"{usage.memory_mb} MB in {usage.processes} processes"),
+            ("command", " ".join(instance.agent_command) or None),
+            ("layout", instance.layout),
+            ("prompt", "waiting for the agent" if instance.prompt_pending else None),
+            ("created", instance.created_at),
+            ("last activity", instance.last_activity),
+        ]
+    )
+
+
+@command.command("start")
+@click.option("--task", "task_id", metavar="ID", help="Work on this task (it must be ready).")
+@click.option("--branch", "-b", help="Branch for the new worktree (default cco/<id>).")
+@click.option("--base", help="Branch or commit to start from (default: the current branch).")
+@click.option("--command", "agent_command", metavar="CMD", help="Agent program to run instead of agent_command.")
+@click.option("--layout", "-l", help="tmux layout: default, claude, development or a custom one.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def start(ctx: CliContext, task_id, branch, base, agent_command, layout, as_json) -> None:
+    """Start an agent in a new worktree and tmux session."""
+    import shlex
+
+    orchestrator = ctx.orchestrator
+    argv = shlex.split(agent_command) if agent_command else None
+    if agent_command is not None and not argv:
+        raise click.UsageError("--command is empty")
+    if task_id is not None:
+        orchestrator.tasks.get(task_id)  # a clear "no task" before anything starts
+    instance = orchestrator.instances.start(
+        ctx.repo(), task_id=task_id, branch=branch, base=base, command=argv, layout=layout
+    )
+    if task_id is not None:
+        orchestrator.instances.deliver_when_ready(instance.id)
+        instance = orchestrator.instances.get(instance.id, refresh=False)
+    if as_json:
+        emit_json(instance)
+    else:
+        click.echo(f"started instance {instance.id} on branch {instance.branch} in {instance.worktree_path}")
+        click.echo(f"attach with: cc-orchestrator instances attach {instance.id}")
+
+
+@command.command("list")
+@click.option("--status", "-s", type=STATUSES, help="Only instances in this status.")
+@click.option("--in-repo", "in_repo", metavar="PATH", help="Only instances of this repository.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def list_(ctx: CliContext, status, in_repo, as_json) -> None:
+    """List instances with their live status and resource use."""
+    from cc_orchestrator.core.models import InstanceStatus, parse_enum
+
+    repo = None
+    if in_repo:
+        from cc_orchestrator.core.git.repository import find_repo
+
+        repo = str(find_repo(in_repo))
+    wanted = parse_enum(InstanceStatus, status, "status") if status else None
+    found = ctx.orchestrator.instances.list(repo=repo, status=wanted)
+    if as_json:
+        emit_json(found)
+        return
+    table(
+        ["ID", "STATUS", "TASK", "BRANCH", "CPU", "MEM", "ACTIVE", "REPO"],
+        (
+            [
+                i.id,
+                i.status.value,
+                i.task_id,
+                i.branch,
+                f"{i.resource_usage.cpu_percent}%" if i.pid else "-",
+                f"{i.resource_usage.memory_mb}M" if i.pid else "-",
+                i.last_activity,
+                repo_name(i.repo),
+            ]
+            for i in found
+        ),
+        empty="no instances",
+    )
+
+
+@command.command("show")
+@click.argument("instance_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def show(ctx: CliContext, instance_id, as_json) -> None:
+    """Show one instance."""
+    _show(ctx.orchestrator.instances.get(instance_id), as_json)
+
+
+@command.command("send")
+@click.argument("instance_id")
+@click.argument("text")
+@click.option("--no-enter", is_flag=True, help="Paste without pressing Enter.")
+@pass_context
+def send(ctx: CliContext, instance_id, text, no_enter) -> None:
+    """Paste TEXT into the agent (use - to read it from stdin), then press Enter."""
+    if text == "-":
+        text = sys.stdin.read()
+    instance = ctx.orchestrator.instances.send(instance_id, text, enter=not no_enter)
+    click.echo(f"sent {len(text)} characters to instance {instance.id}")
+
+
+@command.command("attach")
+@click.argument("instance_id")
+@pass_context
+def attach(ctx: CliContext, instance_id) -> None:
+    """Open the instance's tmux session in this terminal (detach with prefix + d)."""
+    inside = bool(os.environ.get("TMUX")) and _same_server(ctx)
+    argv = ctx.orchestrator.instances.attach_argv(instance_id, inside_tmux=inside)
+    ctx.close()
+    os.execvp(argv[0], argv)
+
+
+def _same_server(ctx: CliContext) -> bool:
+    """Inside tmux, switch-client only works when it is the agents' server."""
+    socket = ctx.orchestrator.settings.tmux_socket
+    current = os.environ.get("TMUX", "").split(",")[0]
+    return (socket is None and "/default" in current) or (socket is not None and current.endswith("/" + socket))
+
+
+@command.command("stop")
+@click.argument("instance_id")
+@click.option("--remove-worktree", is_flag=True, help="Also remove its worktree and branch (refused if work would be lost).")
+@click.option("--force", is_flag=True, help="With --remove-worktree: delete uncommitted and unpushed work too.")
+@pass_context
+def stop(ctx: CliContext, instance_id, remove_worktree, force) -> None:
+    """Stop the agent (its whole process tree) and kill its session; the worktree stays."""
+    instance = ctx.orchestrator.instances.stop(instance_id, remove_worktree=remove_worktree, force=force)
+    kept = "removed" if remove_worktree else f"kept at {instance.worktree_path}"
+    click.echo(f"stopped instance {instance.id}; worktree {kept}")

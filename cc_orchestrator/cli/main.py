@@ -1,0 +1,89 @@
+"""`cc-orchestrator` (also `cco`): the command line, a thin face over core.Orchestrator.
+
+Groups load lazily so `--help` and `tasks list` start fast. Every failure becomes one line on
+stderr and a non-zero exit: 1 for a refused operation, 2 for bad usage, 130 for Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from cc_orchestrator import __version__
+
+GROUPS = {
+    "tasks": ("cc_orchestrator.cli.tasks", "Add, list, update and assign tasks."),
+    "instances": ("cc_orchestrator.cli.instances", "Start, watch, talk to and stop agent instances."),
+    "worktrees": ("cc_orchestrator.cli.worktrees", "Create, list and safely remove git worktrees."),
+    "tmux": ("cc_orchestrator.cli.tmux", "Our tmux sessions: list, orphans, layouts, attach, kill."),
+    "config": ("cc_orchestrator.cli.config", "Show and change settings."),
+    "reconcile": ("cc_orchestrator.cli.reconcile", "Repair the database from tmux and git now."),
+}
+
+
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(GROUPS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in GROUPS:
+            return None
+        module = importlib.import_module(GROUPS[name][0])
+        return getattr(module, "command")
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_text) for name, (_, help_text) in GROUPS.items()])
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True)
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=str),
+    help="The git repository to work on (default: the one containing the current folder).",
+)
+@click.version_option(__version__, prog_name="cc-orchestrator")
+@click.pass_context
+def cli(ctx: click.Context, repo: str | None) -> None:
+    """Run many coding agents side by side, each in its own git worktree and tmux session.
+
+    Without a command, opens the full-screen dashboard.
+    """
+    from cc_orchestrator.cli.context import CliContext
+
+    ctx.obj = CliContext(repo)
+    ctx.call_on_close(ctx.obj.close)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+def main() -> None:
+    from cc_orchestrator.core.errors import OrchestratorError
+
+    try:
+        cli.main(prog_name="cc-orchestrator", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except OrchestratorError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug: one line for the user, the traceback to the log file
+        from cc_orchestrator.cli.crash import report
+
+        click.echo(f"error: {report(exc)}", err=True)
+        sys.exit(1)

@@ -1,0 +1,31 @@
+"""`reconcile`: repair the database from tmux and git, and report what changed."""
+
+from __future__ import annotations
+
+import click
+
+from cc_orchestrator.cli.context import CliContext, pass_context
+from cc_orchestrator.cli.output import emit_json
+
+
+@click.command(name="reconcile")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def command(ctx: CliContext, as_json) -> None:
+    """Repair the database from tmux and git now (nothing the user made is deleted)."""
+    from cc_orchestrator.core.reconcile import reconcile
+
+    report = reconcile(ctx.orchestrator)
+    if as_json:
+        emit_json(report)
+        return
+    for event in report.status_changes:
+        click.echo(event.message)
+    for w in report.adopted_worktrees:
+        click.echo(f"adopted worktree {w.id} ({w.branch}) at {w.path}")
+    for w in report.pruned_worktrees:
+        click.echo(f"pruned worktree {w.id} ({w.branch}): folder was gone")
+    for s in report.orphan_sessions:
+        click.echo(f"orphaned session {s.name}: adopt or kill with `cc-orchestrator tmux orphans`")
+    if not any((report.status_changes, report.adopted_worktrees, report.pruned_worktrees, report.orphan_sessions)):
+        click.echo("everything is in order")

@@ -1,0 +1,181 @@
+"""`tasks`: the task board from the command line."""
+
+from __future__ import annotations
+
+import click
+
+from cc_orchestrator.cli.context import CliContext, pass_context
+from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
+
+PRIORITIES = click.Choice(["high", "medium", "low"], case_sensitive=False)
+STATUSES = click.Choice(["pending", "assigned", "in_progress", "review", "done"], case_sensitive=False)
+
+
+@click.group(name="tasks")
+def command() -> None:
+    """Add, list, update and assign tasks."""
+
+
+def _print_tasks(tasks, as_json: bool) -> None:
+    if as_json:
+        emit_json(tasks)
+        return
+    table(
+        ["ID", "PRI", "STATUS", "TITLE", "DEPS", "INSTANCE", "REPO"],
+        (
+            [
+                t.id,
+                t.priority,
+                t.status.value + (" (blocked)" if t.blocked and t.status.value == "PENDING" else ""),
+                truncate(t.title, 50),
+                ",".join(map(str, t.dependencies)) or "-",
+                t.assigned_instance,
+                repo_name(t.repo),
+            ]
+            for t in tasks
+        ),
+        empty="no tasks",
+    )
+
+
+def _show(task, as_json: bool) -> None:
+    if as_json:
+        emit_json(task)
+        return
+    fields(
+        [
+            ("id", task.id),
+            ("title", task.title),
+            ("status", task.status.value + (" (blocked)" if task.blocked else "")),
+            ("priority", task.priority),
+            ("depends on", ", ".join(map(str, task.dependencies)) or "-"),
+            ("instance", task.assigned_instance),
+            ("repo", task.repo),
+            ("source", f"{task.source} {task.source_id}".strip()),
+            ("created", task.created_at),
+            ("updated", task.updated_at),
+        ]
+    )
+    if task.description:
+        click.echo("\n" + task.description)
+
+
+@command.command("add")
+@click.argument("title")
+@click.option("--description", "-d", default="", help="What the agent should do, in detail.")
+@click.option("--priority", "-p", type=PRIORITIES, default="medium", show_default=True)
+@click.option("--depends-on", "depends_on", multiple=True, metavar="ID", help="A task that must be DONE first (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the task as JSON.")
+@pass_context
+def add(ctx: CliContext, title, description, priority, depends_on, as_json) -> None:
+    """Add a task to the board (PENDING)."""
+    repo = ctx.repo_if_any()
+    task = ctx.orchestrator.tasks.add(
+        title, description, priority, depends_on, repo=str(repo) if repo else None
+    )
+    if as_json:
+        emit_json(task)
+    else:
+        click.echo(f"added task {task.id}: {task.title}")
+
+
+@command.command("list")
+@click.option("--status", "-s", type=STATUSES, help="Only tasks in this status.")
+@click.option("--priority", "-p", type=PRIORITIES)
+@click.option("--ready", is_flag=True, help="Only tasks that can start now, best first.")
+@click.option("--in-repo", "in_repo", metavar="PATH", help="Only tasks of this repository.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def list_(ctx: CliContext, status, priority, ready, in_repo, limit, offset, as_json) -> None:
+    """List tasks."""
+    tasks = ctx.orchestrator.tasks
+    repo = _repo_filter(in_repo)
+    if ready:
+        found = tasks.ready(limit=limit, repo=repo)
+    else:
+        found = tasks.list(status=status, priority=priority, repo=repo, limit=limit, offset=offset)
+    _print_tasks(found, as_json)
+
+
+@command.command("show")
+@click.argument("task_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def show(ctx: CliContext, task_id, as_json) -> None:
+    """Show one task."""
+    _show(ctx.orchestrator.tasks.get(task_id), as_json)
+
+
+@command.command("update")
+@click.argument("task_id")
+@click.option("--title")
+@click.option("--description", "-d")
+@click.option("--priority", "-p", type=PRIORITIES)
+@click.option("--status", "-s", type=STATUSES)
+@click.option("--depends-on", "add_deps", multiple=True, metavar="ID", help="Add a dependency.")
+@click.option("--no-depends-on", "remove_deps", multiple=True, metavar="ID", help="Drop a dependency.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def update(ctx: CliContext, task_id, title, description, priority, status, add_deps, remove_deps, as_json) -> None:
+    """Change a task's fields, status or dependencies."""
+    task = ctx.orchestrator.tasks.update(
+        task_id,
+        title=title,
+        description=description,
+        priority=priority,
+        status=status,
+        add_dependencies=add_deps,
+        remove_dependencies=remove_deps,
+    )
+    if as_json:
+        emit_json(task)
+    else:
+        click.echo(f"updated task {task.id}: {task.status.value}, {task.priority.value}")
+
+
+@command.command("rm")
+@click.argument("task_id")
+@pass_context
+def rm(ctx: CliContext, task_id) -> None:
+    """Delete a task (refused while an instance works on it)."""
+    task = ctx.orchestrator.tasks.remove(task_id)
+    click.echo(f"removed task {task.id}: {task.title}")
+
+
+@command.command("assign")
+@click.argument("task_id", required=False)
+@click.option("--auto", is_flag=True, help="Fill every free slot with the best ready tasks.")
+@click.option("--no-wait", is_flag=True, help="Do not wait for the prompt to be delivered.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def assign(ctx: CliContext, task_id, auto, no_wait, as_json) -> None:
+    """Start an instance for a ready task and give it the task as its first prompt."""
+    orchestrator = ctx.orchestrator
+    if auto == bool(task_id):
+        raise click.UsageError("give a TASK_ID or --auto (not both)")
+    repo = ctx.repo_if_any()
+    started = (
+        orchestrator.auto_assign(repo)
+        if auto
+        else [orchestrator.assign(task_id, repo, wait=not no_wait)]
+    )
+    if as_json:
+        emit_json(started if auto else started[0])
+        return
+    if not started:
+        click.echo("nothing to assign: no free slot or no ready task")
+    for instance in started:
+        state = "prompt waits for the agent" if instance.prompt_pending else "prompt delivered"
+        click.echo(
+            f"task {instance.task_id} -> instance {instance.id} on {instance.branch} ({state})"
+        )
+
+
+def _repo_filter(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from cc_orchestrator.core.git.repository import find_repo
+
+    return str(find_repo(value))

@@ -1,0 +1,114 @@
+"""`worktrees`: git worktrees, one per instance, removed only when nothing would be lost."""
+
+from __future__ import annotations
+
+import click
+
+from cc_orchestrator.cli.context import CliContext, pass_context
+from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
+
+
+@click.group(name="worktrees")
+def command() -> None:
+    """Create, list and safely remove git worktrees."""
+
+
+@command.command("create")
+@click.argument("branch")
+@click.option("--base", help="Branch or commit to start from (default: the current branch).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def create(ctx: CliContext, branch, base, as_json) -> None:
+    """Create a worktree on a new BRANCH."""
+    worktree = ctx.orchestrator.worktrees.create(ctx.repo(), branch, base)
+    if as_json:
+        emit_json(worktree)
+    else:
+        click.echo(f"created worktree {worktree.id} on {worktree.branch} at {worktree.path}")
+
+
+@command.command("list")
+@click.option("--in-repo", "in_repo", metavar="PATH", help="Only worktrees of this repository.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def list_(ctx: CliContext, in_repo, as_json) -> None:
+    """List worktrees with branch, base, last commit, dirty state and status."""
+    repo = None
+    if in_repo:
+        from cc_orchestrator.core.git.repository import find_repo
+
+        repo = find_repo(in_repo)
+    found = ctx.orchestrator.worktrees.list(repo)
+    if as_json:
+        emit_json(found)
+        return
+    table(
+        ["ID", "STATUS", "BRANCH", "BASE", "DIRTY", "INSTANCE", "LAST COMMIT", "REPO"],
+        (
+            [
+                w.id,
+                w.status.value,
+                w.branch,
+                w.base_branch,
+                "yes" if w.dirty else ("no" if w.dirty is False else "-"),
+                w.instance_id,
+                truncate(w.last_commit, 40),
+                repo_name(w.repo),
+            ]
+            for w in found
+        ),
+        empty="no worktrees",
+    )
+
+
+@command.command("show")
+@click.argument("worktree")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def show(ctx: CliContext, worktree, as_json) -> None:
+    """Show a worktree and what removing it would lose."""
+    report = ctx.orchestrator.worktrees.inspect(worktree)
+    if as_json:
+        emit_json(report)
+        return
+    w = report.worktree
+    fields(
+        [
+            ("id", w.id),
+            ("path", w.path),
+            ("branch", w.branch),
+            ("base", w.base_branch),
+            ("status", w.status.value),
+            ("instance", w.instance_id),
+            ("last commit", w.last_commit),
+            ("ahead/behind", f"{report.ahead}/{report.behind}"),
+            ("uncommitted", len(report.uncommitted_files)),
+            ("unpushed", len(report.unpushed_commits)),
+        ]
+    )
+    for name in report.uncommitted_files:
+        click.echo(f"  modified: {name}")
+    for commit in report.unpushed_commits:
+        click.echo(f"  unpushed: {commit}")
+
+
+@command.command("rm")
+@click.argument("worktree")
+@click.option("--force", is_flag=True, help="Delete uncommitted and unpushed work too.")
+@click.option("--keep-branch", is_flag=True, help="Keep the branch (its commits stay safe).")
+@pass_context
+def rm(ctx: CliContext, worktree, force, keep_branch) -> None:
+    """Remove a worktree (by id or path) and its branch; refused if work would be lost."""
+    removed = ctx.orchestrator.worktrees.remove(worktree, force=force, keep_branch=keep_branch)
+    click.echo(f"removed worktree {removed.id} ({removed.branch}) at {removed.path}")
+
+
+@command.command("prune")
+@pass_context
+def prune(ctx: CliContext) -> None:
+    """Forget worktrees whose folders were deleted by hand."""
+    pruned = ctx.orchestrator.worktrees.prune()
+    for w in pruned:
+        click.echo(f"pruned worktree {w.id} ({w.branch}): {w.path} no longer exists")
+    if not pruned:
+        click.echo("nothing to prune")

@@ -1,0 +1,115 @@
+"""Settings stored with `config set` (the configurations table), shared by every face."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cc_orchestrator.core.errors import InvalidInput
+from cc_orchestrator.core.events import EventLog, utcnow
+from cc_orchestrator.core.models import EventKind
+from cc_orchestrator.core.store.database import Store
+from cc_orchestrator.core.store.tables import ConfigurationRow
+
+
+@dataclass(frozen=True)
+class ConfigEntry:
+    key: str
+    value: Any  # secrets are shown as "set" / None, never their value
+    source: str  # env, stored, file, default
+    secret: bool = False
+
+
+class ConfigService:
+    def __init__(self, store: Store, events: EventLog, explicit: dict[str, Any] | None = None) -> None:
+        self.store = store
+        self.events = events
+        self.explicit = dict(explicit or {})
+
+    def stored(self) -> dict[str, Any]:
+        rows = self.store.read(lambda: list(ConfigurationRow.select()))
+        return {r.key: json.loads(r.value) for r in rows}
+
+    def effective(self, stored: dict[str, Any] | None = None):
+        from pydantic import ValidationError
+
+        from cc_orchestrator.config.settings import load_settings
+
+        try:
+            return load_settings(self.stored() if stored is None else stored, **self.explicit)
+        except ValidationError as exc:
+            raise InvalidInput(_first_error(exc)) from None
+
+    def entries(self) -> list[ConfigEntry]:
+        from cc_orchestrator.config.settings import SECRET_FIELDS, describe_sources
+
+        stored = self.stored()
+        settings = self.effective(stored)
+        sources = describe_sources(stored)
+        result = []
+        for key in type(settings).model_fields:
+            value = getattr(settings, key)
+            secret = key in SECRET_FIELDS
+            if secret:
+                value = "set" if value is not None else None
+            elif isinstance(value, Path):
+                value = str(value)
+            elif hasattr(value, "model_dump"):
+                value = value.model_dump()
+            elif isinstance(value, dict):
+                value = {k: [w.model_dump() for w in v] for k, v in value.items()}
+            result.append(ConfigEntry(key, value, sources[key], secret))
+        return result
+
+    def get(self, key: str) -> ConfigEntry:
+        for entry in self.entries():
+            if entry.key == key.strip().lower().replace("-", "_"):
+                return entry
+        raise InvalidInput(f"unknown setting {key!r}; see `config show`")
+
+    def set(self, key: str, value: str) -> ConfigEntry:
+        """Validate and store a value; secrets and the data dir are refused with the reason."""
+        from cc_orchestrator.config.settings import LOCATION_FIELDS, SECRET_FIELDS, Settings
+
+        key = key.strip().lower().replace("-", "_")
+        if key not in Settings.model_fields:
+            raise InvalidInput(f"unknown setting {key!r}; see `config show`")
+        if key in SECRET_FIELDS:
+            env = "CC_ORCHESTRATOR_" + key.upper()
+            raise InvalidInput(f"{key} is a secret: set {env} or store it in the system keyring")
+        if key in LOCATION_FIELDS:
+            raise InvalidInput(f"{key} locates the database: set it in the config file or CC_ORCHESTRATOR_DATA_DIR")
+        parsed = _parse(value)
+        stored = {**self.stored(), key: parsed}
+        settings = self.effective(stored)  # raises InvalidInput if the value does not fit
+        normal = getattr(settings, key)
+        to_store = parsed if not isinstance(normal, (int, float, bool, str)) else normal
+        if isinstance(to_store, Path):
+            to_store = str(to_store)
+
+        def save() -> None:
+            ConfigurationRow.replace(key=key, value=json.dumps(to_store), updated_at=utcnow()).execute()
+            self.events.add(EventKind.LOG_MESSAGE, f"setting {key} changed", data={"key": key})
+
+        self.store.write(save)
+        return self.get(key)
+
+    def unset(self, key: str) -> None:
+        key = key.strip().lower().replace("-", "_")
+        self.store.write(lambda: ConfigurationRow.delete().where(ConfigurationRow.key == key).execute())
+
+
+def _parse(value: str) -> Any:
+    """`5` -> 5, `true` -> True, JSON objects and lists as such; anything else is a string."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _first_error(exc) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error.get("loc", ())) or "setting"
+    return f"invalid {where}: {error.get('msg', 'invalid value')}"

@@ -1,0 +1,64 @@
+"""Instance rows in and out: lookup by id or prefix, conversion to the domain dataclass."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from cc_orchestrator.core.errors import InvalidInput, NotFound
+from cc_orchestrator.core.events import aware
+from cc_orchestrator.core.models import Instance, InstanceStatus, ResourceUsage
+from cc_orchestrator.core.store.tables import InstanceRow
+
+LIVE_STATUSES = [s.value for s in InstanceStatus if s.is_live]
+
+
+def to_instance(row: InstanceRow, usage: ResourceUsage | None = None) -> Instance:
+    return Instance(
+        id=row.id,
+        task_id=row.task_id,
+        worktree_path=row.worktree_path,
+        tmux_session=row.tmux_session,
+        status=InstanceStatus(row.status),
+        pid=row.pid,
+        created_at=aware(row.created_at),
+        last_activity=aware(row.last_activity),
+        resource_usage=usage or ResourceUsage(),
+        repo=row.repo,
+        branch=row.branch,
+        worktree_id=row.worktree_id,
+        agent_command=tuple(json.loads(row.agent_command or "[]")),
+        layout=row.layout,
+        exit_status=row.exit_status,
+        status_message=row.status_message,
+        prompt_pending=bool(row.pending_prompt),
+    )
+
+
+def find_row(ref: str) -> InstanceRow:
+    """An instance by id or unique id prefix."""
+    ref = str(ref).strip()
+    if not ref:
+        raise InvalidInput("an instance id is required")
+    row = InstanceRow.get_or_none(InstanceRow.id == ref)
+    if row is not None:
+        return row
+    matches = list(InstanceRow.select().where(InstanceRow.id.startswith(ref)).limit(6))
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        ids = ", ".join(m.id for m in matches[:5])
+        raise InvalidInput(f"instance id {ref!r} is ambiguous: {ids}")
+    raise NotFound(f"no instance {ref!r}")
+
+
+def new_instance_id() -> str:
+    """Six hex digits: short to type, and unlikely to meet another database's ids on one tmux."""
+    while True:
+        candidate = secrets.token_hex(3)
+        if not candidate.isdigit() and InstanceRow.get_or_none(InstanceRow.id == candidate) is None:
+            return candidate
+
+
+def live_count() -> int:
+    return InstanceRow.select().where(InstanceRow.status.in_(LIVE_STATUSES)).count()

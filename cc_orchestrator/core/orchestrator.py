@@ -1,0 +1,156 @@
+"""The one entry point every face uses: services built lazily over one data dir.
+
+Nothing is imported or opened before it is needed, so `tasks list` touches SQLite only, and
+`--help` touches nothing. The CLI, the TUI and the web server each hold one Orchestrator.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from cc_orchestrator.config import paths
+from cc_orchestrator.core.errors import Conflict, NotFound
+from cc_orchestrator.core.events import EventLog
+from cc_orchestrator.core.models import Instance, TmuxSession
+from cc_orchestrator.core.store.database import Store
+from cc_orchestrator.core.tasks import TaskService
+
+
+class Orchestrator:
+    def __init__(self, data_dir: Path | str | None = None, **explicit: Any) -> None:
+        """`explicit` settings win over every other source (tests and scripts use this)."""
+        self.data_dir = Path(data_dir).expanduser() if data_dir else paths.data_dir()
+        self._explicit = {"data_dir": self.data_dir, **explicit}
+
+    # -- services ----------------------------------------------------------------------
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(paths.database_path(self.data_dir))
+
+    @cached_property
+    def events(self) -> EventLog:
+        return EventLog(self.store)
+
+    @cached_property
+    def tasks(self) -> TaskService:
+        return TaskService(self.store, self.events)
+
+    @cached_property
+    def config(self):
+        from cc_orchestrator.core.configuration import ConfigService
+
+        return ConfigService(self.store, self.events, self._explicit)
+
+    @cached_property
+    def settings(self):
+        return self.config.effective()
+
+    @cached_property
+    def tmux(self):
+        from cc_orchestrator.core.tmux.service import TmuxService
+
+        return TmuxService(self.settings.tmux_socket, marker=str(self.data_dir.resolve()))
+
+    @cached_property
+    def worktrees(self):
+        from cc_orchestrator.core.git.worktrees import WorktreeService
+
+        return WorktreeService(
+            self.store, self.events, self.settings.worktrees_dir, self.settings.stale_after_days
+        )
+
+    @cached_property
+    def instances(self):
+        from cc_orchestrator.core.instances import InstanceService
+
+        return InstanceService(
+            self.store, self.events, self.settings, self.tmux, self.tasks, lambda: self.worktrees
+        )
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+
+    # -- operations that span services ---------------------------------------------------
+
+    def assign(self, task_id: int | str, repo: Path | str | None = None, wait: bool = True) -> Instance:
+        """Start an instance for a ready task and hand it the task as its first prompt.
+
+        With `wait`, block until the agent is ready and the prompt is delivered (or the ready
+        timeout passes; the prompt then stays pending and the next refresh delivers it).
+        """
+        task = self.tasks.get(task_id)
+        if not self.tasks.is_ready(task.id):
+            raise Conflict(_not_ready(task))
+        where = task.repo or repo or Path.cwd()
+        instance = self.instances.start(Path(where), task_id=task.id)
+        if wait:
+            self.instances.deliver_when_ready(instance.id)
+        return self.instances.get(instance.id, refresh=False)
+
+    def auto_assign(self, repo: Path | str | None = None) -> list[Instance]:
+        """Fill free instance slots with the highest-priority ready tasks."""
+        from cc_orchestrator.core.instances.rows import live_count
+
+        free = self.settings.max_instances - self.store.read(live_count)
+        started: list[Instance] = []
+        if free <= 0:
+            return started
+        for task in self.tasks.ready(limit=free):
+            started.append(self.assign(task.id, repo, wait=False))
+        return started
+
+    def known_repositories(self) -> list[Path]:
+        from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
+
+        def query() -> set[str]:
+            repos = {r.repo for r in WorktreeRow.select(WorktreeRow.repo).distinct()}
+            repos |= {r.repo for r in InstanceRow.select(InstanceRow.repo).distinct() if r.repo}
+            return repos
+
+        return [Path(r) for r in sorted(self.store.read(query)) if Path(r).is_dir()]
+
+    # -- orphaned sessions -------------------------------------------------------------
+
+    def orphans(self) -> list[TmuxSession]:
+        """Our sessions (by name and marker) that no unstopped instance row claims."""
+        from cc_orchestrator.core.store.tables import InstanceRow
+
+        claimed = self.store.read(
+            lambda: {
+                r.id for r in InstanceRow.select(InstanceRow.id).where(InstanceRow.status != "STOPPED")
+            }
+        )
+        return [s for s in self.tmux.sessions(claimed) if s.orphan]
+
+    def _orphan(self, name: str) -> TmuxSession:
+        for session in self.orphans():
+            if name in (session.name, session.instance_id):
+                return session
+        raise NotFound(f"no orphaned cc-orchestrator session {name!r}")
+
+    def kill_orphan(self, name: str) -> TmuxSession:
+        from cc_orchestrator.core.processes import terminate_tree
+
+        session = self._orphan(name)
+        pane = self.tmux.snapshot().get(session.name)
+        if pane is not None and pane.pid and not pane.dead:
+            terminate_tree(pane.pid, self.settings.stop_timeout)
+        self.tmux.kill_session(session.name)
+        self.events.log(f"killed orphaned tmux session {session.name}")
+        return session
+
+    def adopt_orphan(self, name: str) -> Instance:
+        from cc_orchestrator.core.instances.adopt import adopt_session
+
+        session = self._orphan(name)
+        return adopt_session(self, session)
+
+
+def _not_ready(task) -> str:
+    if task.status.value != "PENDING":
+        return f"task {task.id} is {task.status.value}, not PENDING"
+    return f"task {task.id} is blocked by unfinished dependencies"

@@ -1,0 +1,140 @@
+"""The agent's process tree: resource usage, and ending it for good.
+
+Descendants are found through /proc/PID/task/TID/children, which reads only our trees; psutil's
+`children(recursive=True)` scans every process on the machine for each call. Where that file
+is missing (not Linux, or an old kernel) we fall back to psutil.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import psutil
+
+from cc_orchestrator.core.models import ResourceUsage
+
+_PROC = Path("/proc")
+
+
+def _children(pid: int) -> list[int]:
+    tasks = _PROC / str(pid) / "task"
+    found: list[int] = []
+    try:
+        for tid in os.listdir(tasks):
+            text = (tasks / tid / "children").read_text()
+            found.extend(int(p) for p in text.split())
+    except (FileNotFoundError, ProcessLookupError, NotADirectoryError, PermissionError):
+        pass
+    return found
+
+
+def _has_children_files() -> bool:
+    return (_PROC / str(os.getpid()) / "task" / str(os.getpid()) / "children").exists()
+
+
+_FAST = _has_children_files()
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its descendants that are alive now."""
+    if not _FAST:
+        try:
+            root = psutil.Process(pid)
+            return [pid, *(c.pid for c in root.children(recursive=True))]
+        except psutil.Error:
+            return []
+    if not (_PROC / str(pid)).exists():
+        return []
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(_children(current))
+    return tree
+
+
+class ProcessSampler:
+    """CPU and memory of process trees; keeps psutil handles so CPU is a delta between samples.
+
+    The first sample of a process reports its average CPU since it started (a one-shot CLI
+    command has no earlier sample); later samples report use since the previous one.
+    """
+
+    def __init__(self) -> None:
+        self._procs: dict[int, psutil.Process] = {}
+        self._last: dict[int, tuple[float, float]] = {}  # pid -> (cpu seconds, wall time)
+
+    def usage(self, pid: int | None) -> ResourceUsage:
+        if not pid:
+            return ResourceUsage()
+        cpu = memory = 0.0
+        count = 0
+        now = time.monotonic()
+        for member in process_tree(pid):
+            proc = self._procs.get(member)
+            try:
+                if proc is None:
+                    proc = self._procs[member] = psutil.Process(member)
+                with proc.oneshot():
+                    times = proc.cpu_times()
+                    memory += proc.memory_info().rss
+                    seconds = times.user + times.system
+                    previous = self._last.get(member)
+                    if previous is None:
+                        age = max(time.time() - proc.create_time(), 1e-3)
+                        cpu += 100.0 * seconds / age
+                    else:
+                        cpu += 100.0 * (seconds - previous[0]) / max(now - previous[1], 1e-3)
+                    self._last[member] = (seconds, now)
+                count += 1
+            except psutil.Error:
+                self._procs.pop(member, None)
+                self._last.pop(member, None)
+        return ResourceUsage(
+            cpu_percent=round(max(cpu, 0.0), 1), memory_mb=round(memory / 2**20, 1), processes=count
+        )
+
+    def forget(self, alive: set[int]) -> None:
+        """Drop handles of processes that are gone, so the cache does not grow."""
+        for pid in [p for p in self._procs if p not in alive]:
+            self._procs.pop(pid, None)
+            self._last.pop(pid, None)
+
+
+def terminate_tree(pid: int, timeout: float = 5.0) -> int:
+    """End `pid`, its process group and every descendant: TERM, then KILL after `timeout`.
+
+    Returns how many processes had to be killed. A process already gone is not an error.
+    """
+    members: dict[int, psutil.Process] = {}
+    for member in process_tree(pid):
+        try:
+            members[member] = psutil.Process(member)
+        except psutil.Error:
+            pass
+    try:
+        group = os.getpgid(pid)
+    except ProcessLookupError:
+        group = None
+    if group is not None and group != os.getpgrp():
+        try:
+            os.killpg(group, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for proc in members.values():
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(list(members.values()), timeout=timeout)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    if alive:
+        psutil.wait_procs(alive, timeout=2.0)
+    return len(alive)

@@ -1,0 +1,262 @@
+"""tmux sessions, one per instance, driven through libtmux's command runner.
+
+A refresh asks tmux once for every pane (`list-panes -a -F ...`), never session by session.
+Only sessions this tool created are touched: they carry our name prefix and a session option
+holding our data dir, so two orchestrators on one tmux server never touch each other's work.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cc_orchestrator.core.errors import ExternalError, MissingDependency, NotFound
+from cc_orchestrator.core.models import TmuxSession
+from cc_orchestrator.core.tmux.layouts import Layout
+
+SESSION_PREFIX = "cc-orchestrator-"
+ROLE_OPTION = "@cco-role"
+MARKER_OPTION = "@cco-marker"
+_SEP = "\x1f"
+_PANE_FORMAT = _SEP.join(
+    [
+        "#{session_name}",
+        "#{pane_id}",
+        "#{pane_pid}",
+        "#{pane_dead}",
+        "#{pane_dead_status}",
+        "#{pane_dead_signal}",
+        "#{window_activity}",
+        "#{" + ROLE_OPTION + "}",
+        "#{" + MARKER_OPTION + "}",
+    ]
+)
+_SESSION_FORMAT = _SEP.join(
+    [
+        "#{session_name}",
+        "#{session_windows}",
+        "#{session_attached}",
+        "#{session_created}",
+        "#{" + MARKER_OPTION + "}",
+    ]
+)
+_NO_SERVER = ("no server running", "error connecting to", "no sessions")
+
+
+@dataclass(frozen=True)
+class PaneState:
+    """The agent pane of one of our sessions, as tmux sees it now."""
+
+    session: str
+    pane_id: str
+    pid: int | None
+    dead: bool
+    exit_status: int | None
+    exit_signal: int | None
+    activity: float  # epoch seconds of the window's last output
+
+
+def session_name(instance_id: str) -> str:
+    return f"{SESSION_PREFIX}{instance_id}"
+
+
+def instance_id_of(name: str) -> str | None:
+    return name[len(SESSION_PREFIX) :] if name.startswith(SESSION_PREFIX) else None
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.strip().lstrip("-").isdigit() else None
+
+
+class TmuxService:
+    """Our sessions on one tmux server (`socket_name`, or the user's default server)."""
+
+    def __init__(self, socket_name: str | None, marker: str) -> None:
+        self.socket_name = socket_name
+        self.marker = marker
+        self.calls = 0  # tmux processes started; the refresh benchmark reads it
+        self._server = None
+
+    # -- running tmux ------------------------------------------------------------------
+
+    def require(self) -> None:
+        if shutil.which("tmux") is None:
+            raise MissingDependency("tmux is not installed or not on PATH")
+
+    @property
+    def server(self):
+        if self._server is None:
+            self.require()
+            import libtmux
+
+            self._server = libtmux.Server(
+                socket_name=self.socket_name, tmux_bin=shutil.which("tmux")
+            )
+        return self._server
+
+    def run(self, *args: str, check: bool = True) -> list[str]:
+        """One tmux process; its stdout lines. `check` turns a failure into ExternalError."""
+        self.calls += 1
+        result = self.server.cmd(*args)
+        if check and result.returncode != 0:
+            reason = (result.stderr or ["tmux failed"])[0]
+            raise ExternalError(f"tmux {args[0]}: {reason}")
+        return result.stdout if result.returncode == 0 else []
+
+    def attach_argv(self, name: str) -> list[str]:
+        """The command that attaches a terminal to a session (the face execs or runs it)."""
+        self.require()
+        socket = ["-L", self.socket_name] if self.socket_name else []
+        return ["tmux", *socket, "attach-session", "-t", f"={name}"]
+
+    def switch_argv(self, name: str) -> list[str]:
+        """For a client already inside this tmux server: switch instead of nesting."""
+        socket = ["-L", self.socket_name] if self.socket_name else []
+        return ["tmux", *socket, "switch-client", "-t", f"={name}"]
+
+    # -- reading state -----------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, PaneState]:
+        """Every agent pane of our sessions, from exactly one tmux call."""
+        self.calls += 1
+        result = self.server.cmd("list-panes", "-a", "-F", _PANE_FORMAT)
+        if result.returncode != 0:
+            if any(s in " ".join(result.stderr) for s in _NO_SERVER):
+                return {}
+            raise ExternalError(f"tmux list-panes: {(result.stderr or ['failed'])[0]}")
+        panes: dict[str, PaneState] = {}
+        for line in result.stdout:
+            fields = line.split(_SEP)
+            if len(fields) != 9:
+                continue
+            name, pane_id, pid, dead, status, signal, activity, role, marker = fields
+            if role != "agent" or marker != self.marker or not name.startswith(SESSION_PREFIX):
+                continue
+            panes[name] = PaneState(
+                session=name,
+                pane_id=pane_id,
+                pid=_int(pid),
+                dead=dead == "1",
+                exit_status=_int(status),
+                exit_signal=_int(signal),
+                activity=float(activity or 0),
+            )
+        return panes
+
+    def sessions(self, live_instance_ids: set[str] | None = None) -> list[TmuxSession]:
+        """All sessions on the server, each marked ours or not, and orphan when ours but unclaimed."""
+        self.calls += 1
+        result = self.server.cmd("list-sessions", "-F", _SESSION_FORMAT)
+        if result.returncode != 0:
+            return []
+        found = []
+        for line in result.stdout:
+            fields = line.split(_SEP)
+            if len(fields) != 5:
+                continue
+            name, windows, attached, created, marker = fields
+            ours = name.startswith(SESSION_PREFIX) and marker == self.marker
+            instance_id = instance_id_of(name) if ours else None
+            orphan = ours and live_instance_ids is not None and instance_id not in live_instance_ids
+            found.append(
+                TmuxSession(
+                    name=name,
+                    instance_id=instance_id,
+                    windows=int(windows or 0),
+                    attached=(attached or "0") != "0",
+                    created_at=datetime.fromtimestamp(int(created), UTC) if created else None,
+                    ours=ours,
+                    orphan=orphan,
+                )
+            )
+        return found
+
+    def is_ours(self, name: str) -> bool:
+        lines = self.run("show-options", "-v", "-t", f"={name}", MARKER_OPTION, check=False)
+        return bool(lines) and lines[0] == self.marker
+
+    def agent_pane(self, name: str) -> str:
+        """The pane id of a session's agent pane (NotFound if the session is gone)."""
+        lines = self.run(
+            "list-panes", "-s", "-t", f"={name}", "-F", "#{pane_id}" + _SEP + "#{" + ROLE_OPTION + "}",
+            check=False,
+        )
+        for line in lines:
+            pane_id, _, role = line.partition(_SEP)
+            if role == "agent":
+                return pane_id
+        raise NotFound(f"no tmux session {name!r}")
+
+    def capture(self, name: str, lines: int | None = None) -> str:
+        """The agent pane's visible text (plus `lines` of history when given)."""
+        pane = self.agent_pane(name)
+        start = ["-S", f"-{lines}"] if lines else []
+        return "\n".join(self.run("capture-pane", "-p", "-J", *start, "-t", pane))
+
+    # -- changing state ----------------------------------------------------------------
+
+    def create_session(
+        self,
+        name: str,
+        cwd: str,
+        argv: list[str],
+        layout: Layout,
+        env: dict[str, str] | None = None,
+        size: tuple[int, int] = (200, 50),
+    ) -> PaneState:
+        """Start `argv` (no shell in between) in a new session laid out as `layout`."""
+        if not argv:
+            raise ExternalError("no agent command to run")
+        env_args = [a for key, value in (env or {}).items() for a in ("-e", f"{key}={value}")]
+        # tmux execs a command of several words directly; a single word would go through
+        # `sh -c`, so `env --` makes it two and the pane's pid stays the agent's own.
+        command = argv if len(argv) > 1 else ["env", "--", *argv]
+        # One tmux process: options are set before the agent could exit, so its status is kept.
+        args = [
+            "new-session", "-d", "-s", name, "-n", "agent", "-c", cwd,
+            "-x", str(size[0]), "-y", str(size[1]), *env_args, "--", *command,
+            ";", "set-option", "-p", ROLE_OPTION, "agent",
+            ";", "set-option", "-w", "remain-on-exit", "on",
+            ";", "set-option", MARKER_OPTION, self.marker,
+        ]  # fmt: skip
+        for split in layout.agent_splits:
+            args += [";", "split-window", "-v", "-l", "30%", "-c", cwd, *_shell(split)]
+        for window in layout.windows:
+            args += [";", "new-window", "-n", window.name, "-c", cwd, *_shell(window.panes[0])]
+            for pane in window.panes[1:]:
+                args += [";", "split-window", "-c", cwd, *_shell(pane)]
+            if len(window.panes) > 1:
+                args += [";", "select-layout", window.layout]
+        args += [";", "select-window", "-t", f"={name}:{{start}}"]
+        args += [";", "select-pane", "-t", f"={name}:{{start}}.{{top-left}}"]
+        self.run(*args)
+        state = self.snapshot().get(name)
+        if state is None:
+            raise ExternalError(f"tmux session {name} vanished right after it was created")
+        return state
+
+    def kill_session(self, name: str) -> None:
+        """Kill one of our sessions; refuse anyone else's."""
+        if not self.is_ours(name):
+            raise NotFound(f"no cc-orchestrator session {name!r} on this tmux server")
+        self.run("kill-session", "-t", f"={name}")
+
+    def send_text(self, name: str, text: str, enter: bool = True) -> None:
+        """Paste text into the agent pane through a buffer (safe for any characters)."""
+        pane = self.agent_pane(name)
+        buffer = f"cco-{uuid.uuid4().hex[:8]}"
+        args = ["set-buffer", "-b", buffer, "--", text, ";", "paste-buffer", "-d", "-p", "-b", buffer, "-t", pane]
+        if enter:
+            args += [";", "send-keys", "-t", pane, "Enter"]
+        self.run(*args)
+
+    def send_keys(self, name: str, *keys: str) -> None:
+        """Named keys (Enter, Escape, C-c) or literal characters, to the agent pane."""
+        self.run("send-keys", "-t", self.agent_pane(name), *keys)
+
+
+def _shell(command: str) -> list[str]:
+    """A layout's fixed pane command; "" starts the user's default shell."""
+    return [command] if command else []
