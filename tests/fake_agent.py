@@ -10,7 +10,7 @@ Lines it understands:
   write FILE [TEXT]   create FILE in the current folder
   exit [STATUS]       exit with STATUS (default 0)
   anything else       echoed back as "received: LINE"
-Options: --exit-at-once STATUS, --ready-delay SECONDS, --spawn-child (a child process that
+Options: --exit-at-once STATUS, --exit-after SECONDS, --ready-delay SECONDS, --spawn-child (a child process that
 must die with the agent), --ignore-term (ignore SIGTERM, to test the KILL escalation).
 """
 
@@ -61,12 +61,16 @@ def handle(line: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--exit-at-once", type=int, default=None)
+    parser.add_argument("--exit-after", type=float, default=None, help="exit 0 after SECONDS")
     parser.add_argument("--ready-delay", type=float, default=0.0)
     parser.add_argument("--spawn-child", action="store_true")
     parser.add_argument("--ignore-term", action="store_true")
     args = parser.parse_args()
     if args.exit_at_once is not None:
         sys.exit(args.exit_at_once)
+    if args.exit_after is not None:
+        time.sleep(args.exit_after)
+        sys.exit(0)
     if args.ignore_term:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if args.spawn_child:

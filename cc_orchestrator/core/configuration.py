@@ -81,13 +81,15 @@ class ConfigService:
             raise InvalidInput(f"{key} is a secret: set {env} or store it in the system keyring")
         if key in LOCATION_FIELDS:
             raise InvalidInput(f"{key} locates the database: set it in the config file or CC_ORCHESTRATOR_DATA_DIR")
+        from pydantic import ValidationError
+
         parsed = _parse(value)
-        stored = {**self.stored(), key: parsed}
-        settings = self.effective(stored)  # raises InvalidInput if the value does not fit
-        normal = getattr(settings, key)
-        to_store = parsed if not isinstance(normal, (int, float, bool, str)) else normal
-        if isinstance(to_store, Path):
-            to_store = str(to_store)
+        try:  # this field alone, without the environment or other sources
+            checked = Settings.model_validate({key: parsed}).model_dump(mode="json")[key]
+        except ValidationError as exc:
+            raise InvalidInput(_first_error(exc)) from None
+        self.effective({**self.stored(), key: checked})  # and it must fit with the rest
+        to_store = checked
 
         def save() -> None:
             ConfigurationRow.replace(key=key, value=json.dumps(to_store), updated_at=utcnow()).execute()

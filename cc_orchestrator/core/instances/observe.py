@@ -45,6 +45,10 @@ def observe(status: InstanceStatus, starter_pid: int | None, pane: PaneState | N
             return Observation(InstanceStatus.ERROR, "start was interrupted before the agent ran")
         return Observation(InstanceStatus.STOPPED, "tmux session ended")
     if pane.dead:
+        if pane.exit_status is None and pane.exit_signal is None:
+            # tmux marks a pane dead when its pty closes and may never reap the status
+            # (tmux/tmux#4841); the refresh has already waited a moment for it.
+            return Observation(InstanceStatus.ERROR, "agent exited; tmux did not report its exit status")
         if pane.exit_signal:
             return Observation(
                 InstanceStatus.ERROR, f"agent killed by signal {pane.exit_signal}", None, None

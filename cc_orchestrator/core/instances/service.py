@@ -108,7 +108,7 @@ class InstanceService:
         )
         if not rows:
             return {}
-        panes = self.tmux.snapshot()
+        panes = self._settled(self.tmux.snapshot())
         changes: list[tuple[InstanceRow, Observation]] = []
         touched: list[tuple[InstanceRow, float]] = []
         for row in rows:
@@ -124,6 +124,16 @@ class InstanceService:
         for row in pending:
             if readiness.quiet(panes[row.tmux_session]):
                 self._deliver_pending(row.id)
+        return panes
+
+    def _settled(self, panes: dict[str, PaneState]) -> dict[str, PaneState]:
+        """Re-ask tmux briefly while a pane is dead but its exit status is not reaped yet
+        (tmux closes the pty first); rare, so the usual refresh stays one call."""
+        for _ in range(10):
+            if not any(p.dead and p.exit_status is None and p.exit_signal is None for p in panes.values()):
+                break
+            time.sleep(0.05)
+            panes = self.tmux.snapshot()
         return panes
 
     def _apply(self, changes, touched) -> None:
@@ -258,17 +268,12 @@ class InstanceService:
         return row
 
     def _roll_back(self, instance_id, session, worktree_id, task_id, exc) -> None:
-        """Undo what this start made: the session, the brand-new worktree, the rows."""
+        """Undo what this start made: the session, the rows, then the brand-new worktree."""
         try:
             if self.tmux.snapshot().get(session) is not None:
                 self.tmux.kill_session(session)
         except Exception:
             pass
-        if worktree_id is not None:
-            try:
-                self.worktrees.remove(worktree_id, force=True)
-            except Exception:
-                pass
 
         def undo() -> None:
             InstanceRow.delete().where(InstanceRow.id == instance_id).execute()
@@ -277,6 +282,8 @@ class InstanceService:
 
         try:
             self.store.write(undo)
+            if worktree_id is not None:  # after the row: a live instance would protect it
+                self.worktrees.remove(worktree_id, force=True)
             reason = str(exc) or type(exc).__name__
             self.events.log(f"could not start an instance: {reason}", level=Level.ERROR)
         except Exception:

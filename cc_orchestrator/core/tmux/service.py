@@ -174,7 +174,7 @@ class TmuxService:
         return found
 
     def is_ours(self, name: str) -> bool:
-        lines = self.run("show-options", "-v", "-t", f"={name}", MARKER_OPTION, check=False)
+        lines = self.run("show-options", "-v", "-t", f"={name}:", MARKER_OPTION, check=False)
         return bool(lines) and lines[0] == self.marker
 
     def agent_pane(self, name: str) -> str:

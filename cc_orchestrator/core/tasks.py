@@ -1,0 +1,437 @@
+"""The task board: tasks, their dependencies, and the moves a task may make.
+
+A task waits (PENDING) until every task it depends on is DONE; the orchestrator then assigns
+it to an instance (ASSIGNED), the agent works on it (IN_PROGRESS), a person may review it
+(REVIEW), and it ends DONE. Every change is one transaction that also writes a task_update
+event, so every face (TUI, web, CLI) sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import peewee as pw
+
+from cc_orchestrator.core import task_graph
+from cc_orchestrator.core.errors import Conflict, InvalidInput, NotFound
+from cc_orchestrator.core.events import EventLog, aware, utcnow
+from cc_orchestrator.core.models import (
+    EventKind,
+    InstanceStatus,
+    Priority,
+    Task,
+    TaskStatus,
+    parse_enum,
+)
+from cc_orchestrator.core.store.database import Store
+from cc_orchestrator.core.store.tables import InstanceRow, TaskRow
+
+T = TypeVar("T")
+
+TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.PENDING: frozenset({TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, TaskStatus.DONE}),
+    TaskStatus.ASSIGNED: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.PENDING}),
+    TaskStatus.IN_PROGRESS: frozenset({TaskStatus.REVIEW, TaskStatus.DONE, TaskStatus.PENDING}),
+    TaskStatus.REVIEW: frozenset({TaskStatus.DONE, TaskStatus.IN_PROGRESS, TaskStatus.PENDING}),
+    TaskStatus.DONE: frozenset({TaskStatus.PENDING}),  # reopen
+}
+# Starting work needs every dependency DONE.
+_NEEDS_UNBLOCKED = frozenset({TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS})
+
+MAX_TITLE = 500
+
+_COLUMNS = (
+    TaskRow.id,
+    TaskRow.title,
+    TaskRow.description,
+    TaskRow.source,
+    TaskRow.source_id,
+    TaskRow.status,
+    TaskRow.assigned_instance,
+    TaskRow.priority,
+    TaskRow.created_at,
+    TaskRow.updated_at,
+    TaskRow.repo,
+)
+
+
+def _select(blocked: pw.Node | None = None) -> pw.SelectQuery:
+    """Task columns plus dependency ids and `blocked`, computed per row by SQLite.
+
+    The two correlated subqueries run only for the rows returned, so a page costs one query.
+    """
+    if blocked is None:
+        blocked = pw.fn.EXISTS(task_graph.blocking_subquery())
+    return TaskRow.select(
+        *_COLUMNS,
+        task_graph.dependency_ids_subquery().alias("dependency_ids"),
+        blocked.alias("blocked"),
+    )
+
+
+_STATUSES = {s.value: s for s in TaskStatus}
+_PRIORITIES = {p.value: p for p in Priority}
+
+
+def _stamp(value: str | datetime) -> datetime:
+    """A stored (naive UTC) timestamp, made aware. Parsing with the zone appended is about
+    seven times faster than parsing and then `replace(tzinfo=...)`."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:  # not the usual naive form
+            value = datetime.fromisoformat(value)
+    return value if value.tzinfo else aware(value)
+
+
+def _to_task(values: tuple) -> Task:
+    """The one place a task row (a raw tuple in `_select` order) becomes a `Task`.
+
+    Rows come straight from the cursor: Peewee's per-field converters (strptime for every
+    timestamp) cost more than the query itself on a long ready queue.
+    """
+    (id_, title, description, source, source_id, status, assigned, priority, created, updated,
+     repo, dependency_ids, blocked) = values  # fmt: skip
+    return Task(
+        id=id_,
+        title=title,
+        description=description,
+        source=source,
+        source_id=source_id,
+        status=_STATUSES[status],
+        assigned_instance=assigned,
+        priority=_PRIORITIES[priority],
+        created_at=_stamp(created),
+        updated_at=_stamp(updated),
+        dependencies=task_graph.parse_dependency_ids(dependency_ids),
+        repo=repo,
+        blocked=bool(blocked),
+    )
+
+
+def parse_task_id(value: int | str) -> int:
+    """A task id from an int or its text ("12"); InvalidInput for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()):
+        raise InvalidInput(f"invalid task id {value!r}")
+    return int(text)
+
+
+def _clean_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("task title must not be empty")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"task title is too long: {len(title)} characters, at most {MAX_TITLE}")
+    return title
+
+
+def _check_page(limit: int | None, offset: int) -> None:
+    if limit is not None and limit < 0:
+        raise InvalidInput(f"limit must be 0 or more, not {limit}")
+    if offset < 0:
+        raise InvalidInput(f"offset must be 0 or more, not {offset}")
+
+
+def _filtered(
+    query: pw.SelectQuery, status: Any, priority: Any, repo: str | None
+) -> pw.SelectQuery:
+    if status is not None:
+        query = query.where(TaskRow.status == parse_enum(TaskStatus, status, "status").value)
+    if priority is not None:
+        query = query.where(TaskRow.priority == parse_enum(Priority, priority, "priority").value)
+    if repo is not None:
+        query = query.where(TaskRow.repo == repo)
+    return query
+
+
+class TaskService:
+    """Add, change, list and hand out tasks.
+
+    `assign` and `set_status` are meant to run inside the orchestrator's own `store.write`
+    transaction, next to its instance changes; called outside one, they open their own.
+    """
+
+    def __init__(self, store: Store, events: EventLog) -> None:
+        self.store = store
+        self.events = events
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, task_id: int | str) -> Task:
+        tid = parse_task_id(task_id)
+        return self.store.read(lambda: self._fetch(tid))
+
+    def list(
+        self,
+        status: TaskStatus | str | None = None,
+        priority: Priority | str | None = None,
+        repo: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Task]:
+        """Tasks ordered by id, each with its dependencies and `blocked` (one query)."""
+        _check_page(limit, offset)
+        query = _filtered(_select(), status, priority, repo).order_by(TaskRow.id)
+        if limit is not None or offset:
+            query = query.limit(limit).offset(offset)
+        return self.store.read(lambda: self._tasks(query))
+
+    def count(
+        self,
+        status: TaskStatus | str | None = None,
+        priority: Priority | str | None = None,
+        repo: str | None = None,
+    ) -> int:
+        query = _filtered(TaskRow.select(TaskRow.id), status, priority, repo)
+        return self.store.read(query.count)
+
+    def ready(self, limit: int | None = None, repo: str | None = None) -> list[Task]:
+        """PENDING tasks whose dependencies are all DONE: highest priority first, then oldest."""
+        _check_page(limit, 0)
+        query = (
+            _select(blocked=pw.SQL("0"))
+            .where(
+                (TaskRow.status == TaskStatus.PENDING.value)
+                & ~pw.fn.EXISTS(task_graph.blocking_subquery())
+            )
+            .order_by(TaskRow.priority_rank, TaskRow.id)
+        )
+        if repo is not None:
+            query = query.where(TaskRow.repo == repo)
+        if limit is not None:
+            query = query.limit(limit)
+        return self.store.read(lambda: self._tasks(query))
+
+    def is_ready(self, task_id: int | str) -> bool:
+        task = self.get(task_id)
+        return task.status is TaskStatus.PENDING and not task.blocked
+
+    # -- changing -----------------------------------------------------------------------
+
+    def add(
+        self,
+        title: str,
+        description: str = "",
+        priority: Priority | str = Priority.MEDIUM,
+        depends_on: Iterable[int | str] = (),
+        repo: str | None = None,
+        source: str = "manual",
+        source_id: str = "",
+    ) -> Task:
+        title = _clean_title(title)
+        level = parse_enum(Priority, priority, "priority")
+        dep_ids = [parse_task_id(d) for d in depends_on]
+
+        def write() -> Task:
+            now = utcnow()
+            tid = TaskRow.insert(
+                title=title,
+                description=description or "",
+                source=source or "manual",
+                source_id=source_id or "",
+                status=TaskStatus.PENDING.value,
+                assigned_instance=None,
+                priority=level.value,
+                priority_rank=level.rank,
+                repo=repo or None,
+                created_at=now,
+                updated_at=now,
+            ).execute()
+            # Nothing depends on a new task yet, so its edges cannot close a cycle.
+            task_graph.add_edges(tid, dep_ids, check_cycles=False)
+            task = self._fetch(tid)
+            self._event(task, f"task {tid} added: {title}")
+            return task
+
+        return self.store.write(write)
+
+    def update(
+        self,
+        task_id: int | str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        priority: Priority | str | None = None,
+        status: TaskStatus | str | None = None,
+        add_dependencies: Iterable[int | str] = (),
+        remove_dependencies: Iterable[int | str] = (),
+    ) -> Task:
+        """Change a task in one transaction: a refused change (bad move, cycle) changes nothing."""
+        tid = parse_task_id(task_id)
+        fields: dict[str, Any] = {}
+        if title is not None:
+            fields["title"] = _clean_title(title)
+        if description is not None:
+            fields["description"] = description
+        if priority is not None:
+            level = parse_enum(Priority, priority, "priority")
+            fields.update(priority=level.value, priority_rank=level.rank)
+        new_status = parse_enum(TaskStatus, status, "status") if status is not None else None
+        adding = {parse_task_id(d) for d in add_dependencies}
+        removing = {parse_task_id(d) for d in remove_dependencies}
+        if both := sorted(adding & removing):
+            raise InvalidInput(f"task {both[0]} is both added to and removed from the dependencies")
+
+        def write() -> Task:
+            before = self._fetch(tid)
+            task_graph.remove_edges(tid, removing)
+            task_graph.add_edges(tid, adding)
+            changes = dict(fields)
+            if new_status is not None and new_status is not before.status:
+                changes.update(self._move(before, new_status))
+            old = set(before.dependencies)
+            edges_changed = ((old - removing) | adding) != old
+            return self._apply(before, changes, edges_changed=edges_changed)
+
+        return self.store.write(write)
+
+    def remove(self, task_id: int | str) -> Task:
+        """Delete a task; refused while a live instance works on it. Returns it as it was."""
+        tid = parse_task_id(task_id)
+        dead = [s.value for s in InstanceStatus if not s.is_live]
+
+        def write() -> Task:
+            task = self._fetch(tid)
+            worker = (
+                InstanceRow.select(InstanceRow.id)
+                .where((InstanceRow.task == tid) & InstanceRow.status.not_in(dead))
+                .order_by(InstanceRow.id)
+                .scalar()
+            )
+            if worker is not None:
+                raise Conflict(f"task {tid} is being worked on by instance {worker}; stop it first")
+            # Dependency edges go by ON DELETE CASCADE, instances.task_id by SET NULL.
+            TaskRow.delete().where(TaskRow.id == tid).execute()
+            self._event(task, f"task {tid} removed: {task.title}", removed=True)
+            return task
+
+        return self.store.write(write)
+
+    def assign(self, task_id: int | str, instance_id: str) -> Task:
+        """Hand a ready task to an instance (inside the caller's transaction)."""
+        tid = parse_task_id(task_id)
+        if not instance_id:
+            raise InvalidInput("an instance id is needed to assign a task")
+
+        def write() -> Task:
+            before = self._fetch(tid)
+            if before.status is not TaskStatus.PENDING:
+                raise Conflict(f"task {tid} is {before.status}, not PENDING")
+            self._require_unblocked(tid)
+            changes = {"status": TaskStatus.ASSIGNED.value, "assigned_instance": instance_id}
+            return self._apply(before, changes)
+
+        return self._in_write(write)
+
+    def set_status(
+        self, task_id: int | str, status: TaskStatus | str, *, instance_id: str | None = None
+    ) -> Task:
+        """Move a task as `update` would, optionally recording the instance working on it."""
+        tid = parse_task_id(task_id)
+        new_status = parse_enum(TaskStatus, status, "status")
+
+        def write() -> Task:
+            before = self._fetch(tid)
+            changes: dict[str, Any] = {}
+            if new_status is not before.status:
+                changes.update(self._move(before, new_status))
+            if instance_id is not None and new_status is not TaskStatus.PENDING:
+                changes["assigned_instance"] = instance_id
+            return self._apply(before, changes)
+
+        return self._in_write(write)
+
+    # -- inside a transaction -----------------------------------------------------------
+
+    def _in_write(self, fn: Callable[[], T]) -> T:
+        if self.store.db.in_transaction():
+            return fn()
+        return self.store.write(fn)
+
+    def _tasks(self, query: pw.SelectQuery) -> list[Task]:
+        return [_to_task(values) for values in self.store.db.execute(query)]
+
+    def _fetch(self, tid: int) -> Task:
+        found = self._tasks(_select().where(TaskRow.id == tid))
+        if not found:
+            raise NotFound(f"no task {tid}")
+        return found[0]
+
+    def _require_unblocked(self, tid: int) -> None:
+        if blockers := task_graph.blockers(tid):
+            raise Conflict(f"task {tid} is blocked by {', '.join(map(str, blockers))}")
+
+    def _move(self, task: Task, new_status: TaskStatus) -> dict[str, Any]:
+        """The row changes for a status move, or an error saying why it is not allowed."""
+        allowed = TRANSITIONS[task.status]
+        if new_status not in allowed:
+            names = ", ".join(s.value for s in TaskStatus if s in allowed)
+            raise InvalidInput(
+                f"cannot move task {task.id} from {task.status} to {new_status}; allowed: {names}"
+            )
+        if new_status in _NEEDS_UNBLOCKED:
+            self._require_unblocked(task.id)
+        changes: dict[str, Any] = {"status": new_status.value}
+        if new_status is TaskStatus.PENDING:
+            changes["assigned_instance"] = None
+        return changes
+
+    def _apply(self, before: Task, changes: dict[str, Any], *, edges_changed: bool = False) -> Task:
+        """Write the fields that really change; one event if anything did (edges included)."""
+        real = {
+            k: v for k, v in changes.items() if k != "priority_rank" and getattr(before, k) != v
+        }
+        if not real and not edges_changed:
+            return before
+        if "priority" in real:
+            real["priority_rank"] = changes["priority_rank"]
+        real["updated_at"] = utcnow()
+        TaskRow.update(**real).where(TaskRow.id == before.id).execute()
+        after = self._fetch(before.id)
+        message = f"task {after.id} {_describe(before, after)}"
+        self._event(after, message, instance=before.assigned_instance)
+        return after
+
+    def _event(
+        self, task: Task, message: str, *, instance: str | None = None, **extra: Any
+    ) -> None:
+        self.events.add(
+            EventKind.TASK_UPDATE,
+            message,
+            task_id=task.id,
+            instance_id=task.assigned_instance or instance,
+            data={
+                "status": task.status.value,
+                "assigned_instance": task.assigned_instance,
+                "priority": task.priority.value,
+                **extra,
+            },
+        )
+
+
+def _describe(before: Task, after: Task) -> str:
+    """What changed, for the event message: "IN_PROGRESS -> DONE; priority LOW -> HIGH"."""
+    parts = []
+    if before.status is not after.status:
+        parts.append(f"{before.status} -> {after.status}")
+    if before.assigned_instance != after.assigned_instance:
+        parts.append(
+            f"assigned to instance {after.assigned_instance}"
+            if after.assigned_instance
+            else f"released by instance {before.assigned_instance}"
+        )
+    if before.priority is not after.priority:
+        parts.append(f"priority {before.priority} -> {after.priority}")
+    if before.title != after.title:
+        parts.append("title changed")
+    if before.description != after.description:
+        parts.append("description changed")
+    if before.dependencies != after.dependencies:
+        shown = ", ".join(map(str, after.dependencies)) or "none"
+        parts.append(f"depends on {shown}")
+    return "; ".join(parts)

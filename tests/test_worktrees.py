@@ -1,0 +1,417 @@
+"""WorktreeService against real git repositories and a real SQLite file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from cc_orchestrator.core.errors import (
+    Conflict,
+    InvalidInput,
+    MissingDependency,
+    NotARepository,
+    NotFound,
+)
+from cc_orchestrator.core.events import EventLog, utcnow
+from cc_orchestrator.core.git.repository import current_branch, find_repo
+from cc_orchestrator.core.git.worktrees import WorktreeService
+from cc_orchestrator.core.models import EventKind, WorktreeStatus
+from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
+from tests.helpers import git
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "worktrees"
+
+
+@pytest.fixture
+def service(store, root) -> WorktreeService:
+    return WorktreeService(store, EventLog(store), root)
+
+
+def commit(folder: Path, name: str, text: str = "x\n", message: str | None = None) -> str:
+    (folder / name).write_text(text)
+    git(folder, "add", name)
+    git(folder, "commit", "-q", "-m", message or f"add {name}")
+    return git(folder, "rev-parse", "HEAD")
+
+
+def branches(repo: Path) -> set[str]:
+    return set(git(repo, "branch", "--format=%(refname:short)").split())
+
+
+def git_worktree_paths(repo: Path) -> list[str]:
+    lines = git(repo, "worktree", "list", "--porcelain").splitlines()
+    return [line.split(" ", 1)[1] for line in lines if line.startswith("worktree ")]
+
+
+def rows(store) -> list[WorktreeRow]:
+    return store.read(lambda: list(WorktreeRow.select()))
+
+
+def worktree_events(store) -> list:
+    return [e for e in EventLog(store).tail() if e.kind is EventKind.WORKTREE_UPDATE]
+
+
+# --- finding repositories -----------------------------------------------------------------
+
+
+def test_find_repo_from_subfolder_and_linked_worktree(git_repo, service):
+    (git_repo / "src" / "deep").mkdir(parents=True)
+    assert find_repo(git_repo / "src" / "deep") == git_repo.resolve()
+    assert find_repo(git_repo / "README.md") == git_repo.resolve()
+    worktree = service.create(git_repo, "feat")
+    assert find_repo(worktree.path) == git_repo.resolve()
+    assert current_branch(Path(worktree.path)) == "feat"
+
+
+def test_find_repo_outside_any_repository(tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(NotARepository, match="is not inside a git repository"):
+        find_repo(plain)
+
+
+def test_find_repo_in_bare_repository(tmp_path):
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    with pytest.raises(NotARepository, match="bare"):
+        find_repo(bare)
+
+
+def test_missing_git_is_reported(git_repo, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(MissingDependency, match="git is not installed"):
+        find_repo(git_repo)
+
+
+def test_current_branch_of_detached_head_is_the_sha(git_repo):
+    sha = git(git_repo, "rev-parse", "HEAD")
+    git(git_repo, "checkout", "-q", "--detach")
+    assert current_branch(git_repo) == sha
+
+
+# --- create ---------------------------------------------------------------------------------
+
+
+def test_create_from_current_branch(git_repo, service, store, root):
+    worktree = service.create(git_repo, "feat/x")
+
+    repo = git_repo.resolve()
+    digest = hashlib.sha1(str(repo).encode()).hexdigest()[:8]
+    assert Path(worktree.path) == root.resolve() / f"repo-{digest}" / "feat--x"
+    assert not Path(worktree.path).is_relative_to(repo)
+    assert (Path(worktree.path) / "README.md").read_text() == "hello\n"
+    assert "feat/x" in branches(git_repo)
+    assert worktree.branch == "feat/x" and worktree.base_branch == "main"
+    assert worktree.repo == str(repo) and worktree.status is WorktreeStatus.IDLE
+    assert worktree.last_commit.endswith(" initial") and len(worktree.id) == 6
+    [row] = rows(store)
+    assert row.id == worktree.id and row.created_branch
+    [event] = worktree_events(store)
+    assert event.worktree_id == worktree.id and "created" in event.message
+
+
+def test_create_from_base_with_instance(git_repo, service):
+    git(git_repo, "checkout", "-q", "-b", "dev")
+    dev_sha = commit(git_repo, "dev.txt")
+    git(git_repo, "checkout", "-q", "main")
+
+    worktree = service.create(git_repo, "feat", base="dev", instance_id="inst01")
+
+    assert git(Path(worktree.path), "rev-parse", "HEAD") == dev_sha
+    assert worktree.base_branch == "dev"
+    assert worktree.status is WorktreeStatus.ACTIVE and worktree.instance_id == "inst01"
+
+
+@pytest.mark.parametrize("name", ["../x", "/abs", "-x", "a b", "a..b", "", "x~1", "@{-1}"])
+def test_invalid_branch_names_create_nothing(git_repo, service, store, root, name):
+    with pytest.raises(InvalidInput, match="invalid branch name") as caught:
+        service.create(git_repo, name)
+    assert "\n" not in str(caught.value)
+    assert branches(git_repo) == {"main"}
+    assert not root.exists() or not any(root.rglob("*"))
+    assert rows(store) == []
+
+
+def test_existing_branch_is_a_conflict(git_repo, service, store):
+    git(git_repo, "branch", "taken")
+    with pytest.raises(Conflict, match="branch 'taken' already exists"):
+        service.create(git_repo, "taken")
+    assert rows(store) == []
+
+
+def test_unknown_base_is_invalid(git_repo, service, store):
+    with pytest.raises(InvalidInput, match="unknown base branch 'nope'"):
+        service.create(git_repo, "feat", base="nope")
+    assert branches(git_repo) == {"main"} and rows(store) == []
+
+
+def test_worktree_root_inside_the_repository_is_refused(git_repo, store):
+    inside = WorktreeService(store, EventLog(store), git_repo / "worktrees")
+    with pytest.raises(InvalidInput, match="inside the repository"):
+        inside.create(git_repo, "feat")
+    assert branches(git_repo) == {"main"}
+
+
+def test_failed_database_write_leaves_no_worktree_behind(git_repo, service, store, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(service, "_insert", broken)
+    with pytest.raises(RuntimeError):
+        service.create(git_repo, "feat")
+    assert branches(git_repo) == {"main"}
+    assert git_worktree_paths(git_repo) == [str(git_repo.resolve())]
+    assert rows(store) == []
+
+
+# --- get and list ---------------------------------------------------------------------------
+
+
+def test_get_by_id_prefix_and_path(git_repo, service, store, monkeypatch):
+    worktree = service.create(git_repo, "feat")
+    assert service.get(worktree.id).id == worktree.id
+    assert service.get(worktree.id[:3]).id == worktree.id
+    assert service.get(worktree.path).id == worktree.id
+    monkeypatch.chdir(Path(worktree.path).parent)
+    assert service.get("feat").id == worktree.id
+    monkeypatch.chdir(worktree.path)
+    assert service.get(".").id == worktree.id
+    with pytest.raises(NotFound, match="no worktree 'zzz'"):
+        service.get("zzz")
+
+
+def test_ambiguous_prefix_lists_candidates(git_repo, service, store):
+    first, second = service.create(git_repo, "one"), service.create(git_repo, "two")
+    for worktree, new_id in ((first, "ab1111"), (second, "ab2222")):
+        store.write(
+            lambda: WorktreeRow.update(id=new_id).where(WorktreeRow.id == worktree.id).execute()
+        )
+    with pytest.raises(InvalidInput, match="ab1111, ab2222"):
+        service.get("ab")
+    assert service.get("ab2").branch == "two"
+
+
+def test_list_detects_uncommitted_changes(git_repo, service):
+    clean = service.create(git_repo, "clean")
+    edited = service.create(git_repo, "edited")
+    untracked = service.create(git_repo, "untracked")
+    ignored = service.create(git_repo, "ignored")
+    (Path(edited.path) / "README.md").write_text("changed\n")
+    (Path(untracked.path) / "new.txt").write_text("new\n")
+    commit(Path(ignored.path), ".gitignore", "*.log\n", message="ignore logs")
+    (Path(ignored.path) / "run.log").write_text("noise\n")
+
+    listed = service.list(git_repo)
+
+    assert [w.branch for w in listed] == ["clean", "edited", "untracked", "ignored"]
+    assert {w.branch: w.dirty for w in listed} == {
+        "clean": False, "edited": True, "untracked": True, "ignored": False,
+    }
+    assert listed[3].last_commit.endswith(" ignore logs")
+    assert all(w.exists and w.status is WorktreeStatus.IDLE for w in listed)
+    assert service.list(inspect=False)[3].last_commit.endswith(" ignore logs")  # stored
+    assert all(w.dirty is None for w in service.list(inspect=False))
+    assert service.list(git_repo.parent / "elsewhere") == []
+    service.remove(ignored.id, keep_branch=True)  # ignored files are not work to lose
+    assert not Path(ignored.path).exists()
+
+
+def test_list_marks_missing_and_old_worktrees_stale(git_repo, service, monkeypatch):
+    gone = service.create(git_repo, "gone")
+    old = service.create(git_repo, "old")
+    busy = service.create(git_repo, "busy", instance_id="inst01")
+    shutil.rmtree(gone.path)
+    long_ago = time.time() - 30 * 86400
+    monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{int(long_ago)} +0000")
+    for worktree in (old, busy):
+        commit(Path(worktree.path), "old.txt")
+        os.utime(worktree.path, (long_ago, long_ago))
+
+    listed = {w.branch: w for w in service.list()}
+
+    assert listed["gone"].status is WorktreeStatus.STALE and not listed["gone"].exists
+    assert listed["old"].status is WorktreeStatus.STALE and listed["old"].exists
+    assert listed["busy"].status is WorktreeStatus.ACTIVE  # an instance works in it
+    assert service.list(inspect=False)[0].status is WorktreeStatus.STALE
+
+
+# --- inspect and remove ---------------------------------------------------------------------
+
+
+def test_inspect_reports_what_would_be_lost(git_repo, service):
+    worktree = service.create(git_repo, "feat")
+    commit(Path(worktree.path), "a.txt", message="first")
+    commit(Path(worktree.path), "b.txt", message="second")
+    commit(git_repo, "main.txt")
+    (Path(worktree.path) / "README.md").write_text("changed\n")
+    (Path(worktree.path) / "dir").mkdir()
+    (Path(worktree.path) / "dir" / "new.txt").write_text("new\n")
+
+    report = service.inspect(worktree.id)
+
+    assert sorted(report.uncommitted_files) == ["README.md", "dir/new.txt"]
+    assert [c.split(" ", 1)[1] for c in report.unpushed_commits] == ["second", "first"]
+    assert (report.ahead, report.behind) == (2, 1)
+    assert report.worktree.dirty is True
+
+
+def test_remove_clean_worktree_deletes_branch(git_repo, service, store):
+    worktree = service.create(git_repo, "feat")
+    removed = service.remove(worktree.id)
+    assert removed.id == worktree.id and not Path(worktree.path).exists()
+    assert branches(git_repo) == {"main"} and rows(store) == []
+    assert git_worktree_paths(git_repo) == [str(git_repo.resolve())]
+    assert "removed" in worktree_events(store)[-1].message
+
+
+def test_remove_dirty_worktree_is_refused_and_changes_nothing(git_repo, service, store):
+    worktree = service.create(git_repo, "feat")
+    (Path(worktree.path) / "README.md").write_text("changed\n")
+    (Path(worktree.path) / "new.txt").write_text("new\n")
+    events_before = len(worktree_events(store))
+
+    with pytest.raises(Conflict) as caught:
+        service.remove(worktree.id)
+
+    assert str(caught.value) == (
+        f"worktree {worktree.id} (feat) has 2 uncommitted files; "
+        "commit them, or pass --force to delete them"
+    )
+    assert (Path(worktree.path) / "new.txt").read_text() == "new\n"
+    assert "feat" in branches(git_repo) and len(rows(store)) == 1
+    assert rows(store)[0].status == WorktreeStatus.IDLE
+    assert len(worktree_events(store)) == events_before
+
+
+def test_remove_with_force_deletes_changes(git_repo, service, store):
+    worktree = service.create(git_repo, "feat")
+    commit(Path(worktree.path), "work.txt")
+    (Path(worktree.path) / "new.txt").write_text("new\n")
+    service.remove(worktree.id, force=True)
+    assert not Path(worktree.path).exists() and branches(git_repo) == {"main"}
+    assert rows(store) == []
+
+
+def test_unpushed_commits_are_refused_unless_branch_kept(git_repo, service, store):
+    worktree = service.create(git_repo, "feat")
+    sha = commit(Path(worktree.path), "work.txt")
+
+    with pytest.raises(Conflict, match="has 1 unpushed commit; .*--keep-branch.*--force"):
+        service.remove(worktree.id)
+    assert Path(worktree.path).exists() and len(rows(store)) == 1
+
+    service.remove(worktree.id, keep_branch=True)
+    assert not Path(worktree.path).exists() and rows(store) == []
+    assert git(git_repo, "rev-parse", "feat") == sha
+
+
+def test_uncommitted_and_unpushed_together(git_repo, service):
+    worktree = service.create(git_repo, "feat")
+    commit(Path(worktree.path), "work.txt")
+    (Path(worktree.path) / "new.txt").write_text("new\n")
+    with pytest.raises(Conflict) as caught:
+        service.remove(worktree.id)
+    assert str(caught.value) == (
+        f"worktree {worktree.id} (feat) has 1 uncommitted file and 1 unpushed commit; "
+        "commit or push them, or pass --force to delete them"
+    )
+
+
+def test_pushed_commits_are_not_unpushed(git_repo, service, store, tmp_path):
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(git_repo, "remote", "add", "origin", str(remote))
+    worktree = service.create(git_repo, "feat")
+    commit(Path(worktree.path), "work.txt")
+    git(Path(worktree.path), "push", "-q", "origin", "feat")
+
+    assert service.inspect(worktree.id).unpushed_commits == []
+    service.remove(worktree.id)
+    assert branches(git_repo) == {"main"} and rows(store) == []
+
+
+def test_live_instance_blocks_removal(git_repo, service, store):
+    worktree = service.create(git_repo, "feat")
+
+    def add_instance(status: str) -> None:
+        InstanceRow.insert(
+            id="inst01", worktree_id=worktree.id, worktree_path=worktree.path,
+            tmux_session="cco-inst01", status=status, created_at=utcnow(),
+            last_activity=utcnow(),
+        ).on_conflict_replace().execute()
+
+    store.write(lambda: add_instance("RUNNING"))
+    with pytest.raises(Conflict, match=f"{worktree.id} is used by running instance inst01"):
+        service.remove(worktree.id, force=True)
+    assert Path(worktree.path).exists() and len(rows(store)) == 1
+
+    store.write(lambda: add_instance("STOPPED"))
+    service.remove(worktree.id)
+    assert rows(store) == []
+
+
+def test_remove_folder_deleted_by_hand(git_repo, service, store):
+    worktree = service.create(git_repo, "feat")
+    shutil.rmtree(worktree.path)
+    service.remove(worktree.id)
+    assert rows(store) == [] and branches(git_repo) == {"main"}
+    assert git_worktree_paths(git_repo) == [str(git_repo.resolve())]
+
+
+def test_remove_keeps_branches_it_did_not_create(git_repo, service, store, root):
+    path = root / "by-hand"
+    git(git_repo, "worktree", "add", "-q", "-b", "mine", str(path))
+    [adopted] = service.adopt_unknown(git_repo)
+    service.remove(adopted.id)
+    assert "mine" in branches(git_repo) and rows(store) == []
+
+
+# --- prune, adopt, owner --------------------------------------------------------------------
+
+
+def test_prune_forgets_deleted_folders_only(git_repo, service, store):
+    gone = service.create(git_repo, "gone")
+    kept = service.create(git_repo, "kept")
+    shutil.rmtree(gone.path)
+
+    pruned = service.prune()
+
+    assert [w.id for w in pruned] == [gone.id] and pruned[0].status is WorktreeStatus.STALE
+    assert [r.id for r in rows(store)] == [kept.id] and Path(kept.path).exists()
+    assert branches(git_repo) == {"main", "gone", "kept"}
+    assert str(Path(gone.path)) not in git_worktree_paths(git_repo)
+    assert "pruned" in worktree_events(store)[-1].message
+    assert service.prune() == []
+
+
+def test_adopt_unknown_worktrees_under_the_root(git_repo, service, store, root, tmp_path):
+    known = service.create(git_repo, "known")
+    stray = root / "stray"
+    git(git_repo, "worktree", "add", "-q", "-b", "stray", str(stray))
+    git(git_repo, "worktree", "add", "-q", "-b", "outside", str(tmp_path / "outside"))
+
+    adopted = service.adopt_unknown(git_repo)
+
+    assert [(w.branch, w.path) for w in adopted] == [("stray", str(stray.resolve()))]
+    assert adopted[0].status is WorktreeStatus.IDLE and adopted[0].base_branch == "main"
+    assert {r.id: r.created_branch for r in rows(store)} == {known.id: True, adopted[0].id: False}
+    assert service.adopt_unknown(git_repo) == []
+
+
+def test_set_owner_inside_a_transaction(git_repo, service, store):
+    worktree = service.create(git_repo, "feat")
+    store.write(lambda: service.set_owner(worktree.id, "inst01"))
+    assert service.get(worktree.id).status is WorktreeStatus.ACTIVE
+    store.write(lambda: service.set_owner(worktree.id, None))
+    got = service.get(worktree.id)
+    assert got.status is WorktreeStatus.IDLE and got.instance_id is None
+    with pytest.raises(NotFound):
+        store.write(lambda: service.set_owner("nope00", "inst01"))
