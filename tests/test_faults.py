@@ -1,0 +1,111 @@
+"""Faults behind the tool's back; each ends in a defined state that reconciliation repairs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cc_orchestrator.core.models import InstanceStatus
+from cc_orchestrator.core.orchestrator import Orchestrator
+from cc_orchestrator.core.reconcile import reconcile
+from tests.helpers import git, retry_until
+
+
+def test_tmux_kill_server_turns_instances_stopped(cli_env, data_dir, git_repo):
+    orch = Orchestrator(data_dir)
+    first, second = orch.instances.start(git_repo), orch.instances.start(git_repo)
+    subprocess.run(["tmux", "-L", cli_env["CC_ORCHESTRATOR_TMUX_SOCKET"], "kill-server"], check=True)
+    report = reconcile(orch)
+    assert {e.instance_id for e in report.status_changes} == {first.id, second.id}
+    for instance in orch.instances.list():
+        assert instance.status is InstanceStatus.STOPPED
+        assert instance.status_message == "tmux session ended"
+        assert os.path.isdir(instance.worktree_path)  # the work is still there
+    # and the tool keeps working: a new instance starts a new server
+    assert orch.instances.start(git_repo).status is InstanceStatus.RUNNING
+
+
+def test_sigkill_of_the_cli_mid_start_is_repaired(cli_env, data_dir, git_repo):
+    # A slow post-checkout hook holds `git worktree add` so the CLI can be killed mid-start.
+    hook = git_repo / ".git" / "hooks" / "post-checkout"
+    hook.write_text("#!/bin/sh\nsleep 30\n")
+    hook.chmod(0o755)
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "cc_orchestrator", "instances", "start"],
+        cwd=git_repo, env=cli_env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    db = data_dir / "orchestrator.db"
+
+    def starting() -> bool:
+        if not db.exists():
+            return False
+        try:
+            con = sqlite3.connect(db)
+            rows = con.execute("select status from instances").fetchall()
+            con.close()
+        except sqlite3.Error:
+            return False
+        worktrees = list((data_dir / "worktrees").glob("*/*"))
+        return rows == [("STARTING",)] and bool(worktrees)
+
+    retry_until(starting, timeout=20)
+    time.sleep(0.3)  # git has checked the files out and runs the hook now
+    os.killpg(cli.pid, signal.SIGKILL)  # the CLI and its git child, as a closed terminal would
+    cli.wait()
+    hook.unlink()
+
+    orch = Orchestrator(data_dir)
+    report = reconcile(orch)
+    [instance] = orch.instances.list()
+    assert instance.status is InstanceStatus.ERROR
+    assert "interrupted" in instance.status_message
+    # the worktree git made is known again, not left for nobody to find
+    known = {w.path for w in orch.worktrees.list()}
+    on_disk = {line.split()[1] for line in git(git_repo, "worktree", "list", "--porcelain").splitlines()
+               if line.startswith("worktree ")} - {str(git_repo)}  # fmt: skip
+    assert on_disk and on_disk <= known
+    assert report.adopted_worktrees or known
+    # and the slot is free again
+    assert orch.instances.start(git_repo).status is InstanceStatus.RUNNING
+
+
+def test_a_worktree_deleted_by_hand_is_pruned_not_recreated(cli_env, data_dir, git_repo):
+    import shutil
+
+    orch = Orchestrator(data_dir)
+    instance = orch.instances.start(git_repo)
+    orch.instances.stop(instance.id)
+    shutil.rmtree(instance.worktree_path)
+    report = reconcile(orch)
+    assert [w.path for w in report.pruned_worktrees] == [instance.worktree_path]
+    assert orch.worktrees.list() == []
+    assert git(git_repo, "branch", "--list", instance.branch)  # the branch is never deleted here
+
+
+def test_concurrent_cli_processes_never_see_a_locked_database(cli_env, git_repo):
+    script = (
+        "import sys\n"
+        "from cc_orchestrator.core.orchestrator import Orchestrator\n"
+        "o = Orchestrator()\n"
+        "for i in range(60):\n"
+        "    t = o.tasks.add(f'task {sys.argv[1]}-{i}')\n"
+        "    o.tasks.update(t.id, priority='high')\n"
+        "    o.events.log(f'note {i}')\n"
+        "    o.tasks.list(limit=20)\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(n)], env=cli_env, cwd=git_repo,
+                         stderr=subprocess.PIPE, text=True)  # fmt: skip
+        for n in range(4)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    assert not any("locked" in e for e in errors)
+    orch = Orchestrator(Path(cli_env["CC_ORCHESTRATOR_DATA_DIR"]))
+    assert orch.tasks.count() == 240
