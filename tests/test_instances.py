@@ -221,3 +221,14 @@ def test_stop_with_remove_worktree_refuses_unsaved_work_before_stopping(orch, gi
     assert not os.path.exists(instance.worktree_path)
     assert not git(git_repo, "branch", "--list", instance.branch)
     assert orch.instances.get(instance.id).status is InstanceStatus.STOPPED
+
+
+def test_cpu_of_child_processes_is_measured_between_refreshes(orch, git_repo):
+    instance = orch.instances.start(git_repo, command=[*FAKE, "--spawn-child"])
+    _ready(orch, instance)
+    first = orch.instances.list()[0].resource_usage
+    assert first.processes >= 2
+    # the child's handle survives the round, so the next sample is a delta, not a lifetime average
+    tree = {p for p in orch.instances.sampler._procs}
+    orch.instances.list()
+    assert tree <= set(orch.instances.sampler._procs)

@@ -68,8 +68,19 @@ class ProcessSampler:
         self._last: dict[int, tuple[float, float]] = {}  # pid -> (cpu seconds, wall time)
 
     def usage(self, pid: int | None) -> ResourceUsage:
-        if not pid:
-            return ResourceUsage()
+        """One tree's usage; the handles of other trees stay for the next round."""
+        return self._tree_usage(pid, set()) if pid else ResourceUsage()
+
+    def sample(self, pids) -> dict[int, ResourceUsage]:
+        """Usage of several trees in one round; handles of processes not seen are dropped."""
+        seen: set[int] = set()
+        result = {pid: self._tree_usage(pid, seen) for pid in pids if pid}
+        for gone in [p for p in self._procs if p not in seen]:
+            self._procs.pop(gone, None)
+            self._last.pop(gone, None)
+        return result
+
+    def _tree_usage(self, pid: int, seen: set[int]) -> ResourceUsage:
         cpu = memory = 0.0
         count = 0
         now = time.monotonic()
@@ -89,6 +100,7 @@ class ProcessSampler:
                     else:
                         cpu += 100.0 * (seconds - previous[0]) / max(now - previous[1], 1e-3)
                     self._last[member] = (seconds, now)
+                seen.add(member)
                 count += 1
             except psutil.Error:
                 self._procs.pop(member, None)
@@ -96,12 +108,6 @@ class ProcessSampler:
         return ResourceUsage(
             cpu_percent=round(max(cpu, 0.0), 1), memory_mb=round(memory / 2**20, 1), processes=count
         )
-
-    def forget(self, alive: set[int]) -> None:
-        """Drop handles of processes that are gone, so the cache does not grow."""
-        for pid in [p for p in self._procs if p not in alive]:
-            self._procs.pop(pid, None)
-            self._last.pop(pid, None)
 
 
 def terminate_tree(pid: int, timeout: float = 5.0) -> int:

@@ -89,11 +89,8 @@ class InstanceService:
 
         rows = self.store.read(query)
         alive = {p.pid for p in panes.values() if p.pid and not p.dead}
-        result = [
-            to_instance(r, self.sampler.usage(r.pid) if r.pid in alive else None) for r in rows
-        ]
-        self.sampler.forget({m for i in result if i.pid for m in [i.pid]} | alive)
-        return result
+        usage = self.sampler.sample(r.pid for r in rows if r.pid in alive)
+        return [to_instance(r, usage.get(r.pid)) for r in rows]
 
     # -- the refresh (journey 3) ---------------------------------------------------------
 

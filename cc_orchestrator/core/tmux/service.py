@@ -42,7 +42,9 @@ _SESSION_FORMAT = _SEP.join(
         "#{" + MARKER_OPTION + "}",
     ]
 )
-_NO_SERVER = ("no server running", "error connecting to", "no sessions")
+_NO_SERVER = (
+    "no server running", "error connecting to", "no sessions", "server exited unexpectedly", "lost server",
+)
 
 
 @dataclass(frozen=True)
