@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cc_orchestrator.config import paths
-from cc_orchestrator.core.errors import Conflict, NotFound
+from cc_orchestrator.core.errors import NotFound
 from cc_orchestrator.core.events import EventLog
 from cc_orchestrator.core.models import Instance, TmuxSession
 from cc_orchestrator.core.store.database import Store
@@ -82,9 +82,7 @@ class Orchestrator:
         With `wait`, block until the agent is ready and the prompt is delivered (or the ready
         timeout passes; the prompt then stays pending and the next refresh delivers it).
         """
-        task = self.tasks.get(task_id)
-        if not self.tasks.is_ready(task.id):
-            raise Conflict(_not_ready(task))
+        task = self.tasks.get(task_id)  # readiness is checked when the slot is reserved
         where = task.repo or repo or Path.cwd()
         instance = self.instances.start(Path(where), task_id=task.id)
         if wait:
@@ -149,8 +147,3 @@ class Orchestrator:
         session = self._orphan(name)
         return adopt_session(self, session)
 
-
-def _not_ready(task) -> str:
-    if task.status.value != "PENDING":
-        return f"task {task.id} is {task.status.value}, not PENDING"
-    return f"task {task.id} is blocked by unfinished dependencies"

@@ -355,7 +355,7 @@ def main() -> None:
         print("\ninterrupted; cleaning up", file=sys.stderr)
         sys.exit(130)
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip the cleanup
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a 2nd Ctrl-C must not skip this
         for orch in orchestrators:
             try:
                 orch.close()
@@ -363,7 +363,7 @@ def main() -> None:
                 pass
         stop_tmux(socket)
         shutil.rmtree(root, ignore_errors=True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, previous)
 
 
 def stop_tmux(socket: str) -> None:
