@@ -61,6 +61,7 @@ def cli_env(data_dir: Path, tmux_socket: str, monkeypatch) -> dict[str, str]:
         "CC_ORCHESTRATOR_DATA_DIR": str(data_dir),
         "CC_ORCHESTRATOR_TMUX_SOCKET": tmux_socket,
         "CC_ORCHESTRATOR_AGENT_COMMAND": FAKE_AGENT_COMMAND,
+        "CC_ORCHESTRATOR_DEFAULT_AGENT": "generic",
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)

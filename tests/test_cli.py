@@ -84,7 +84,7 @@ def test_instances_start_list_send_stop(cli_env, git_repo):
         assert name in started
     assert started["status"] == "RUNNING"
     listed = ok(cli_env, git_repo, "instances", "list")
-    assert started["id"] in listed and "RUNNING" in listed
+    assert started["id"] in listed and "IDLE" in listed  # the agent waits at its prompt
     ok(cli_env, git_repo, "instances", "send", started["id"], "hello agent")
     shown = json.loads(ok(cli_env, git_repo, "instances", "show", started["id"][:4], "--json"))
     assert shown["id"] == started["id"]
@@ -238,7 +238,7 @@ def test_tmux_list_orphans_adopt_and_kill(cli_env, git_repo):
     assert {o["name"] for o in orphans} == {first["tmux_session"], second["tmux_session"]}
     assert "adopted" in ok(cli_env, git_repo, "tmux", "orphans", "--adopt", first["tmux_session"])
     adopted = json.loads(ok(cli_env, git_repo, "instances", "show", first["id"], "--json"))
-    assert adopted["status"] == "RUNNING" and adopted["worktree_path"] == first["worktree_path"]
+    assert adopted["status"] in ("RUNNING", "IDLE") and adopted["worktree_path"] == first["worktree_path"]
     assert "killed" in ok(cli_env, git_repo, "tmux", "orphans", "--kill")
     assert json.loads(ok(cli_env, git_repo, "tmux", "orphans", "--json")) == []
     assert "default" in ok(cli_env, git_repo, "tmux", "layouts")

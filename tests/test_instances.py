@@ -215,7 +215,7 @@ def test_stop_with_remove_worktree_refuses_unsaved_work_before_stopping(orch, gi
         fh.write("unsaved\n")
     with pytest.raises(Conflict, match="1 uncommitted file"):
         orch.instances.stop(instance.id, remove_worktree=True)
-    assert orch.instances.get(instance.id).status is InstanceStatus.RUNNING  # untouched
+    assert orch.instances.get(instance.id).status.is_live  # untouched
     os.remove(os.path.join(instance.worktree_path, "notes.txt"))
     orch.instances.stop(instance.id, remove_worktree=True)
     assert not os.path.exists(instance.worktree_path)

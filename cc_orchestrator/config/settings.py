@@ -44,7 +44,17 @@ class Settings(BaseSettings):
     worktree_root: Path | None = None  # default: <data_dir>/worktrees
     tmux_socket: str | None = None  # None: the user's normal tmux server
     tmux_enabled: bool = True
-    agent_command: str = "claude"
+    agent_command: str = "claude"  # the default agent's command
+    default_agent: str = "claude"
+    agents: dict[str, dict[str, Any]] = Field(default_factory=dict)  # [agents.NAME] tables
+    trust_worktrees: bool = False  # answer an agent's folder-trust dialog for worktrees we made
+    hung_after_seconds: int = Field(default=900, ge=10)  # RUNNING with no output this long
+    auto_restart: bool = False
+    max_restarts: int = Field(default=3, ge=0)
+    max_memory_mb: float | None = Field(default=None, gt=0)
+    max_cpu_percent: float | None = Field(default=None, gt=0)
+    stop_on_resource_limit: bool = False
+    log_max_bytes: int = Field(default=5_000_000, ge=10_000)
     default_layout: str = "default"
     custom_layouts: dict[str, list[WindowSpec]] = Field(default_factory=dict)
     max_instances: int = Field(default=5, ge=1, le=500)
@@ -83,6 +93,22 @@ class Settings(BaseSettings):
     @property
     def agent_argv(self) -> list[str]:
         return shlex.split(self.agent_command)
+
+    @property
+    def profiles(self):
+        """Every agent profile by name, built-ins merged with the user's `agents` tables."""
+        from cc_orchestrator.config.agents import resolve_profiles
+
+        return resolve_profiles(self.agents, self.agent_command, self.default_agent)
+
+    def profile(self, name: str | None = None):
+        from cc_orchestrator.core.errors import InvalidInput
+
+        wanted = (name or self.default_agent).strip().lower()
+        profiles = self.profiles
+        if wanted not in profiles:
+            raise InvalidInput(f"unknown agent {wanted!r}: choose one of {', '.join(profiles)}")
+        return profiles[wanted]
 
     @property
     def database_path(self) -> Path:

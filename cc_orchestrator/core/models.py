@@ -130,6 +130,13 @@ class Instance:
     exit_status: int | None = None
     status_message: str = ""
     prompt_pending: bool = False  # a prompt waits for the agent to be ready
+    agent: str = "generic"  # the agent profile
+    waiting_for: str = ""  # the question on screen while WAITING_INPUT
+    tokens_in: int = 0
+    tokens_out: int = 0
+    model: str | None = None
+    held_until: datetime | None = None  # usage limit: no new work before this time
+    restarts: int = 0
 
 
 @dataclass(frozen=True)

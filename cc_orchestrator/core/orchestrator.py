@@ -70,6 +70,28 @@ class Orchestrator:
             self.store, self.events, self.settings, self.tmux, self.tasks, lambda: self.worktrees
         )
 
+    @cached_property
+    def monitor(self):
+        from cc_orchestrator.core.agents.monitor import Monitor
+
+        return Monitor(self)
+
+    def tick(self):
+        """One round for a long-lived face: ingest, refresh, health checks, auto-assign."""
+        instances = self.monitor.tick()
+        if self.settings.auto_assign:
+            self.auto_assign()
+            instances = self.instances.list(refresh=False)
+        return instances
+
+    def watch_spools(self, on_change=None):
+        """Start a watchdog watcher that ingests hook spools as they are written."""
+        from cc_orchestrator.core.agents.watch import SpoolWatcher
+
+        watcher = SpoolWatcher(self.instances.ingester, on_change)
+        watcher.start()
+        return watcher
+
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
@@ -90,16 +112,31 @@ class Orchestrator:
         return self.instances.get(instance.id, refresh=False)
 
     def auto_assign(self, repo: Path | str | None = None) -> list[Instance]:
-        """Fill free instance slots with the highest-priority ready tasks."""
+        """Fill free instance slots with the highest-priority ready tasks.
+
+        Nothing starts while an instance of the default agent waits out a usage limit: a new
+        one would hit the same limit.
+        """
         from cc_orchestrator.core.instances.rows import live_count
 
         free = self.settings.max_instances - self.store.read(live_count)
         started: list[Instance] = []
-        if free <= 0:
+        if free <= 0 or self.settings.default_agent in self.held_agents():
             return started
         for task in self.tasks.ready(limit=free):
             started.append(self.assign(task.id, repo, wait=False))
         return started
+
+    def held_agents(self) -> dict[str, object]:
+        """Agent profiles with an instance waiting for its usage limit to reset, and until when."""
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        held: dict[str, object] = {}
+        for instance in self.instances.list(refresh=False):
+            if instance.held_until and instance.held_until > now and instance.status.is_live:
+                held[instance.agent] = max(instance.held_until, held.get(instance.agent, instance.held_until))
+        return held
 
     def known_repositories(self) -> list[Path]:
         from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow

@@ -32,6 +32,13 @@ def to_instance(row: InstanceRow, usage: ResourceUsage | None = None) -> Instanc
         exit_status=row.exit_status,
         status_message=row.status_message,
         prompt_pending=bool(row.pending_prompt),
+        agent=row.agent,
+        waiting_for=row.waiting_for,
+        tokens_in=row.tokens_in,
+        tokens_out=row.tokens_out,
+        model=row.model,
+        held_until=aware(row.held_until),
+        restarts=row.restarts,
     )
 
 

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from cc_orchestrator.config.settings import Settings
 from cc_orchestrator.core.errors import Conflict, InvalidInput, NotFound
 from cc_orchestrator.core.events import EventLog, utcnow
+from cc_orchestrator.core.agents.ingest import SpoolIngester
 from cc_orchestrator.core.instances import readiness
-from cc_orchestrator.core.instances.observe import Observation, observe
+from cc_orchestrator.core.instances.refresh import StateRefresher
 from cc_orchestrator.core.instances.rows import (
     LIVE_STATUSES,
     find_row,
@@ -32,6 +33,8 @@ from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
 from cc_orchestrator.core.tasks import TaskService
 from cc_orchestrator.core.tmux.layouts import resolve_layout
+from cc_orchestrator.core.instances.status import set_status
+from cc_orchestrator.core.logs import PaneLogs
 from cc_orchestrator.core.tmux.service import PaneState, TmuxService, session_name
 
 if TYPE_CHECKING:
@@ -60,6 +63,20 @@ class InstanceService:
         self.tasks = tasks
         self._worktrees = worktrees
         self.sampler = sampler or ProcessSampler()
+        self.logs = PaneLogs(settings.logs_dir / "panes", max_bytes=settings.log_max_bytes)
+        self.ingester = SpoolIngester(store, events, settings.data_dir / "spool")
+        self.refresher = StateRefresher(self)
+
+    def profile_for(self, row: InstanceRow):
+        """The instance's agent profile (generic if its profile was removed from the config)."""
+        profiles = self.settings.profiles
+        return profiles.get(row.agent) or profiles["generic"]
+
+    def auto_answers(self, row: InstanceRow, dialog) -> bool:
+        """Whether the orchestrator answers this dialog itself (never a permission prompt)."""
+        if dialog.auto_approve:
+            return True
+        return dialog.name == "trust" and self.settings.trust_worktrees and bool(row.worktree_id)
 
     @property
     def worktrees(self) -> WorktreeService:
@@ -94,98 +111,13 @@ class InstanceService:
 
     # -- the refresh (journey 3) ---------------------------------------------------------
 
-    def refresh(self) -> dict[str, PaneState]:
-        """Bring every live instance's status in line with tmux: one tmux call, at most.
+    def refresh(self, screens: bool = True) -> dict[str, PaneState]:
+        """Ingest hook spools, then bring every live instance in line with tmux and its screen.
 
-        Returns the snapshot so callers can reuse it. Status changes are compare-and-set, so
-        several processes refreshing at once record each change once.
+        One tmux call for all instances, plus a capture of each pane whose output moved.
+        Returns the snapshot so callers can reuse it.
         """
-        rows = self.store.read(
-            lambda: list(InstanceRow.select().where(InstanceRow.status.in_(LIVE_STATUSES)))
-        )
-        if not rows:
-            return {}
-        panes = self._settled(self.tmux.snapshot())
-        changes: list[tuple[InstanceRow, Observation]] = []
-        touched: list[tuple[InstanceRow, float]] = []
-        for row in rows:
-            pane = panes.get(row.tmux_session)
-            seen = observe(InstanceStatus(row.status), row.starter_pid, pane)
-            if seen is not None:
-                changes.append((row, seen))
-            elif pane is not None and pane.activity - _epoch(row.last_activity) >= 5:
-                touched.append((row, pane.activity))
-        if changes or touched:
-            self.store.write(lambda: self._apply(changes, touched))
-        pending = [r for r in rows if r.pending_prompt and r.tmux_session in panes]
-        for row in pending:
-            if readiness.quiet(panes[row.tmux_session]):
-                self._deliver_pending(row.id)
-        return panes
-
-    def _settled(self, panes: dict[str, PaneState]) -> dict[str, PaneState]:
-        """Re-ask tmux briefly while a pane is dead but its exit status is not reaped yet
-        (tmux closes the pty first); rare, so the usual refresh stays one call."""
-        for _ in range(10):
-            if not any(p.dead and p.exit_status is None and p.exit_signal is None for p in panes.values()):
-                break
-            time.sleep(0.05)
-            panes = self.tmux.snapshot()
-        return panes
-
-    def _apply(self, changes, touched) -> None:
-        for row, seen in changes:
-            self._set_status(row, seen.status, seen.message, pid=seen.pid, exit_status=seen.exit_status)
-        for row, activity in touched:
-            InstanceRow.update(last_activity=_from_epoch(activity)).where(
-                InstanceRow.id == row.id
-            ).execute()
-
-    def _set_status(
-        self,
-        row: InstanceRow,
-        status: InstanceStatus,
-        message: str = "",
-        *,
-        pid: int | None = None,
-        exit_status: int | None = None,
-        expected: str | None = None,
-    ) -> bool:
-        """Compare-and-set inside the caller's transaction; records one event if it changed."""
-        values = {
-            InstanceRow.status: status.value,
-            InstanceRow.status_message: message,
-            InstanceRow.last_activity: utcnow(),
-        }
-        if status.is_live:
-            if pid is not None:
-                values[InstanceRow.pid] = pid
-        else:
-            values[InstanceRow.pid] = None
-            values[InstanceRow.exit_status] = exit_status
-            values[InstanceRow.pending_prompt] = None
-        updated = (
-            InstanceRow.update(values)
-            .where(InstanceRow.id == row.id, InstanceRow.status == (expected or row.status))
-            .execute()
-        )
-        if not updated:
-            return False
-        if row.worktree_id:
-            WorktreeRow.update(status="ACTIVE" if status.is_live else "IDLE").where(
-                WorktreeRow.id == row.worktree_id
-            ).execute()
-        level = Level.ERROR if status is InstanceStatus.ERROR else Level.INFO
-        text = f"instance {row.id} {status.value}" + (f": {message}" if message else "")
-        self.events.add(
-            EventKind.INSTANCE_STATUS,
-            text,
-            level=level,
-            instance_id=row.id,
-            task_id=row.task_id,
-            data={"status": status.value, "previous": row.status, "pid": pid},
-        )
-        return True
+        return self.refresher.refresh(screens=screens).panes
 
     # -- starting ----------------------------------------------------------------------
 
@@ -199,13 +131,19 @@ class InstanceService:
         command: list[str] | None = None,
         layout: str | None = None,
         prompt: str | None = None,
+        agent: str | None = None,
     ) -> Instance:
-        """Start an agent in a new worktree and tmux session. Rolls back fully on failure."""
+        """Start an agent in a new worktree and tmux session. Rolls back fully on failure.
+
+        `agent` picks the profile (how to start it and read its state); `command` overrides
+        only the program to run.
+        """
         from cc_orchestrator.core.git.repository import find_repo, validate_branch_name
 
         self.tmux.require()
         plan = resolve_layout(layout or self.settings.default_layout, self.settings.custom_layouts)
-        argv = list(command) if command else self.settings.agent_argv
+        profile = self.settings.profile(agent)
+        argv = list(command) if command else agent_argv(profile)
         repo = find_repo(repo)
         task = self.tasks.get(task_id) if task_id is not None else None
         if task is not None and prompt is None:
@@ -213,7 +151,9 @@ class InstanceService:
 
         instance_id = self.store.read(new_instance_id)
         branch = validate_branch_name(repo, branch or _default_branch(instance_id, task))
-        row = self.store.write(lambda: self._reserve(instance_id, repo, branch, argv, plan.name, task_id, prompt))
+        row = self.store.write(
+            lambda: self._reserve(instance_id, repo, branch, argv, plan.name, task_id, prompt, profile.name)
+        )
         created_worktree = None
         try:
             worktree = self.worktrees.create(repo, branch, base, instance_id=instance_id)
@@ -223,13 +163,19 @@ class InstanceService:
                 .where(InstanceRow.id == instance_id)
                 .execute()
             )
-            env = {"CC_ORCHESTRATOR_INSTANCE_ID": instance_id}
-            pane = self.tmux.create_session(row.tmux_session, worktree.path, argv, plan, env)
+            if profile.hooks == "claude":
+                from cc_orchestrator.core.agents import claude_hooks
+
+                claude_hooks.install(Path(worktree.path), self.ingester.path(instance_id))
+            env = {**profile.env, "CC_ORCHESTRATOR_INSTANCE_ID": instance_id}
+            pane = self.tmux.create_session(
+                row.tmux_session, worktree.path, argv, plan, env, log_command=self.logs.pipe_command(instance_id)
+            )
 
             def running() -> None:
                 current = InstanceRow.get_by_id(instance_id)
                 if current.status == InstanceStatus.STARTING.value:
-                    self._set_status(current, InstanceStatus.RUNNING, pid=pane.pid)
+                    set_status(self.events, current, InstanceStatus.RUNNING, pid=pane.pid)
                 InstanceRow.update(starter_pid=None).where(InstanceRow.id == instance_id).execute()
 
             self.store.write(running)
@@ -238,7 +184,7 @@ class InstanceService:
             raise
         return self.get(instance_id, refresh=False)
 
-    def _reserve(self, instance_id, repo, branch, argv, layout, task_id, prompt) -> InstanceRow:
+    def _reserve(self, instance_id, repo, branch, argv, layout, task_id, prompt, agent) -> InstanceRow:
         limit = self.settings.max_instances
         if live_count() >= limit:
             raise Conflict(
@@ -257,6 +203,7 @@ class InstanceService:
             layout=layout,
             starter_pid=os.getpid(),
             pending_prompt=prompt,
+            agent=agent,
             created_at=now,
             last_activity=now,
         )
@@ -294,11 +241,11 @@ class InstanceService:
         if not row.pending_prompt:
             return True
         wait = self.settings.prompt_ready_timeout if timeout is None else timeout
-        if not readiness.wait_until_ready(self.tmux, row.tmux_session, wait):
+        if not readiness.wait_until_ready(self, row, wait):
             return False
-        return self._deliver_pending(row.id)
+        return self.deliver_pending(row.id)
 
-    def _deliver_pending(self, instance_id: str) -> bool:
+    def deliver_pending(self, instance_id: str) -> bool:
         """Take the pending prompt (compare-and-set, so one process sends it) and paste it."""
 
         def take() -> InstanceRow | None:
@@ -356,6 +303,37 @@ class InstanceService:
             raise Conflict(f"instance {instance.id} is {instance.status.value}; start or restart it first")
         return instance
 
+    def approve(self, ref: str) -> Instance:
+        """Say yes to the question the agent shows (a permission prompt or a start-up dialog)."""
+        from cc_orchestrator.core.instances.actions import answer
+
+        return answer(self, ref, approve=True)
+
+    def reject(self, ref: str) -> Instance:
+        from cc_orchestrator.core.instances.actions import answer
+
+        return answer(self, ref, approve=False)
+
+    def interrupt(self, ref: str) -> Instance:
+        """Stop what the agent is doing now (Escape for most agents); it stays alive."""
+        from cc_orchestrator.core.instances.actions import interrupt
+
+        return interrupt(self, ref)
+
+    def restart(self, ref: str, command: list[str] | None = None) -> Instance:
+        """Bring a dead agent back in its worktree (resuming its conversation if it can)."""
+        from cc_orchestrator.core.instances.actions import restart
+
+        return restart(self, ref, command)
+
+    def resume_after_limit(self, ref: str) -> Instance:
+        """The usage limit has reset: lift the hold and ask the agent to go on."""
+        row = self.store.read(lambda: find_row(ref))
+        self.store.write(lambda: InstanceRow.update(held_until=None).where(InstanceRow.id == row.id).execute())
+        self.tmux.send_text(row.tmux_session, self.profile_for(row).resume_prompt)
+        self.events.log(f"usage limit of instance {row.id} has reset; resumed it", instance_id=row.id)
+        return self.get(row.id, refresh=False)
+
     def attach_argv(self, ref: str, inside_tmux: bool = False) -> list[str]:
         instance = self.get(ref)
         if self.tmux.snapshot().get(instance.tmux_session) is None:
@@ -390,7 +368,7 @@ class InstanceService:
         def stopped() -> None:
             current = InstanceRow.get_by_id(row.id)
             message = current.status_message if current.status == "ERROR" else "stopped by user"
-            self._set_status(current, InstanceStatus.STOPPED, message, exit_status=current.exit_status)
+            set_status(self.events, current, InstanceStatus.STOPPED, message, exit_status=current.exit_status, source="user")
             if current.task_id is not None:
                 task = self.tasks.get(current.task_id)
                 if task.status is TaskStatus.ASSIGNED:
@@ -411,21 +389,20 @@ class InstanceService:
         return instance
 
 
+def agent_argv(profile) -> list[str]:
+    import shlex
+
+    from cc_orchestrator.core.errors import InvalidInput
+
+    argv = shlex.split(profile.command) + list(profile.args)
+    if not argv:
+        raise InvalidInput(f"agent {profile.name!r} has no command: set agents.{profile.name}.command or pass --command")
+    return argv
+
+
 def _default_branch(instance_id: str, task) -> str:
     if task is None:
         return f"cco/{instance_id}"
     words = "".join(c if c.isalnum() else "-" for c in task.title.lower()).split("-")
     slug = "-".join(w for w in words if w)[:40].strip("-")
     return f"cco/task-{task.id}-{slug}" if slug else f"cco/task-{task.id}"
-
-
-def _epoch(value) -> float:
-    from datetime import UTC
-
-    return value.replace(tzinfo=UTC).timestamp() if value else 0.0
-
-
-def _from_epoch(seconds: float):
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)

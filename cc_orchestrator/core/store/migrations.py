@@ -14,11 +14,31 @@ from cc_orchestrator.core.errors import StoreError
 from cc_orchestrator.core.store import tables
 
 
+def _add_columns(db: pw.SqliteDatabase, model: type[pw.Model], names: list[str]) -> None:
+    """Add columns a table lacks (step 1 makes fresh databases with every current column)."""
+    from playhouse.migrate import SqliteMigrator, migrate
+
+    table = model._meta.table_name
+    present = {c.name for c in db.get_columns(table)}
+    migrator = SqliteMigrator(db)
+    fields = model._meta.fields
+    migrate(*[migrator.add_column(table, n, fields[n]) for n in names if fields[n].column_name not in present])
+
+
 def _v1_initial(db: pw.SqliteDatabase) -> None:
     db.create_tables(tables.ALL_TABLES, safe=True)
 
 
-STEPS: list[Callable[[pw.SqliteDatabase], None]] = [_v1_initial]
+def _v2_agent_states(db: pw.SqliteDatabase) -> None:
+    _add_columns(
+        db,
+        tables.InstanceRow,
+        ["agent", "waiting_for", "session_id", "spool_offset", "transcript_path", "transcript_offset",
+         "last_message_id", "tokens_in", "tokens_out", "model", "held_until", "restarts"],
+    )  # fmt: skip
+
+
+STEPS: list[Callable[[pw.SqliteDatabase], None]] = [_v1_initial, _v2_agent_states]
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -62,6 +62,19 @@ class InstanceRow(BaseTable):
     layout = pw.TextField(default="default")
     starter_pid = pw.IntegerField(null=True)  # the process running start(); dead while STARTING = interrupted
     pending_prompt = pw.TextField(null=True)  # delivered once the agent is ready for it
+    # schema 2: agent states
+    agent = pw.TextField(default="generic")  # the agent profile's name
+    waiting_for = pw.TextField(default="")  # the question on screen while WAITING_INPUT
+    session_id = pw.TextField(null=True)  # the agent's own session (Claude Code's session_id)
+    spool_offset = pw.IntegerField(default=0)  # bytes of the hook spool already ingested
+    transcript_path = pw.TextField(null=True)
+    transcript_offset = pw.IntegerField(default=0)
+    last_message_id = pw.TextField(null=True)
+    tokens_in = pw.IntegerField(default=0)
+    tokens_out = pw.IntegerField(default=0)
+    model = pw.TextField(null=True)
+    held_until = pw.DateTimeField(null=True)  # usage limit: no new work until then
+    restarts = pw.IntegerField(default=0)
     created_at = pw.DateTimeField()
     last_activity = pw.DateTimeField()
 

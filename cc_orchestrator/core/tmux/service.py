@@ -207,8 +207,12 @@ class TmuxService:
         layout: Layout,
         env: dict[str, str] | None = None,
         size: tuple[int, int] = (200, 50),
+        log_command: str | None = None,
     ) -> PaneState:
-        """Start `argv` (no shell in between) in a new session laid out as `layout`."""
+        """Start `argv` (no shell in between) in a new session laid out as `layout`.
+
+        `log_command` receives the agent pane's output (`pipe-pane`), from its first byte.
+        """
         if not argv:
             raise ExternalError("no agent command to run")
         env_args = [a for key, value in (env or {}).items() for a in ("-e", f"{key}={value}")]
@@ -223,6 +227,8 @@ class TmuxService:
             ";", "set-option", "-w", "remain-on-exit", "on",
             ";", "set-option", MARKER_OPTION, self.marker,
         ]  # fmt: skip
+        if log_command:
+            args += [";", "pipe-pane", "-o", log_command]
         for split in layout.agent_splits:
             args += [";", "split-window", "-v", "-l", "30%", "-c", cwd, *_shell(split)]
         for window in layout.windows:
@@ -237,6 +243,21 @@ class TmuxService:
         state = self.snapshot().get(name)
         if state is None:
             raise ExternalError(f"tmux session {name} vanished right after it was created")
+        return state
+
+    def respawn(
+        self, name: str, pane_id: str, cwd: str, argv: list[str], env: dict[str, str], log_command: str | None
+    ) -> PaneState:
+        """Run `argv` again in a session's dead agent pane."""
+        env_args = [a for key, value in env.items() for a in ("-e", f"{key}={value}")]
+        command = argv if len(argv) > 1 else ["env", "--", *argv]
+        args = ["respawn-pane", "-k", "-t", pane_id, "-c", cwd, *env_args, "--", *command]
+        if log_command:
+            args += [";", "pipe-pane", "-t", pane_id, "-o", log_command]
+        self.run(*args)
+        state = self.snapshot().get(name)
+        if state is None:
+            raise ExternalError(f"tmux session {name} vanished while restarting its agent")
         return state
 
     def kill_session(self, name: str) -> None:

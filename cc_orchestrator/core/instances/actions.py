@@ -1,0 +1,90 @@
+"""What a user does to a live agent: answer its question, interrupt it, bring it back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cc_orchestrator.core.errors import Conflict
+from cc_orchestrator.core.instances.rows import find_row
+from cc_orchestrator.core.instances.status import set_status
+from cc_orchestrator.core.models import Instance, InstanceStatus
+from cc_orchestrator.core.store.tables import InstanceRow
+
+
+def answer(service, ref: str, approve: bool) -> Instance:
+    """Approve or reject whatever yes/no question the agent shows now."""
+    instance = service._live(ref)
+    row = service.store.read(lambda: find_row(instance.id))
+    screen = service.refresher.capture(row)
+    if screen is None or screen.kind != "waiting" or screen.dialog is None:
+        raise Conflict(f"instance {instance.id} is not asking anything right now")
+    keys = screen.dialog.approve if approve else screen.dialog.reject
+    service.tmux.send_keys(row.tmux_session, *keys)
+    verb = "approved" if approve else "rejected"
+    service.refresher.forget(row.id)  # its screen changes now; look again next time
+
+    def record() -> None:
+        current = InstanceRow.get_by_id(row.id)
+        if current.status == InstanceStatus.WAITING_INPUT.value:
+            set_status(service.events, current, InstanceStatus.RUNNING, f"{verb} by user", source="user")
+        service.events.log(
+            f"{verb} {screen.dialog.name} on instance {row.id}: {screen.text}",
+            instance_id=row.id, data={"dialog": screen.dialog.name, "keys": keys},
+        )  # fmt: skip
+
+    service.store.write(record)
+    return service.get(row.id, refresh=False)
+
+
+def interrupt(service, ref: str) -> Instance:
+    instance = service._live(ref)
+    row = service.store.read(lambda: find_row(instance.id))
+    service.tmux.send_keys(row.tmux_session, *service.profile_for(row).interrupt_keys)
+    service.refresher.forget(row.id)
+    service.events.log(f"interrupted instance {row.id}", instance_id=row.id)
+    return service.get(row.id, refresh=False)
+
+
+def restart(service, ref: str, command: list[str] | None = None) -> Instance:
+    """Start a dead agent again in its worktree, resuming its conversation where the profile
+    knows how (Claude Code: --continue). Its session is reused when it is still there."""
+    from cc_orchestrator.core.instances.service import agent_argv
+    from cc_orchestrator.core.tmux.layouts import resolve_layout
+
+    panes = service.refresh()
+    row = service.store.read(lambda: find_row(ref))
+    pane = panes.get(row.tmux_session)
+    if pane is not None and not pane.dead:
+        raise Conflict(f"instance {row.id} is still running; stop it first")
+    if not row.worktree_path or not Path(row.worktree_path).is_dir():
+        raise Conflict(f"instance {row.id} has no worktree left to restart in")
+    profile = service.profile_for(row)
+    argv = list(command) if command else (json.loads(row.agent_command) or agent_argv(profile))
+    if not command:
+        argv += [a for a in profile.continue_args if a not in argv]
+    if profile.hooks == "claude":
+        from cc_orchestrator.core.agents import claude_hooks
+
+        claude_hooks.install(Path(row.worktree_path), service.ingester.path(row.id))
+    env = {**profile.env, "CC_ORCHESTRATOR_INSTANCE_ID": row.id}
+    log = service.logs.pipe_command(row.id)
+    if pane is not None:
+        state = service.tmux.respawn(row.tmux_session, pane.pane_id, row.worktree_path, argv, env, log)
+    else:
+        plan = resolve_layout(row.layout, service.settings.custom_layouts)
+        state = service.tmux.create_session(row.tmux_session, row.worktree_path, argv, plan, env, log_command=log)
+    service.refresher.forget(row.id)
+
+    def running() -> None:
+        current = InstanceRow.get_by_id(row.id)
+        InstanceRow.update(restarts=current.restarts + 1, exit_status=None, held_until=None).where(
+            InstanceRow.id == row.id
+        ).execute()
+        if not InstanceStatus(current.status).is_live:
+            set_status(service.events, current, InstanceStatus.RUNNING, "restarted", pid=state.pid, source="user")
+        else:  # it was live in the database but its process was gone
+            InstanceRow.update(pid=state.pid).where(InstanceRow.id == row.id).execute()
+
+    service.store.write(running)
+    return service.get(row.id, refresh=False)

@@ -1,0 +1,154 @@
+"""The refresh (journey 3): every live instance's status from hooks, tmux and its screen.
+
+One `list-panes -a` call for all instances; a pane is captured only when tmux's activity clock
+says its content may have changed since this process last looked (whole seconds, so a capture
+in the same second as the last output is repeated once). Then, per instance, the newest truth
+wins: the process (dead or alive), else the screen when it is conclusive.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from cc_orchestrator.core.agents.screen import ScreenState, classify
+from cc_orchestrator.core.instances.observe import Observation, observe
+from cc_orchestrator.core.instances.rows import LIVE_STATUSES
+from cc_orchestrator.core.instances.status import set_status
+from cc_orchestrator.core.models import EventKind, InstanceStatus, Level
+from cc_orchestrator.core.store.tables import InstanceRow
+from cc_orchestrator.core.tmux.service import PaneState
+
+SCREEN_STATES = {
+    "working": InstanceStatus.RUNNING,
+    "ready": InstanceStatus.IDLE,
+    "waiting": InstanceStatus.WAITING_INPUT,
+}
+
+
+@dataclass
+class RefreshResult:
+    panes: dict[str, PaneState] = field(default_factory=dict)
+    screens: dict[str, ScreenState] = field(default_factory=dict)  # by instance id, this round
+    answered: list[str] = field(default_factory=list)  # instance ids whose dialog we answered
+
+
+class StateRefresher:
+    def __init__(self, service) -> None:
+        self.service = service
+        self._captured: dict[str, float] = {}  # instance id -> wall time of its last capture
+
+    def refresh(self, screens: bool = True) -> RefreshResult:
+        svc = self.service
+        svc.ingester.ingest()
+        rows = svc.store.read(lambda: list(InstanceRow.select().where(InstanceRow.status.in_(LIVE_STATUSES))))
+        result = RefreshResult()
+        if not rows:
+            return result
+        result.panes = panes = self._settled(svc.tmux.snapshot())
+        changes: list[tuple[InstanceRow, Observation]] = []
+        for row in rows:
+            pane = panes.get(row.tmux_session)
+            seen = observe(InstanceStatus(row.status), row.starter_pid, pane)
+            if seen is not None:
+                changes.append((row, seen))
+            elif screens and pane is not None and not pane.dead and self._changed(row.id, pane):
+                screen = self.capture(row)
+                if screen is not None:
+                    result.screens[row.id] = screen
+        touched = [
+            (r, panes[r.tmux_session].activity)
+            for r in rows
+            if r.tmux_session in panes and panes[r.tmux_session].activity - _epoch(r.last_activity) >= 5
+        ]
+        if changes or result.screens or touched:
+            svc.store.write(lambda: self._apply(changes, result.screens, touched))
+        for row in rows:
+            screen = result.screens.get(row.id)
+            if screen is None or screen.kind != "waiting" or screen.dialog is None:
+                continue
+            if svc.auto_answers(row, screen.dialog):
+                svc.tmux.send_keys(row.tmux_session, *screen.dialog.approve)
+                svc.events.log(f"answered {screen.dialog.name} dialog of instance {row.id}", instance_id=row.id)
+                result.answered.append(row.id)
+                self._captured.pop(row.id, None)
+        for row in rows:
+            screen = result.screens.get(row.id)
+            if row.pending_prompt and screen is not None and screen.kind == "ready":
+                svc.deliver_pending(row.id)
+        return result
+
+    def capture(self, row: InstanceRow) -> ScreenState | None:
+        from cc_orchestrator.core.errors import NotFound
+
+        try:
+            text = self.service.tmux.capture(row.tmux_session)
+        except NotFound:
+            return None
+        self._captured[row.id] = time.time()
+        return classify(text, self.service.profile_for(row))
+
+    def forget(self, instance_id: str) -> None:
+        self._captured.pop(instance_id, None)
+
+    def _changed(self, instance_id: str, pane: PaneState) -> bool:
+        """Output may have arrived after our last capture (activity counts whole seconds)."""
+        captured = self._captured.get(instance_id)
+        return captured is None or pane.activity + 1.0 >= captured
+
+    def _settled(self, panes: dict[str, PaneState]) -> dict[str, PaneState]:
+        """Re-ask tmux briefly while a pane is dead but its exit status is not reaped yet
+        (tmux closes the pty first); rare, so the usual refresh stays one call."""
+        for _ in range(10):
+            if not any(p.dead and p.exit_status is None and p.exit_signal is None for p in panes.values()):
+                break
+            time.sleep(0.05)
+            panes = self.service.tmux.snapshot()
+        return panes
+
+    def _apply(self, changes, screens: dict[str, ScreenState], touched) -> None:
+        svc = self.service
+        for row, seen in changes:
+            current = InstanceRow.get_or_none(InstanceRow.id == row.id)
+            if current is not None and current.status == row.status:
+                set_status(svc.events, current, seen.status, seen.message, pid=seen.pid, exit_status=seen.exit_status)
+        for instance_id, screen in screens.items():
+            current = InstanceRow.get_or_none(InstanceRow.id == instance_id)
+            if current is None or not InstanceStatus(current.status).is_live:
+                continue
+            if screen.usage_limit:
+                self._hold(current, screen.usage_limit)
+            status = SCREEN_STATES.get(screen.kind)
+            if status is None or current.status == InstanceStatus.STARTING.value:
+                continue
+            waiting = screen.text if status is InstanceStatus.WAITING_INPUT else ""
+            if status.value != current.status or waiting != current.waiting_for:
+                set_status(svc.events, current, status, waiting_for=waiting, source="screen")
+        for row, activity in touched:
+            InstanceRow.update(last_activity=_from_epoch(activity)).where(InstanceRow.id == row.id).execute()
+
+    def _hold(self, row: InstanceRow, when: str) -> None:
+        from cc_orchestrator.core.agents.limits import parse_reset
+
+        until = parse_reset(when)
+        if until is None or (row.held_until is not None and row.held_until >= until):
+            return
+        InstanceRow.update(held_until=until).where(InstanceRow.id == row.id).execute()
+        self.service.events.add(
+            EventKind.LOG_MESSAGE,
+            f"instance {row.id} hit its usage limit; no new work until {until:%Y-%m-%d %H:%M} UTC",
+            level=Level.WARNING, instance_id=row.id, data={"held_until": until.isoformat()},
+        )  # fmt: skip
+
+
+def _epoch(value) -> float:
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC).timestamp() if value else 0.0
+
+
+def _from_epoch(seconds: float):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
