@@ -232,3 +232,11 @@ def test_cpu_of_child_processes_is_measured_between_refreshes(orch, git_repo):
     tree = {p for p in orch.instances.sampler._procs}
     orch.instances.list()
     assert tree <= set(orch.instances.sampler._procs)
+
+
+def test_stopping_a_failed_instance_removes_its_dead_session(orch, git_repo):
+    instance = orch.instances.start(git_repo, command=["sh", "-c", "sleep 0.3; exit 3"])
+    orch.instances.wait_for(instance.id, lambda i: i.status is InstanceStatus.ERROR, timeout=10)
+    assert instance.tmux_session in orch.tmux.snapshot()  # kept so the user can read its last words
+    orch.instances.stop(instance.id)
+    assert orch.tmux.snapshot() == {}

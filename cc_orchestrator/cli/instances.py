@@ -8,7 +8,7 @@ import sys
 import click
 
 from cc_orchestrator.cli.context import CliContext, pass_context
-from cc_orchestrator.cli.output import emit_json, fields, repo_name, table
+from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
 
 STATUSES = click.Choice(
     ["starting", "running", "waiting_input", "idle", "error", "stopped"], case_sensitive=False
@@ -37,6 +37,11 @@ def _show(instance, as_json: bool) -> None:
             ("pid", instance.pid),
             ("cpu", f"{usage.cpu_percent}%"),
             ("memory", f"{usage.memory_mb} MB in {usage.processes} processes"),
+            ("agent", instance.agent),
+            ("waiting for", instance.waiting_for or None),
+            ("tokens", f"{instance.tokens_in} in, {instance.tokens_out} out" + (f" ({instance.model})" if instance.model else "")),
+            ("usage limit", f"until {instance.held_until:%Y-%m-%d %H:%M} UTC" if instance.held_until else None),
+            ("restarts", instance.restarts),
             ("command", " ".join(instance.agent_command) or None),
             ("layout", instance.layout),
             ("prompt", "waiting for the agent" if instance.prompt_pending else None),
@@ -52,9 +57,10 @@ def _show(instance, as_json: bool) -> None:
 @click.option("--base", help="Branch or commit to start from (default: the current branch).")
 @click.option("--command", "agent_command", metavar="CMD", help="Agent program to run instead of agent_command.")
 @click.option("--layout", "-l", help="tmux layout: default, claude, development or a custom one.")
+@click.option("--agent", "-a", help="Agent profile: claude, codex, aider, gemini, generic or your own.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
-def start(ctx: CliContext, task_id, branch, base, agent_command, layout, as_json) -> None:
+def start(ctx: CliContext, task_id, branch, base, agent_command, layout, agent, as_json) -> None:
     """Start an agent in a new worktree and tmux session."""
     import shlex
 
@@ -65,7 +71,7 @@ def start(ctx: CliContext, task_id, branch, base, agent_command, layout, as_json
     if task_id is not None:
         orchestrator.tasks.get(task_id)  # a clear "no task" before anything starts
     instance = orchestrator.instances.start(
-        ctx.repo(), task_id=task_id, branch=branch, base=base, command=argv, layout=layout
+        ctx.repo(), task_id=task_id, branch=branch, base=base, command=argv, layout=layout, agent=agent
     )
     if task_id is not None:
         orchestrator.instances.deliver_when_ready(instance.id)
@@ -97,22 +103,33 @@ def list_(ctx: CliContext, status, in_repo, as_json) -> None:
         emit_json(found)
         return
     table(
-        ["ID", "STATUS", "TASK", "BRANCH", "CPU", "MEM", "ACTIVE", "REPO"],
+        ["ID", "STATUS", "AGENT", "TASK", "BRANCH", "CPU", "MEM", "TOKENS", "ACTIVE", "REPO", "NOTE"],
         (
             [
                 i.id,
                 i.status.value,
+                i.agent,
                 i.task_id,
                 i.branch,
                 f"{i.resource_usage.cpu_percent}%" if i.pid else "-",
                 f"{i.resource_usage.memory_mb}M" if i.pid else "-",
+                f"{i.tokens_in}/{i.tokens_out}" if i.tokens_in or i.tokens_out else "-",
                 i.last_activity,
                 repo_name(i.repo),
+                truncate(_note(i), 60),
             ]
             for i in found
         ),
         empty="no instances",
     )
+
+
+def _note(instance) -> str:
+    if instance.waiting_for:
+        return instance.waiting_for
+    if instance.held_until:
+        return f"usage limit until {instance.held_until:%H:%M} UTC"
+    return instance.status_message or ""
 
 
 @command.command("show")
@@ -165,3 +182,90 @@ def stop(ctx: CliContext, instance_id, remove_worktree, force) -> None:
     instance = ctx.orchestrator.instances.stop(instance_id, remove_worktree=remove_worktree, force=force)
     kept = "removed" if remove_worktree else f"kept at {instance.worktree_path}"
     click.echo(f"stopped instance {instance.id}; worktree {kept}")
+
+
+@command.command("approve")
+@click.argument("instance_id")
+@pass_context
+def approve(ctx: CliContext, instance_id) -> None:
+    """Say yes to the question the agent shows (permission prompt or start-up dialog)."""
+    before = ctx.orchestrator.instances.get(instance_id)
+    instance = ctx.orchestrator.instances.approve(instance_id)
+    click.echo(f"approved on instance {instance.id}" + (f": {before.waiting_for}" if before.waiting_for else ""))
+
+
+@command.command("reject")
+@click.argument("instance_id")
+@pass_context
+def reject(ctx: CliContext, instance_id) -> None:
+    """Say no to the question the agent shows."""
+    instance = ctx.orchestrator.instances.reject(instance_id)
+    click.echo(f"rejected on instance {instance.id}")
+
+
+@command.command("interrupt")
+@click.argument("instance_id")
+@pass_context
+def interrupt(ctx: CliContext, instance_id) -> None:
+    """Interrupt what the agent is doing (it stays alive and waits for you)."""
+    instance = ctx.orchestrator.instances.interrupt(instance_id)
+    click.echo(f"interrupted instance {instance.id}")
+
+
+@command.command("restart")
+@click.argument("instance_id")
+@click.option("--command", "agent_command", metavar="CMD", help="Run this instead of the agent's own command.")
+@pass_context
+def restart(ctx: CliContext, instance_id, agent_command) -> None:
+    """Start a dead agent again in its worktree (Claude Code resumes with --continue)."""
+    import shlex
+
+    argv = shlex.split(agent_command) if agent_command else None
+    instance = ctx.orchestrator.instances.restart(instance_id, command=argv)
+    click.echo(f"restarted instance {instance.id} ({instance.status.value})")
+
+
+@command.command("logs")
+@click.argument("instance_id")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing as the agent writes.")
+@click.option("--lines", "-n", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--events", is_flag=True, help="The orchestrator's events for it (states, prompts, errors) instead of its screen output.")
+@pass_context
+def logs(ctx: CliContext, instance_id, follow, lines, events) -> None:
+    """Print an instance's output (ANSI stripped), or its events with --events."""
+    orchestrator = ctx.orchestrator
+    instance = orchestrator.instances.get(instance_id)
+    if events:
+        _print_events(orchestrator.events.tail(limit=lines, instance_id=instance.id))
+        if follow:
+            _follow_events(orchestrator, instance.id)
+        return
+    for line in orchestrator.instances.logs.tail(instance.id, lines):
+        click.echo(line)
+    if follow:
+        try:
+            for batch in orchestrator.instances.logs.follow(instance.id):
+                for line in batch:
+                    click.echo(line)
+        except KeyboardInterrupt:
+            pass
+
+
+def _print_events(found) -> None:
+    for event in found:
+        click.echo(f"{event.created_at:%H:%M:%S} {event.level.value:<7} {event.message}")
+
+
+def _follow_events(orchestrator, instance_id: str) -> None:
+    import time
+
+    last = orchestrator.events.latest_id()
+    try:
+        while True:
+            orchestrator.instances.refresh()
+            found = orchestrator.events.since(last, instance_id=instance_id)
+            _print_events(found)
+            last = found[-1].id if found else last
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass

@@ -20,6 +20,7 @@ GROUPS = {
     "tmux": ("cc_orchestrator.cli.tmux", "Our tmux sessions: list, orphans, layouts, attach, kill."),
     "config": ("cc_orchestrator.cli.config", "Show and change settings."),
     "reconcile": ("cc_orchestrator.cli.reconcile", "Repair the database from tmux and git now."),
+    "monitor": ("cc_orchestrator.cli.monitor", "Run the watch loop without a screen: states, health, auto-assign."),
 }
 
 

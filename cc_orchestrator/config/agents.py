@@ -1,7 +1,7 @@
 """Agent profiles: how to start an agent and how to read its state. Plain configuration data.
 
 Users add or change profiles in the TOML file (`[agents.NAME]`); a partial table is merged over
-the built-in profile of that name. The screen patterns of Claude Code were taken from version
+the built-in profile of that name, and a new name starts from the `generic` profile. The screen patterns of Claude Code were taken from version
 2.1.197; the others are best effort and meant to be tuned by their users.
 """
 
@@ -85,7 +85,8 @@ def resolve_profiles(overrides: dict[str, dict[str, Any]], agent_command: str, d
     """Built-ins merged with the user's tables; `agent_command` is the default agent's command."""
     merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in BUILTIN_PROFILES.items()}
     for name, table in overrides.items():
-        merged[name] = {**merged.get(name, {}), **table}
-    if default_agent in merged and agent_command:
+        base = merged.get(name) or merged["generic"]  # a new profile starts from generic's patterns
+        merged[name] = {**base, **table}
+    if default_agent in merged and agent_command and "command" not in overrides.get(default_agent, {}):
         merged[default_agent] = {**merged[default_agent], "command": agent_command}
     return {name: AgentProfile(name=name, **table) for name, table in merged.items()}

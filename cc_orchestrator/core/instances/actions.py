@@ -52,9 +52,9 @@ def restart(service, ref: str, command: list[str] | None = None) -> Instance:
     from cc_orchestrator.core.instances.service import agent_argv
     from cc_orchestrator.core.tmux.layouts import resolve_layout
 
-    panes = service.refresh()
+    service.refresh()
     row = service.store.read(lambda: find_row(ref))
-    pane = panes.get(row.tmux_session)
+    pane = service.tmux.snapshot().get(row.tmux_session)  # dead panes too
     if pane is not None and not pane.dead:
         raise Conflict(f"instance {row.id} is still running; stop it first")
     if not row.worktree_path or not Path(row.worktree_path).is_dir():

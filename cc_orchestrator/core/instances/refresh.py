@@ -128,17 +128,34 @@ class StateRefresher:
             InstanceRow.update(last_activity=_from_epoch(activity)).where(InstanceRow.id == row.id).execute()
 
     def _hold(self, row: InstanceRow, when: str) -> None:
-        from cc_orchestrator.core.agents.limits import parse_reset
+        """Hold new work until the reset. A notice is handled once: it stays on the screen after
+        the release, and the same words only mean a new limit a day later."""
+        import json
+        from datetime import timedelta
 
-        until = parse_reset(when)
-        if until is None or (row.held_until is not None and row.held_until >= until):
+        from cc_orchestrator.core.agents.limits import parse_reset
+        from cc_orchestrator.core.events import utcnow
+
+        now = utcnow()
+        handled = json.loads(row.limit_notice or "{}")
+        if handled.get("text") == when and now - _parse(handled.get("at")) < timedelta(hours=20):
             return
-        InstanceRow.update(held_until=until).where(InstanceRow.id == row.id).execute()
+        until = parse_reset(when)
+        if until is None:
+            return
+        notice = json.dumps({"text": when, "at": now.isoformat()})
+        InstanceRow.update(held_until=until, limit_notice=notice).where(InstanceRow.id == row.id).execute()
         self.service.events.add(
             EventKind.LOG_MESSAGE,
             f"instance {row.id} hit its usage limit; no new work until {until:%Y-%m-%d %H:%M} UTC",
             level=Level.WARNING, instance_id=row.id, data={"held_until": until.isoformat()},
         )  # fmt: skip
+
+
+def _parse(text):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text) if text else datetime.min
 
 
 def _epoch(value) -> float:

@@ -350,13 +350,13 @@ class InstanceService:
         The worktree and branch stay unless `remove_worktree`; a worktree with unsaved work is
         then refused before anything is stopped (unless `force`).
         """
-        panes = self.refresh()
+        self.refresh()
         row = self.store.read(lambda: find_row(ref))
         if row.status == InstanceStatus.STOPPED.value:
             raise Conflict(f"instance {row.id} is already stopped")
         if remove_worktree and row.worktree_id:
             self.worktrees.check_removable(row.worktree_id, force=force, ignore_instance=row.id)
-        pane = panes.get(row.tmux_session)
+        pane = self.tmux.snapshot().get(row.tmux_session)  # an ERROR instance's dead pane too
         if pane is not None and pane.pid and not pane.dead:
             terminate_tree(pane.pid, self.settings.stop_timeout)
         if pane is not None:

@@ -9,7 +9,9 @@ left, so "database is locked" never reaches a user.
 from __future__ import annotations
 
 import contextlib
+import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from cc_orchestrator.core.errors import StoreError
 from cc_orchestrator.core.store import migrations
 from cc_orchestrator.core.store.tables import database_proxy
 
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_MS = 30_000  # SQLite's busy handler is not fair: a writer can wait behind bursts
 PRAGMAS = {
     "journal_mode": "wal",
     "busy_timeout": BUSY_TIMEOUT_MS,
@@ -51,8 +53,32 @@ def explain(exc: BaseException, path: Path) -> StoreError:
     return StoreError(f"database {path}: {exc}")
 
 
+# Peewee binds tables to one database object per process (through `database_proxy`), so every
+# Store of one file shares one SqliteDatabase, which keeps a connection per thread.
+_OPEN: dict[str, pw.SqliteDatabase] = {}
+_LOCK = threading.Lock()
+
+
+def _database(path: Path) -> pw.SqliteDatabase:
+    key = str(path.resolve())
+    with _LOCK:
+        if key not in _OPEN:
+            _OPEN[key] = pw.SqliteDatabase(
+                key,
+                pragmas=PRAGMAS,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                lock_type="IMMEDIATE",
+                check_same_thread=False,
+            )
+        return _OPEN[key]
+
+
 class Store:
-    """One open database file. Thread-safe: Peewee keeps one connection per thread."""
+    """One database file. Thread-safe: Peewee keeps one connection per thread.
+
+    A process works with one data dir at a time; opening a Store of another file (tests do)
+    points the tables at that file from then on.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -60,13 +86,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create data folder {self.path.parent}: {exc.strerror}")
-        self.db = pw.SqliteDatabase(
-            str(self.path),
-            pragmas=PRAGMAS,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-            lock_type="IMMEDIATE",
-            check_same_thread=False,
-        )
+        self.db = _database(self.path)
         database_proxy.initialize(self.db)
         with self.errors():
             self.db.connect(reuse_if_open=True)
@@ -89,7 +109,7 @@ class Store:
             except pw.OperationalError as exc:
                 if not _is_busy(exc) or attempt == attempts - 1:
                     raise explain(exc, self.path) from None
-                time.sleep(0.05 * (attempt + 1))
+                time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # jitter breaks lockstep
             except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
                 raise explain(exc, self.path) from None
         raise AssertionError("unreachable")
@@ -100,5 +120,6 @@ class Store:
             return fn()
 
     def close(self) -> None:
+        """Close this thread's connection (other threads and Stores of the file keep theirs)."""
         if not self.db.is_closed():
             self.db.close()

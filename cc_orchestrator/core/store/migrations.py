@@ -34,7 +34,7 @@ def _v2_agent_states(db: pw.SqliteDatabase) -> None:
         db,
         tables.InstanceRow,
         ["agent", "waiting_for", "session_id", "spool_offset", "transcript_path", "transcript_offset",
-         "last_message_id", "tokens_in", "tokens_out", "model", "held_until", "restarts"],
+         "last_message_id", "tokens_in", "tokens_out", "model", "held_until", "limit_notice", "restarts"],
     )  # fmt: skip
 
 

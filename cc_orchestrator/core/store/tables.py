@@ -74,6 +74,7 @@ class InstanceRow(BaseTable):
     tokens_out = pw.IntegerField(default=0)
     model = pw.TextField(null=True)
     held_until = pw.DateTimeField(null=True)  # usage limit: no new work until then
+    limit_notice = pw.TextField(null=True)  # JSON: the usage-limit message handled, and when
     restarts = pw.IntegerField(default=0)
     created_at = pw.DateTimeField()
     last_activity = pw.DateTimeField()

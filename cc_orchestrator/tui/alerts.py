@@ -1,0 +1,45 @@
+"""Which status changes deserve a toast: an agent waiting for input, finishing, failing, exiting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cc_orchestrator.core.models import Event, EventKind, InstanceStatus
+
+_LIVE = {s.value for s in InstanceStatus if s.is_live}
+
+
+@dataclass(frozen=True)
+class Alert:
+    instance_id: str
+    message: str
+    severity: str  # "information", "warning" or "error", as Textual's notify takes it
+
+
+def alert_for(event: Event) -> Alert | None:
+    if event.kind is not EventKind.INSTANCE_STATUS or not event.instance_id:
+        return None
+    status, previous = event.data.get("status"), event.data.get("previous")
+    who = f"instance {event.instance_id}"
+    if status == InstanceStatus.WAITING_INPUT:
+        detail = event.message.partition(": ")[2]
+        return Alert(event.instance_id, f"{who} waits for input" + (f": {detail}" if detail else ""), "warning")
+    if status == InstanceStatus.IDLE and previous == InstanceStatus.RUNNING:
+        return Alert(event.instance_id, f"{who} finished and is idle", "information")
+    if status == InstanceStatus.ERROR:
+        return Alert(event.instance_id, event.message, "error")
+    if status == InstanceStatus.STOPPED and previous in _LIVE and event.data.get("source") != "user":
+        return Alert(event.instance_id, f"{who} exited", "information")
+    return None
+
+
+def alerts(events: Iterable[Event]) -> list[Alert]:
+    """At most one alert per instance (its latest), so a burst makes one toast each."""
+    latest: dict[str, Alert] = {}
+    for event in events:
+        alert = alert_for(event)
+        if alert is not None:
+            latest.pop(alert.instance_id, None)
+            latest[alert.instance_id] = alert
+    return list(latest.values())

@@ -1,0 +1,1 @@
+"""The dashboard's four panes and their parts."""

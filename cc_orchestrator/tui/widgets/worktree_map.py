@@ -1,0 +1,126 @@
+"""The worktree map: each repository and its worktrees as a tree, nodes keyed by id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from cc_orchestrator.core.models import Worktree, WorktreeStatus
+from cc_orchestrator.tui.widgets.pane import Pane
+
+if TYPE_CHECKING:
+    from cc_orchestrator.core.git.worktrees import WorktreeReport
+
+
+def short_path(path: str) -> str:
+    home = str(Path.home())
+    return "~" + path[len(home) :] if path == home or path.startswith(home + "/") else path
+
+
+def worktree_label(worktree: Worktree, report: WorktreeReport | None) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(worktree.branch, "bold" if worktree.instance_id else "")
+    text.append(f" <- {worktree.base_branch}", "dim")
+    if report is not None:
+        if report.ahead or report.behind:
+            text.append(f"  +{report.ahead} -{report.behind}", "cyan")
+        if report.uncommitted_files:
+            text.append(f"  {len(report.uncommitted_files)} dirty", "yellow")
+    elif worktree.dirty:
+        text.append("  dirty", "yellow")
+    if worktree.instance_id:
+        text.append(f"  @{worktree.instance_id}", "green")
+    if not worktree.exists:
+        text.append("  MISSING", "bold red")
+    elif worktree.status is WorktreeStatus.STALE:
+        text.append("  STALE", "bold magenta")
+    elif worktree.status is WorktreeStatus.CLEANUP_PENDING:
+        text.append("  CLEANUP", "magenta")
+    return text
+
+
+class WorktreeTree(Tree[str]):
+    ICON_NODE = "+ "
+    ICON_NODE_EXPANDED = "- "
+
+    def __init__(self) -> None:
+        super().__init__("repositories", id="worktree-tree")
+        self.show_root = False
+        self.guide_depth = 2
+        self._repos: dict[str, TreeNode[str]] = {}
+        self._nodes: dict[str, TreeNode[str]] = {}
+        self._labels: dict[str, Text] = {}
+
+    @property
+    def selected_id(self) -> str | None:
+        node = self.cursor_node
+        return node.data if node is not None and node.data in self._nodes else None
+
+    def show(self, worktrees: Iterable[Worktree], reports: dict[str, WorktreeReport]) -> None:
+        items = {w.id: w for w in worktrees}
+        for wid in [k for k in self._nodes if k not in items]:
+            self._nodes.pop(wid).remove()
+            self._labels.pop(wid, None)
+        for wid, worktree in items.items():
+            label = worktree_label(worktree, reports.get(wid))
+            node = self._nodes.get(wid)
+            if node is None:
+                self._nodes[wid] = self._repo(worktree.repo).add_leaf(label, data=wid)
+            elif self._labels.get(wid) != label:
+                node.set_label(label)
+            self._labels[wid] = label
+        for repo, node in list(self._repos.items()):
+            if not node.children:
+                node.remove()
+                del self._repos[repo]
+            else:
+                node.set_label(Text.assemble((short_path(repo), "bold"), (f"  ({len(node.children)})", "dim")))
+
+    def _repo(self, repo: str) -> TreeNode[str]:
+        if repo not in self._repos:
+            self._repos[repo] = self.root.add(short_path(repo), data=repo, expand=True)
+        return self._repos[repo]
+
+
+class WorktreeMap(Pane):
+    TITLE = "Worktrees"
+    BINDINGS = [
+        Binding("d", "details", "Owner", id="worktrees.details"),
+        Binding("i", "inspect", "Inspect", id="worktrees.inspect"),
+        Binding("delete,D", "remove", "Remove", id="worktrees.remove"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="worktrees")
+        self.tree = WorktreeTree()
+        self._worktrees: dict[str, Worktree] = {}
+
+    def compose(self) -> ComposeResult:
+        yield self.tree
+
+    @property
+    def main(self) -> WorktreeTree:
+        return self.tree
+
+    def show(self, worktrees: tuple[Worktree, ...], reports: dict[str, WorktreeReport]) -> None:
+        self._worktrees = {w.id: w for w in worktrees}
+        self.tree.show(worktrees, reports)
+        stale = sum(1 for w in worktrees if w.status is WorktreeStatus.STALE or not w.exists)
+        self.set_count(len(worktrees), note=f"{stale} stale" if stale else "")
+
+    def action_details(self) -> None:
+        worktree = self._worktrees.get(self.tree.selected_id or "")
+        self.request("instances.details", worktree.instance_id if worktree else None)
+
+    def action_inspect(self) -> None:
+        self.post_message(self.Requested("worktrees.inspect", self.tree.selected_id))
+
+    def action_remove(self) -> None:
+        self.request("worktrees.remove", self.tree.selected_id)

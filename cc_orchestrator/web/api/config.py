@@ -1,0 +1,48 @@
+"""/api/config: the settings every face shares. Secrets show as "set", and cannot be set here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Body
+
+from cc_orchestrator.core.errors import InvalidInput
+from cc_orchestrator.web.api.deps import Svc
+from cc_orchestrator.web.models import ConfigEntryOut, ConfigOut
+
+router = APIRouter(prefix="/api/config", tags=["config"])
+
+
+def _entries(svc: Svc) -> ConfigOut:
+    return ConfigOut(entries=[ConfigEntryOut.model_validate(e) for e in svc.orchestrator.config.entries()])
+
+
+@router.get("", response_model=ConfigOut, summary="Get the configuration")
+def get_config(svc: Svc):
+    """Each setting's effective value and where it comes from (env, stored, file, default)."""
+    return _entries(svc)
+
+
+@router.put("", response_model=ConfigOut, summary="Change settings")
+def update_config(
+    svc: Svc,
+    values: dict[str, Any] = Body(examples=[{"max_instances": 8, "auto_assign": True}]),
+):
+    """Stores each value as `config set` would, for every face. Unknown keys are refused before
+    anything is stored; values are then stored in order, and the first invalid one stops the
+    rest (422). Services already running in this server keep the values they started with."""
+    if not values:
+        raise InvalidInput("no settings given")
+    if len(values) > 50:
+        raise InvalidInput("at most 50 settings at once")
+    config = svc.orchestrator.config
+    texts = {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+    known = {entry.key for entry in config.entries()}
+    for key in texts:
+        if key.strip().lower().replace("-", "_") not in known:
+            raise InvalidInput(f"unknown setting {key!r}")
+    for key, text in texts.items():
+        config.set(key, text)
+    svc.hub.poke()
+    return _entries(svc)

@@ -1,0 +1,33 @@
+"""What the dashboard's forms and charts need: repositories, agent profiles, metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cc_orchestrator.web.api.deps import Svc
+from cc_orchestrator.web.models import Agents, MetricSample, Repositories
+
+router = APIRouter(prefix="/api", tags=["dashboard"])
+
+
+@router.get("/repositories", response_model=Repositories, summary="Repositories to start instances in")
+def repositories(svc: Svc):
+    known = [str(p) for p in svc.orchestrator.known_repositories()]
+    default = str(svc.default_repo) if svc.default_repo else None
+    return Repositories(default=default, known=known)
+
+
+@router.get("/agents", response_model=Agents, summary="Agent profiles")
+def agents(svc: Svc):
+    settings = svc.orchestrator.settings
+    return Agents(default=settings.default_agent, names=sorted(settings.profiles))
+
+
+@router.get("/metrics", response_model=dict[str, list[MetricSample]], summary="CPU and memory of every instance")
+def metrics(svc: Svc):
+    """The samples this server took (about one a second, the last 15 minutes), by instance."""
+    board = svc.board
+    return {
+        instance.id: [MetricSample(timestamp=t, cpu_percent=c, memory_mb=m) for t, c, m in board.history(instance.id)]
+        for instance in board.cached()
+    }

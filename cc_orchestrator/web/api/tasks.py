@@ -1,0 +1,95 @@
+"""/api/tasks: the task board, paginated and filtered by SQLite (10,000 tasks stay fast)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from cc_orchestrator.web.api.deps import Pages, Svc
+from cc_orchestrator.web.models import AssignRequest, InstanceOut, Page, TaskCreate, TaskOut, TaskUpdate
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+
+TaskId = Annotated[int, Path(ge=1)]
+
+
+def _out(task) -> TaskOut:
+    return TaskOut.model_validate(task)
+
+
+@router.get("", response_model=Page[TaskOut], summary="List tasks")
+def list_tasks(
+    svc: Svc,
+    pages: Pages,
+    status: Annotated[str | None, Query(description="PENDING, ASSIGNED, IN_PROGRESS, REVIEW or DONE")] = None,
+    priority: Annotated[str | None, Query(description="HIGH, MEDIUM or LOW")] = None,
+    repo: str | None = None,
+):
+    tasks = svc.orchestrator.tasks
+    items = tasks.list(status=status, priority=priority, repo=repo, limit=pages.limit, offset=pages.offset)
+    total = tasks.count(status=status, priority=priority, repo=repo)
+    return Page[TaskOut](items=[_out(t) for t in items], total=total, limit=pages.limit, offset=pages.offset)
+
+
+@router.post("", status_code=201, response_model=TaskOut, summary="Create a task")
+def create_task(svc: Svc, body: TaskCreate):
+    task = svc.orchestrator.tasks.add(
+        body.title,
+        body.description,
+        priority=body.priority,
+        depends_on=body.dependencies,
+        repo=body.repo,
+    )
+    svc.hub.poke()
+    return _out(task)
+
+
+@router.get("/{task_id}", response_model=TaskOut, summary="Get a task")
+def get_task(svc: Svc, task_id: TaskId):
+    return _out(svc.orchestrator.tasks.get(task_id))
+
+
+@router.put("/{task_id}", response_model=TaskOut, summary="Change a task")
+@router.patch("/{task_id}", response_model=TaskOut, include_in_schema=False)
+def update_task(svc: Svc, task_id: TaskId, body: TaskUpdate):
+    """Only the fields sent change, in one transaction: a refused move or a dependency cycle
+    changes nothing. `dependencies` replaces the whole set."""
+    tasks = svc.orchestrator.tasks
+    add, remove = set(body.add_dependencies), set(body.remove_dependencies)
+    if body.dependencies is not None:
+        current = set(tasks.get(task_id).dependencies)
+        wanted = set(body.dependencies)
+        add |= wanted - current
+        remove |= current - wanted
+    task = tasks.update(
+        task_id,
+        title=body.title,
+        description=body.description,
+        priority=body.priority,
+        status=body.status,
+        add_dependencies=sorted(add),
+        remove_dependencies=sorted(remove),
+    )
+    svc.hub.poke()
+    return _out(task)
+
+
+@router.delete("/{task_id}", response_model=TaskOut, summary="Delete a task")
+def delete_task(svc: Svc, task_id: TaskId):
+    """Refused (409) while a live instance works on it. Returns the task as it was."""
+    task = svc.orchestrator.tasks.remove(task_id)
+    svc.hub.poke()
+    return _out(task)
+
+
+@router.post("/{task_id}/assign", status_code=201, response_model=InstanceOut, summary="Start an instance for a task")
+def assign_task(svc: Svc, task_id: TaskId, body: AssignRequest | None = None):
+    """The task must be ready (PENDING, dependencies DONE) and a slot free. The agent gets the
+    task as its first prompt once it is ready."""
+    orch = svc.orchestrator
+    task = orch.tasks.get(task_id)
+    repo = svc.repo((body.repo if body else None) or task.repo)
+    instance = svc.board.call(lambda: orch.assign(task.id, repo, wait=False))
+    svc.hub.poke()
+    return InstanceOut.model_validate(instance)
