@@ -8,11 +8,11 @@ newer one may replace an older one still queued without losing anything.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
@@ -61,12 +61,14 @@ class PollFailed(Message):
         self.reason = reason
 
 
-class ReportsReady(Message):
-    """git's view of some worktrees (dirty files, ahead/behind), keyed by worktree id."""
+class Loaded(Message):
+    """A worker's result, shown on the event loop: post_message is thread-safe and never blocks
+    (unlike call_from_thread, which would hang a worker finishing while the app quits)."""
 
-    def __init__(self, reports: dict[str, WorktreeReport]) -> None:
+    def __init__(self, show: Callable[..., None], *args: Any) -> None:
         super().__init__()
-        self.reports = reports
+        self.show = show
+        self.args = args
 
 
 class Poller:
@@ -137,10 +139,6 @@ class Poller:
     def instance_events(self, instance_id: str, limit: int = 300) -> list[Event]:
         return self.orch.events.tail(limit=limit, instance_id=instance_id)
 
-    def done(self) -> None:
-        """Close this worker thread's database connection (each run is a new thread)."""
-        self.orch.store.close()
-
 
 def default_repo(repo: str | None) -> str | None:
     """--repo, else the repository holding the current folder, else None (tasks carry theirs)."""
@@ -155,5 +153,5 @@ def default_repo(repo: str | None) -> str | None:
         return None
 
 
-def utc_clock() -> datetime:
+def local_now() -> datetime:
     return datetime.now(UTC).astimezone()

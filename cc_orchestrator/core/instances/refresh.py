@@ -53,7 +53,7 @@ class StateRefresher:
             if seen is not None:
                 changes.append((row, seen))
             elif screens and pane is not None and not pane.dead and self._changed(row.id, pane):
-                screen = self.capture(row)
+                screen = self.capture(row, pane.pane_id)
                 if screen is not None:
                     result.screens[row.id] = screen
         touched = [
@@ -78,11 +78,11 @@ class StateRefresher:
                 svc.deliver_pending(row.id)
         return result
 
-    def capture(self, row: InstanceRow) -> ScreenState | None:
+    def capture(self, row: InstanceRow, pane_id: str | None = None) -> ScreenState | None:
         from cc_orchestrator.core.errors import NotFound
 
         try:
-            text = self.service.tmux.capture(row.tmux_session)
+            text = self.service.tmux.capture(row.tmux_session, pane_id=pane_id)
         except NotFound:
             return None
         self._captured[row.id] = time.time()

@@ -191,11 +191,18 @@ class TmuxService:
                 return pane_id
         raise NotFound(f"no tmux session {name!r}")
 
-    def capture(self, name: str, lines: int | None = None) -> str:
-        """The agent pane's visible text (plus `lines` of history when given)."""
-        pane = self.agent_pane(name)
+    def capture(self, name: str, lines: int | None = None, pane_id: str | None = None) -> str:
+        """The agent pane's visible text (plus `lines` of history when given).
+
+        With the `pane_id` a snapshot gave, this is one tmux call instead of two.
+        """
+        pane = pane_id or self.agent_pane(name)
         start = ["-S", f"-{lines}"] if lines else []
-        return "\n".join(self.run("capture-pane", "-p", "-J", *start, "-t", pane))
+        result = self.server.cmd("capture-pane", "-p", "-J", *start, "-t", pane)
+        self.calls += 1
+        if result.returncode != 0:
+            raise NotFound(f"no tmux session {name!r}")
+        return "\n".join(result.stdout)
 
     # -- changing state ----------------------------------------------------------------
 

@@ -26,7 +26,7 @@ STATE_STYLES = {
 }
 # key, label, width (None: as wide as its content)
 COLUMNS = [
-    ("id", "ID", 6), ("state", "STATE", 13), ("task", "TASK", 28), ("branch", "BRANCH", 26),
+    ("id", "ID", 6), ("state", "STATE", 15), ("task", "TASK", 28), ("branch", "BRANCH", 26),
     ("cpu", "CPU", 4), ("mem", "MEM", 5), ("tokens", "TOKENS", 6), ("age", "AGE", 4),
     ("active", "ACTIVE", 6),
 ]  # fmt: skip
@@ -68,6 +68,11 @@ def row_cells(instance: Instance, title: str | None, now: datetime) -> tuple:
 class InstanceTable(DataTable):
     """Rows keyed by instance id; `show` diffs, so the cursor and scroll stay put."""
 
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", id="instances.down", show=False),
+        Binding("k", "cursor_up", "Up", id="instances.up", show=False),
+    ]
+
     def __init__(self) -> None:
         super().__init__(id="instance-table", cursor_type="row", zebra_stripes=True)
         self.sort_by = "started"
@@ -75,6 +80,11 @@ class InstanceTable(DataTable):
         self._shown: dict[str, tuple] = {}
         self._items: dict[str, Instance] = {}
         self._titles: dict[int, str] = {}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "select_cursor":
+            return False  # Enter is the pane's "instances.jump" binding, so it can be remapped
+        return super().check_action(action, parameters)
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:

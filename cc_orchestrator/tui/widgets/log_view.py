@@ -32,6 +32,13 @@ def event_line(event: Event, now: datetime) -> Text:
     return text
 
 
+class LogView(RichLog):
+    BINDINGS = [
+        Binding("j", "scroll_down", "Down", id="logs.down", show=False),
+        Binding("k", "scroll_up", "Up", id="logs.up", show=False),
+    ]
+
+
 class LogPane(Pane):
     TITLE = "Logs"
     BINDINGS = [
@@ -53,7 +60,7 @@ class LogPane(Pane):
 
     def __init__(self) -> None:
         super().__init__(id="logs")
-        self.log_widget = RichLog(id="log", max_lines=2000, wrap=False, markup=False)
+        self.log_widget = LogView(id="log", max_lines=2000, wrap=False, markup=False)
         self.instance_id: str | None = None  # the instance selected in the Instances pane
         self.view = "events"
         self.all_instances = True

@@ -58,6 +58,11 @@ def next_status(task: Task, step: int) -> TaskStatus | None:
 class TaskColumn(DataTable):
     """One status column. Left/right belong to the board (it moves between columns)."""
 
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", id="tasks.down", show=False),
+        Binding("k", "cursor_up", "Up", id="tasks.up", show=False),
+    ]
+
     def __init__(self, status: TaskStatus) -> None:
         super().__init__(id=f"column-{status.value.lower()}", cursor_type="row", show_header=False)
         self.status = status
@@ -68,8 +73,8 @@ class TaskColumn(DataTable):
         self.add_column("card", key=CARD, width=20)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("cursor_left", "cursor_right"):
-            return False  # let the board's bindings have these keys
+        if action in ("cursor_left", "cursor_right", "select_cursor"):
+            return False  # the board's bindings (with ids) have these keys
         return super().check_action(action, parameters)
 
     @property
@@ -106,7 +111,7 @@ class TaskColumn(DataTable):
 class TaskBoard(Pane):
     TITLE = "Tasks"
     BINDINGS = [
-        Binding("enter", "details", "Details", id="tasks.details", show=False),
+        Binding("enter", "details", "Details", id="tasks.details"),
         Binding("n", "new", "New", id="tasks.new"),
         Binding("e", "edit", "Edit", id="tasks.edit"),
         Binding("delete", "delete", "Delete", id="tasks.delete"),

@@ -49,30 +49,34 @@ def worktree_label(worktree: Worktree, report: WorktreeReport | None) -> Text:
 class WorktreeTree(Tree[str]):
     ICON_NODE = "+ "
     ICON_NODE_EXPANDED = "- "
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", id="worktrees.down", show=False),
+        Binding("k", "cursor_up", "Up", id="worktrees.up", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__("repositories", id="worktree-tree")
         self.show_root = False
         self.guide_depth = 2
         self._repos: dict[str, TreeNode[str]] = {}
-        self._nodes: dict[str, TreeNode[str]] = {}
+        self._by_id: dict[str, TreeNode[str]] = {}
         self._labels: dict[str, Text] = {}
 
     @property
     def selected_id(self) -> str | None:
         node = self.cursor_node
-        return node.data if node is not None and node.data in self._nodes else None
+        return node.data if node is not None and node.data in self._by_id else None
 
     def show(self, worktrees: Iterable[Worktree], reports: dict[str, WorktreeReport]) -> None:
         items = {w.id: w for w in worktrees}
-        for wid in [k for k in self._nodes if k not in items]:
-            self._nodes.pop(wid).remove()
+        for wid in [k for k in self._by_id if k not in items]:
+            self._by_id.pop(wid).remove()
             self._labels.pop(wid, None)
         for wid, worktree in items.items():
             label = worktree_label(worktree, reports.get(wid))
-            node = self._nodes.get(wid)
+            node = self._by_id.get(wid)
             if node is None:
-                self._nodes[wid] = self._repo(worktree.repo).add_leaf(label, data=wid)
+                self._by_id[wid] = self._repo(worktree.repo).add_leaf(label, data=wid)
             elif self._labels.get(wid) != label:
                 node.set_label(label)
             self._labels[wid] = label
@@ -99,28 +103,28 @@ class WorktreeMap(Pane):
 
     def __init__(self) -> None:
         super().__init__(id="worktrees")
-        self.tree = WorktreeTree()
+        self.tree_view = WorktreeTree()
         self._worktrees: dict[str, Worktree] = {}
 
     def compose(self) -> ComposeResult:
-        yield self.tree
+        yield self.tree_view
 
     @property
     def main(self) -> WorktreeTree:
-        return self.tree
+        return self.tree_view
 
     def show(self, worktrees: tuple[Worktree, ...], reports: dict[str, WorktreeReport]) -> None:
         self._worktrees = {w.id: w for w in worktrees}
-        self.tree.show(worktrees, reports)
+        self.tree_view.show(worktrees, reports)
         stale = sum(1 for w in worktrees if w.status is WorktreeStatus.STALE or not w.exists)
         self.set_count(len(worktrees), note=f"{stale} stale" if stale else "")
 
     def action_details(self) -> None:
-        worktree = self._worktrees.get(self.tree.selected_id or "")
+        worktree = self._worktrees.get(self.tree_view.selected_id or "")
         self.request("instances.details", worktree.instance_id if worktree else None)
 
     def action_inspect(self) -> None:
-        self.post_message(self.Requested("worktrees.inspect", self.tree.selected_id))
+        self.post_message(self.Requested("worktrees.inspect", self.tree_view.selected_id))
 
     def action_remove(self) -> None:
-        self.request("worktrees.remove", self.tree.selected_id)
+        self.request("worktrees.remove", self.tree_view.selected_id)

@@ -1,0 +1,138 @@
+"""Add or edit a task: title, description, priority and dependencies, validated as you type.
+
+The form checks what it can see (a title, ids that exist, no self-dependency); the service has
+the last word (cycles, moves), and its refusal is shown in the form, which stays open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.validation import Function, ValidationResult, Validator
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from cc_orchestrator.core.models import Priority, Task
+from cc_orchestrator.core.tasks import MAX_TITLE
+
+
+@dataclass(frozen=True)
+class TaskDraft:
+    title: str
+    description: str
+    priority: Priority
+    dependencies: tuple[int, ...]
+
+
+class DependencyIds(Validator):
+    """Task ids separated by commas or spaces; each must exist and not be the task itself."""
+
+    def __init__(self, known: Collection[int], own_id: int | None) -> None:
+        super().__init__()
+        self.known, self.own_id = known, own_id
+
+    def validate(self, value: str) -> ValidationResult:
+        words = value.replace(",", " ").split()
+        if bad := [w for w in words if not w.lstrip("#").isdigit()]:
+            return self.failure(f"not a task id: {bad[0]}")
+        ids = [int(w.lstrip("#")) for w in words]
+        if self.own_id in ids:
+            return self.failure("a task cannot depend on itself")
+        if missing := [i for i in ids if i not in self.known]:
+            return self.failure(f"no task {missing[0]}")
+        return self.success()
+
+
+def parse_ids(value: str) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(int(w.lstrip("#")) for w in value.replace(",", " ").split()))
+
+
+class TaskForm(ModalScreen[None]):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="task_form.save"),
+        Binding("escape", "cancel", "Cancel", id="task_form.cancel"),
+    ]
+
+    class Submitted(Message):
+        """Save this draft (a new task when `task` is None); the app answers saved() or failed()."""
+
+        def __init__(self, form: TaskForm, draft: TaskDraft) -> None:
+            super().__init__()
+            self.form, self.draft, self.task = form, draft, form.editing
+
+    def __init__(self, task: Task | None, known_ids: Collection[int], repo: str | None = None) -> None:
+        super().__init__(classes="dialog-screen")
+        self.editing = task
+        self.known_ids = set(known_ids)
+        self.repo = repo
+
+    def compose(self) -> ComposeResult:
+        task = self.editing
+        not_blank = Function(lambda text: bool(text.strip()), "the title must not be empty")
+        short = Function(lambda text: len(text.strip()) <= MAX_TITLE, f"at most {MAX_TITLE} characters")
+        priorities = [(p.value.title(), p) for p in Priority]
+        with Vertical(classes="dialog", id="task-form"):
+            yield Label(f"Edit task {task.id}" if task else "New task", classes="dialog-title")
+            yield Label("Title")
+            yield Input(task.title if task else "", id="title", validators=[not_blank, short], valid_empty=False)
+            yield Label("Description (the agent's first prompt)")
+            yield TextArea(task.description if task else "", id="description", soft_wrap=True)
+            with Horizontal(classes="form-row"):
+                with Vertical():
+                    yield Label("Priority")
+                    yield Select(priorities, value=task.priority if task else Priority.MEDIUM, allow_blank=False, id="priority")
+                with Vertical():
+                    yield Label("Depends on (task ids)")
+                    deps = " ".join(map(str, task.dependencies)) if task else ""
+                    yield Input(deps, id="dependencies", placeholder="e.g. 3 7",
+                                validators=[DependencyIds(self.known_ids, task.id if task else None)])  # fmt: skip
+            yield Static("", id="form-error", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+
+    def _error(self, text: str) -> None:
+        self.query_one("#form-error", Static).update(text)
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        result = event.validation_result
+        self._error("" if result is None or result.is_valid else result.failure_descriptions[0])
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        title, deps = self.query_one("#title", Input), self.query_one("#dependencies", Input)
+        for box in (title, deps):
+            result = box.validate(box.value)
+            if result is not None and not result.is_valid:
+                self._error(f"{box.id}: {result.failure_descriptions[0]}")
+                box.focus()
+                return
+        draft = TaskDraft(
+            title=title.value.strip(),
+            description=self.query_one("#description", TextArea).text,
+            priority=self.query_one("#priority", Select).value,  # type: ignore[arg-type]
+            dependencies=parse_ids(deps.value),
+        )
+        self.query_one("#save", Button).disabled = True
+        self.post_message(self.Submitted(self, draft))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def saved(self) -> None:
+        self.dismiss(None)
+
+    def failed(self, reason: str) -> None:
+        self.query_one("#save", Button).disabled = False
+        self._error(reason)

@@ -1,0 +1,153 @@
+"""`cc-orchestrator serve`: bind, print the one-time sign-in link, run uvicorn until Ctrl-C.
+
+The token comes from CC_ORCHESTRATOR_WEB_TOKEN, else the system keyring (service
+"cc-orchestrator", name "web_token", when the optional `keyring` package is installed), else it
+is made at random for this run. It is printed once, inside the sign-in link, and never logged:
+uvicorn's access log (which would show query strings) is off.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+
+from cc_orchestrator.core.errors import Conflict, InvalidInput
+
+TOKEN_ENV = "CC_ORCHESTRATOR_WEB_TOKEN"
+ALLOWED_HOSTS_ENV = "CC_ORCHESTRATOR_WEB_ALLOWED_HOSTS"  # more Host names, comma-separated
+CORS_ENV = "CC_ORCHESTRATOR_WEB_CORS_ORIGINS"  # comma-separated; CORS is off without it
+WS_MAX_MESSAGE = 64 * 1024
+
+
+def load_token() -> str:
+    """The environment's token, the keyring's, or a new random one (32 bytes, URL-safe)."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if token:
+        return token
+    try:
+        import keyring  # optional
+
+        token = (keyring.get_password("cc-orchestrator", "web_token") or "").strip()
+    except Exception:  # not installed, or no usable backend
+        token = ""
+    return token or secrets.token_urlsafe(32)
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: any free one); Conflict when it is taken."""
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise InvalidInput(f"cannot listen on {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise Conflict(f"cannot listen on {host} port {port}: {exc.strerror}; choose another with --port") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def allowed_hosts(host: str) -> set[str]:
+    """Host header values this server answers to: loopback names, and for a remote address
+    that address (a wildcard adds this machine's names), plus CC_ORCHESTRATOR_WEB_ALLOWED_HOSTS."""
+    from cc_orchestrator.web.security import LOOPBACK_HOSTS
+
+    names = set(LOOPBACK_HOSTS)
+    if not is_loopback(host):
+        if host in ("0.0.0.0", "::", "[::]", ""):
+            names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+        else:
+            names.add(_url_host(host).lower())
+    extra = os.environ.get(ALLOWED_HOSTS_ENV, "")
+    names |= {h.strip().lower() for h in extra.split(",") if h.strip()}
+    return names
+
+
+def _url_host(host: str) -> str:
+    host = host.strip("[]")
+    return f"[{host}]" if ":" in host else host
+
+
+def sign_in_url(host: str, port: int, token: str) -> str:
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "[::]", "") else _url_host(host)
+    return f"http://{shown}:{port}/?token={token}"
+
+
+def serve(host: str = "127.0.0.1", port: int | None = None, allow_remote: bool = False, *, open_browser: bool = False) -> None:
+    """Run the dashboard and API until interrupted.
+
+    `port` None means the `web_port` setting. A host that is not a loopback address is refused
+    unless `allow_remote` (the user passed --host explicitly), and then prints a warning.
+    """
+    import uvicorn
+
+    from cc_orchestrator.core.git.repository import find_repo
+    from cc_orchestrator.core.errors import NotARepository
+    from cc_orchestrator.core.orchestrator import Orchestrator
+    from cc_orchestrator.web.app import create_app
+
+    remote = not is_loopback(host)
+    if remote and not allow_remote:
+        raise InvalidInput(f"refusing to listen on {host}: only 127.0.0.1 unless --host is given explicitly")
+    orchestrator = Orchestrator()
+    try:
+        port = orchestrator.settings.web_port if port is None else port
+        sock = bind(host, port)
+        port = sock.getsockname()[1]
+        try:
+            default_repo: Path | None = find_repo(Path.cwd())
+        except (NotARepository, OSError):
+            default_repo = None
+        token = load_token()
+        cors = [o.strip() for o in os.environ.get(CORS_ENV, "").split(",") if o.strip()]
+        hosts = allowed_hosts(host)
+        app = create_app(orchestrator, token, allowed_hosts=hosts, default_repo=default_repo, cors_origins=cors)
+        url = sign_in_url(host, port, token)
+        if remote:
+            print(
+                f"WARNING: listening on {host}, reachable from other machines. Anyone with the token "
+                "can run commands on this machine; the traffic is not encrypted (use an SSH tunnel "
+                f"or a TLS proxy). Host names accepted: {', '.join(sorted(hosts))} (add more with "
+                f"{ALLOWED_HOSTS_ENV}).",
+                file=sys.stderr,
+            )
+        print(f"cc-orchestrator dashboard: {url}", flush=True)
+        print(
+            "  (the link signs in one browser once; elsewhere open /login and paste the token, "
+            "or send `Authorization: Bearer <token>`)",
+            flush=True,
+        )
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+        config = uvicorn.Config(
+            app,
+            access_log=False,  # it would log the sign-in link's query string
+            log_level="warning",
+            server_header=False,
+            proxy_headers=False,
+            ws_max_size=WS_MAX_MESSAGE,
+            timeout_graceful_shutdown=3,
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        orchestrator.close()

@@ -1,0 +1,119 @@
+// The task board: one column per status, each a page of the server's list (the board may
+// hold thousands of tasks), reloaded when task events arrive.
+
+import { $, h, toast } from "./dom.js";
+import { del, get, post, put } from "./api.js";
+
+export const STATUSES = ["PENDING", "ASSIGNED", "IN_PROGRESS", "REVIEW", "DONE"];
+const PAGE = 100;
+
+export class TaskBoard {
+  constructor(root) {
+    this.root = root;
+    this.columns = new Map();
+    for (const status of STATUSES) {
+      const count = h("span", { class: "count" }, "0");
+      const list = h("div", { class: "cards" });
+      const more = h("div", { class: "more", hidden: true });
+      const column = h(
+        "div",
+        { class: "column", dataset: { status } },
+        h("h3", {}, status.replace("_", " "), count),
+        list,
+        more,
+      );
+      root.append(column);
+      this.columns.set(status, { column, count, list, more });
+    }
+  }
+
+  async load() {
+    const pages = await Promise.all(
+      STATUSES.map((s) => get(`/api/tasks?status=${s}&limit=${PAGE}`)),
+    );
+    STATUSES.forEach((status, n) => this.fillColumn(status, pages[n]));
+  }
+
+  fillColumn(status, page) {
+    const { count, list, more } = this.columns.get(status);
+    count.textContent = String(page.total);
+    list.replaceChildren(...page.items.map((task) => this.card(task)));
+    more.hidden = page.total <= page.items.length;
+    more.textContent = `${page.total - page.items.length} more (oldest shown first)`;
+  }
+
+  card(task) {
+    const move = h(
+      "select",
+      { "aria-label": `status of task ${task.id}`, onchange: (e) => this.move(task.id, e.target.value) },
+      STATUSES.map((s) => h("option", { value: s, selected: s === task.status }, s.replace("_", " "))),
+    );
+    const ready = task.status === "PENDING" && !task.blocked;
+    return h(
+      "div",
+      { class: "task", dataset: { taskId: String(task.id), status: task.status } },
+      h("div", { class: "title" }, task.title),
+      task.description ? h("div", { class: "meta" }, task.description.slice(0, 160)) : null,
+      h(
+        "div",
+        { class: "row" },
+        h("span", {}, `#${task.id}`),
+        h("span", { class: `priority-${task.priority}` }, task.priority.toLowerCase()),
+        task.dependencies.length ? h("span", {}, `after ${task.dependencies.map((d) => "#" + d).join(" ")}`) : null,
+        task.blocked ? h("span", { class: "blocked" }, "blocked") : null,
+        task.assigned_instance ? h("span", {}, `on ${task.assigned_instance}`) : null,
+      ),
+      h(
+        "div",
+        { class: "row" },
+        move,
+        ready ? h("button", { class: "good", onclick: () => this.assign(task.id) }, "Start") : null,
+        h("button", { class: "danger", "aria-label": `delete task ${task.id}`, onclick: () => this.remove(task.id) }, "Delete"),
+      ),
+    );
+  }
+
+  async create(form) {
+    const deps = $("#task-deps", form).value.split(/[\s,]+/).filter(Boolean).map(Number);
+    const body = {
+      title: $("#task-title", form).value,
+      description: $("#task-description", form).value,
+      priority: $("#task-priority", form).value,
+      dependencies: deps,
+    };
+    try {
+      const task = await post("/api/tasks", body);
+      form.reset();
+      toast(`task #${task.id} added`);
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  }
+
+  async move(id, status) {
+    try {
+      await put(`/api/tasks/${id}`, { status });
+    } catch (error) {
+      toast(error.message, "error");
+      this.load();
+    }
+  }
+
+  async assign(id) {
+    try {
+      const instance = await post(`/api/tasks/${id}/assign`, {});
+      toast(`task #${id} started on instance ${instance.id}`);
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  }
+
+  async remove(id) {
+    if (!confirm(`Delete task #${id}?`)) return;
+    try {
+      await del(`/api/tasks/${id}`);
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  }
+}
