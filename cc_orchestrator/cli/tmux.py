@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import click
@@ -37,7 +38,7 @@ def list_(ctx: CliContext, as_json) -> None:
     orchestrator = ctx.orchestrator
     orphans = {s.name for s in orchestrator.orphans()}
     ours = [s for s in orchestrator.tmux.sessions() if s.ours]
-    ours = [s.__class__(**{**s.__dict__, "orphan": s.name in orphans}) for s in ours]
+    ours = [dataclasses.replace(s, orphan=s.name in orphans) for s in ours]
     _print_sessions(ours, as_json, "no cc-orchestrator sessions")
 
 
