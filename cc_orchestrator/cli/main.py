@@ -21,6 +21,7 @@ GROUPS = {
     "config": ("cc_orchestrator.cli.config", "Show and change settings."),
     "reconcile": ("cc_orchestrator.cli.reconcile", "Repair the database from tmux and git now."),
     "monitor": ("cc_orchestrator.cli.monitor", "Run the watch loop without a screen: states, health, auto-assign."),
+    "serve": ("cc_orchestrator.cli.serve", "Serve the REST + WebSocket API and the browser dashboard."),
 }
 
 
@@ -59,7 +60,11 @@ def cli(ctx: click.Context, repo: str | None) -> None:
     ctx.obj = CliContext(repo)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        if not sys.stdout.isatty() or not sys.stdin.isatty():
+            raise click.UsageError("the dashboard needs a terminal; see --help for the commands")
+        from cc_orchestrator.tui.app import run
+
+        run(repo)
 
 
 def main() -> None:

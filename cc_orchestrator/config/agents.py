@@ -49,7 +49,8 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
         dialogs=[
             dict(name="trust", pattern=r"Is this a project you created or one you trust\?", approve=["1"]),
             dict(name="api_key", pattern=r"Do you want to use this API key\?", approve=["1"]),
-            dict(name="permission", pattern=r"Do you want to [^\n]*\?\s*\n\s*❯?\s*1\. Yes", approve=["1"]),
+            # the options follow the question at once; the API-key dialog has a blank line there
+            dict(name="permission", pattern=r"Do you want to [^\n]*\?[ \t]*\n[ \t]*❯?[ \t]*1\. Yes", approve=["1"]),
         ],
         usage_limit_pattern=r"(?:hit your limit|usage limit)[^\n]*?resets (?:at )?(?P<when>[0-9][^\n·]*)",
     ),

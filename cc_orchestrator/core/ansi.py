@@ -24,6 +24,10 @@ _ESCAPES = re.compile(
 _CR_NEWLINE = re.compile(r"\r+\n")
 _LINE_WITH_CR = re.compile(r"[^\n]*\r[^\n]*")
 _BLANK_RUN = 2  # TUIs redraw a lot: at most this many blank lines in a row are kept
+# TUIs that redraw only what changed (Claude Code) move the cursor instead of writing spaces
+# and newlines: a move to another row starts a line, a move along the row is a gap
+_ROW_MOVE = re.compile(r"\x1b\[[0-9;]*[ABEFHfd]")
+_COLUMN_MOVE = re.compile(r"\x1b\[[0-9]*[CG`]")
 
 
 def _last_redraw(match: re.Match[str]) -> str:
@@ -45,7 +49,7 @@ def strip_ansi(text: str) -> str:
 
 def display_lines(raw: str) -> list[str]:
     """Raw pane output as lines to show: plain, right-trimmed, blank runs collapsed."""
-    lines = strip_ansi(raw).split("\n")
+    lines = strip_ansi(_COLUMN_MOVE.sub(" ", _ROW_MOVE.sub("\n", raw))).split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the last line does not start another
     shown: list[str] = []

@@ -140,6 +140,21 @@ class SpoolIngester:
         if payload.get("hook_event_name") in TOKEN_EVENTS and row.transcript_path:
             self._count_tokens(row)
 
+    def recount_transcripts(self, rows: list[InstanceRow]) -> None:
+        """Count tokens written after the last hook (Claude Code may write its final reply to the
+        transcript after the Stop hook ran): one stat per instance, a read only when it grew."""
+        import os
+
+        grown = []
+        for row in rows:
+            try:
+                if row.transcript_path and os.stat(row.transcript_path).st_size > row.transcript_offset:
+                    grown.append(row.id)
+            except OSError:
+                continue
+        for instance_id in grown:
+            self.store.write(lambda i=instance_id: self._count_tokens(InstanceRow.get_by_id(i)))
+
     def _count_tokens(self, row: InstanceRow) -> None:
         from cc_orchestrator.core.agents.transcript import TranscriptUsage, read_usage
 

@@ -23,6 +23,7 @@ def answer(service, ref: str, approve: bool) -> Instance:
     service.tmux.send_keys(row.tmux_session, *keys)
     verb = "approved" if approve else "rejected"
     service.refresher.forget(row.id)  # its screen changes now; look again next time
+    _until_answered(service, row, screen)
 
     def record() -> None:
         current = InstanceRow.get_by_id(row.id)
@@ -35,6 +36,19 @@ def answer(service, ref: str, approve: bool) -> Instance:
 
     service.store.write(record)
     return service.get(row.id, refresh=False)
+
+
+def _until_answered(service, row, asked, timeout: float = 1.0) -> None:
+    """Wait (briefly) until the question has left the screen, so the next refresh does not see
+    it again and a second approve does not land in whatever comes next."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        screen = service.refresher.capture(row)
+        if screen is None or screen.kind != "waiting" or screen.text != asked.text:
+            return
 
 
 def interrupt(service, ref: str) -> Instance:

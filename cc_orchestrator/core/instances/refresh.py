@@ -45,6 +45,7 @@ class StateRefresher:
         result = RefreshResult()
         if not rows:
             return result
+        svc.ingester.recount_transcripts(rows)
         result.panes = panes = self._settled(svc.tmux.snapshot())
         changes: list[tuple[InstanceRow, Observation]] = []
         for row in rows:

@@ -8,6 +8,7 @@ holding our data dir, so two orchestrators on one tmux server never touch each o
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -274,13 +275,23 @@ class TmuxService:
         self.run("kill-session", "-t", f"={name}")
 
     def send_text(self, name: str, text: str, enter: bool = True) -> None:
-        """Paste text into the agent pane through a buffer (safe for any characters)."""
+        """Paste text into the agent pane through a buffer (safe for any characters), then Enter.
+
+        Enter waits until the paste has been drawn (the screen changed, then held still; at most
+        a second): Claude Code drops an Enter that arrives before it has drawn pasted text.
+        """
         pane = self.agent_pane(name)
         buffer = f"cco-{uuid.uuid4().hex[:8]}"
-        args = ["set-buffer", "-b", buffer, "--", text, ";", "paste-buffer", "-d", "-p", "-b", buffer, "-t", pane]
+        shown = self.capture(name, pane_id=pane) if enter else ""
+        self.run("set-buffer", "-b", buffer, "--", text, ";", "paste-buffer", "-d", "-p", "-b", buffer, "-t", pane)
         if enter:
-            args += [";", "send-keys", "-t", pane, "Enter"]
-        self.run(*args)
+            before, deadline = shown, time.monotonic() + 1.0
+            while time.monotonic() < deadline:
+                time.sleep(0.02)
+                previous, shown = shown, self.capture(name, pane_id=pane)
+                if shown != before and shown == previous:
+                    break
+            self.run("send-keys", "-t", pane, "Enter")
 
     def send_keys(self, name: str, *keys: str) -> None:
         """Named keys (Enter, Escape, C-c) or literal characters, to the agent pane."""

@@ -1,0 +1,187 @@
+"""The real Claude Code CLI under the orchestrator, offline against a fake Messages API.
+
+Everything goes through the Python API, as a face would use it: each `instances.get()` ingests
+the hook spool and reads the screen. The CLI comes from `.ci/install-claude.sh` (or PATH).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from cc_orchestrator.core.models import Instance, InstanceStatus
+from cc_orchestrator.core.orchestrator import Orchestrator
+from tests.fakes.anthropic_api import HELLO, INPUT_TOKENS, OUTPUT_TOKENS, FakeAnthropicAPI
+from tests.helpers import capture, retry_until
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LOCAL_CLAUDE = REPO_ROOT / ".ci" / "node" / "node_modules" / ".bin" / "claude"
+CLAUDE_BIN = str(LOCAL_CLAUDE) if LOCAL_CLAUDE.exists() else shutil.which("claude")
+PERMISSION_QUESTION = "Do you want to create hello.py?"
+WAIT = 60.0  # generous: two cores, maybe busy with other tests
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(300),
+    pytest.mark.skipif(
+        CLAUDE_BIN is None, reason="Claude Code CLI not installed: run .ci/install-claude.sh (or put claude on PATH)"
+    ),
+]
+
+
+@pytest.fixture
+def api():
+    with FakeAnthropicAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def orch(api, data_dir, tmux_socket, tmp_path, monkeypatch):
+    """An orchestrator whose default agent is the real CLI, in a home of its own."""
+    for name in ("ANTHROPIC_AUTH_TOKEN", "CLAUDECODE", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_ENTRYPOINT"):
+        monkeypatch.delenv(name, raising=False)  # the tmux server inherits this environment
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".claude.json").write_text(json.dumps({"hasCompletedOnboarding": True}))
+    env = {
+        "HOME": str(home),
+        "ANTHROPIC_BASE_URL": api.base_url,
+        "ANTHROPIC_API_KEY": "sk-ant-dummy-key-for-tests",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_AUTOUPDATER": "1",
+    }
+    orchestrator = Orchestrator(
+        data_dir,
+        tmux_socket=tmux_socket,
+        default_agent="claude",
+        stop_timeout=5.0,
+        agents={"claude": {"command": CLAUDE_BIN, "args": ["--permission-mode", "default"], "env": env}},
+    )
+    yield orchestrator
+    for instance in orchestrator.instances.list(refresh=False):
+        if instance.status is not InstanceStatus.STOPPED:
+            orchestrator.instances.stop(instance.id)
+    orchestrator.close()
+
+
+def wait_for_status(orch, instance_id: str, status: InstanceStatus, waiting_for: str = "", timeout: float = WAIT) -> Instance:
+    """Poll `get()` (each one refreshes) until the instance has `status` (and that question)."""
+
+    def reached() -> Instance | None:
+        instance = orch.instances.get(instance_id)
+        if instance.status is status and waiting_for.lower() in instance.waiting_for.lower():
+            return instance
+        return None
+
+    try:
+        return retry_until(reached, timeout=timeout, interval=0.05)
+    except AssertionError:
+        instance = orch.instances.get(instance_id)
+        screen = capture(orch.settings.tmux_socket, instance.tmux_session)
+        raise AssertionError(
+            f"instance never {status.value} {waiting_for!r}; it is {instance.status.value} "
+            f"{instance.waiting_for!r} ({instance.status_message!r}); screen:\n{screen}"
+        ) from None
+
+
+def eventually(check, describe):
+    """`retry_until(check)`, failing with `describe()` (the state worth seeing) instead."""
+    try:
+        return retry_until(check, timeout=WAIT, interval=0.1)
+    except AssertionError:
+        raise AssertionError(f"not reached within {WAIT:.0f} s: {describe()!r}") from None
+
+
+def answer_startup_dialogs(orch, instance_id: str) -> None:
+    """Trust the worktree, then accept the API key (its dialog defaults to "No")."""
+    wait_for_status(orch, instance_id, InstanceStatus.WAITING_INPUT, "trust")
+    orch.instances.approve(instance_id)
+    wait_for_status(orch, instance_id, InstanceStatus.WAITING_INPUT, "API key")
+    orch.instances.approve(instance_id)
+
+
+def time_permission_prompt(orch, instance: Instance) -> tuple[Instance, float]:
+    """Wait for the Write permission prompt; the delay between it showing on the screen and
+    the instance being WAITING_INPUT, both polled every 50 ms."""
+    shown: list[float] = []
+    done = threading.Event()
+
+    def watch_screen() -> None:
+        while not done.is_set():
+            if PERMISSION_QUESTION in capture(orch.settings.tmux_socket, instance.tmux_session):
+                shown.append(time.monotonic())
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch_screen, daemon=True)
+    watcher.start()
+    try:
+        waiting = wait_for_status(orch, instance.id, InstanceStatus.WAITING_INPUT, "create hello.py")
+        seen = time.monotonic()
+        watcher.join(timeout=5)
+    finally:
+        done.set()
+    assert shown, "the permission prompt was never seen on the screen"
+    return waiting, seen - shown[0]
+
+
+def test_claude_creates_a_file_after_the_user_approves(orch, git_repo, api):
+    task = orch.tasks.add("please create hello.py", repo=str(git_repo))
+    instance = orch.assign(task.id, wait=False)
+    assert instance.agent == "claude" and instance.prompt_pending
+
+    answer_startup_dialogs(orch, instance.id)
+    waiting, delay = time_permission_prompt(orch, instance)
+    print(f"WAITING_INPUT {delay:.3f} s after the permission prompt showed")
+    assert delay < 1.0, f"WAITING_INPUT came {delay:.2f} s after the permission prompt showed"
+    assert not waiting.prompt_pending
+    assert orch.tasks.get(task.id).status.value == "IN_PROGRESS"
+
+    orch.instances.approve(instance.id)
+    hello = Path(instance.worktree_path) / "hello.py"
+    retry_until(lambda: hello.exists() and hello.read_text() == HELLO, timeout=WAIT)
+    wait_for_status(orch, instance.id, InstanceStatus.IDLE)
+
+    def exchange() -> list[str] | None:
+        lines = [e.message for e in orch.events.since(0, instance_id=instance.id)]
+        wanted = ("prompt: please create hello.py", "tool Write: ", "turn ended: Done.")
+        return lines if all(any(line.startswith(w) for line in lines) for w in wanted) else None
+
+    messages = eventually(exchange, lambda: orch.events.since(0, instance_id=instance.id))
+    assert any(m.startswith("tool Write: ") and m.endswith("hello.py") for m in messages)
+
+    # from the transcript: the Write call's reply and "Done." (the title request is not there);
+    # "Done." may reach the transcript after the Stop hook ran: a refresh counts it then
+    def counted() -> Instance | None:
+        current = orch.instances.get(instance.id)
+        return current if (current.tokens_in, current.tokens_out) == (2 * INPUT_TOKENS, 2 * OUTPUT_TOKENS) else None
+
+    idle = eventually(counted, lambda: orch.instances.get(instance.id))
+    assert idle.model and idle.model.startswith("claude")
+    assert len(api.requests) >= 2  # the agent loop twice, and the session title
+
+    def pane_log() -> list[str]:
+        return orch.instances.logs.tail(instance.id, lines=40)
+
+    eventually(lambda: any("Done." in line for line in pane_log()), pane_log)
+    stopped = orch.instances.stop(instance.id)
+    assert stopped.status is InstanceStatus.STOPPED
+
+
+def test_a_rejected_write_creates_nothing_and_the_instance_goes_idle(orch, git_repo):
+    instance = orch.instances.start(git_repo, prompt="please create hello.py")
+    answer_startup_dialogs(orch, instance.id)
+    wait_for_status(orch, instance.id, InstanceStatus.WAITING_INPUT, "create hello.py")
+
+    rejected = orch.instances.reject(instance.id)
+    assert rejected.status is InstanceStatus.RUNNING
+    # no Stop hook runs after a rejection: IDLE comes from the screen
+    wait_for_status(orch, instance.id, InstanceStatus.IDLE, timeout=10)
+    assert not (Path(instance.worktree_path) / "hello.py").exists()
+    messages = [e.message for e in orch.events.since(0, instance_id=instance.id)]
+    assert not any(m.startswith("turn ended") for m in messages)
