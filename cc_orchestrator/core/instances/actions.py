@@ -22,7 +22,6 @@ def answer(service, ref: str, approve: bool) -> Instance:
     keys = screen.dialog.approve if approve else screen.dialog.reject
     service.tmux.send_keys(row.tmux_session, *keys)
     verb = "approved" if approve else "rejected"
-    service.refresher.forget(row.id)  # its screen changes now; look again next time
     _until_answered(service, row, screen)
 
     def record() -> None:
@@ -35,6 +34,7 @@ def answer(service, ref: str, approve: bool) -> Instance:
         )  # fmt: skip
 
     service.store.write(record)
+    service.refresher.forget(row.id)  # RUNNING was a guess: the next refresh reads the screen
     return service.get(row.id, refresh=False)
 
 
