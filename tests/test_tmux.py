@@ -120,3 +120,14 @@ def test_kill_session_and_missing_sessions(service, tmp_path):
         service.kill_session(name)
     with pytest.raises(NotFound):
         service.capture(name)
+
+
+def test_a_trailing_semicolon_is_text_not_a_tmux_command_separator(service, tmux_socket, tmp_path):
+    name = session_name("semi01")
+    service.create_session(name, str(tmp_path), AGENT, resolve_layout("default"))
+    retry_until(lambda: "fake-agent ready" in service.capture(name))
+    service.send_text(name, "run ls;")
+    retry_until(lambda: "received: run ls;" in service.capture(name))
+    # an argument "x;" followed by a tmux command name must not run that command
+    service.run("set-option", "-t", f"={name}:", "@probe", "x;", "kill-server", check=False)
+    assert name in service.snapshot()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -64,21 +65,26 @@ class ProcessSampler:
     """
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()  # the faces sample from worker threads
         self._procs: dict[int, psutil.Process] = {}
         self._last: dict[int, tuple[float, float]] = {}  # pid -> (cpu seconds, wall time)
 
     def usage(self, pid: int | None) -> ResourceUsage:
         """One tree's usage; the handles of other trees stay for the next round."""
-        return self._tree_usage(pid, set()) if pid else ResourceUsage()
+        if not pid:
+            return ResourceUsage()
+        with self._lock:
+            return self._tree_usage(pid, set())
 
     def sample(self, pids) -> dict[int, ResourceUsage]:
         """Usage of several trees in one round; handles of processes not seen are dropped."""
-        seen: set[int] = set()
-        result = {pid: self._tree_usage(pid, seen) for pid in pids if pid}
-        for gone in [p for p in self._procs if p not in seen]:
-            self._procs.pop(gone, None)
-            self._last.pop(gone, None)
-        return result
+        with self._lock:
+            seen: set[int] = set()
+            result = {pid: self._tree_usage(pid, seen) for pid in pids if pid}
+            for gone in [p for p in self._procs if p not in seen]:
+                self._procs.pop(gone, None)
+                self._last.pop(gone, None)
+            return result
 
     def _tree_usage(self, pid: int, seen: set[int]) -> ResourceUsage:
         cpu = memory = 0.0

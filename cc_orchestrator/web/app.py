@@ -24,6 +24,8 @@ from cc_orchestrator.web.api.deps import Services
 from cc_orchestrator.web.board import InstanceBoard
 from cc_orchestrator.web.events import EventHub
 from cc_orchestrator.web.follow import LogFollowers
+from cc_orchestrator.web.origins import LOOPBACK_HOSTS
+from cc_orchestrator.web.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +47,16 @@ def create_app(
     orchestrator,
     token: str,
     *,
-    allowed_hosts: Iterable[str] = security.LOOPBACK_HOSTS,
+    allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
     default_repo: Path | None = None,
     cors_origins: Iterable[str] = (),
     tick_interval: float = 1.0,
     event_interval: float = 0.1,
-    background: bool = True,
 ) -> FastAPI:
-    """The app for `orchestrator`, guarded by `token`. The caller owns (and closes) the
-    orchestrator. `background=False` leaves out the tick and the spool watcher (the event hub
-    always runs), for tests and benchmarks that drive the services themselves."""
+    """The app for `orchestrator`, guarded by `token`; the caller owns (and closes) the
+    orchestrator. `allowed_hosts`: Host header names accepted (any port)."""
     credentials = security.Credentials(token)
-    throttle = security.Throttle()
+    throttle = Throttle()
     board = InstanceBoard(orchestrator)
     hub = EventHub(orchestrator, board, interval=event_interval)
 
@@ -64,19 +64,17 @@ def create_app(
     async def lifespan(app: FastAPI):
         await hub.start()
         app.state.followers = LogFollowers(orchestrator.instances.logs, hub)
-        tasks = [asyncio.create_task(hub.run(), name="event-hub")]
-        watcher = None
-        if background:
-            tasks.append(asyncio.create_task(_tick_forever(board, hub, tick_interval), name="tick"))
-            watcher = _watch_spools(orchestrator, hub)
+        tasks = [
+            asyncio.create_task(hub.run(), name="event-hub"),
+            asyncio.create_task(_tick_forever(board, hub, tick_interval), name="tick"),
+        ]
+        watcher = _watch_spools(orchestrator, hub)
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await asyncio.wait(tasks, timeout=5)
             if watcher is not None:
                 watcher.stop()
             app.state.followers.close()
@@ -87,6 +85,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         redoc_url=None,
+        redirect_slashes=False,  # a redirect is no answer for an API client
     )
     app.state.services = Services(orchestrator, board, hub, default_repo)
     app.state.credentials = credentials
@@ -104,8 +103,9 @@ def create_app(
             CORSMiddleware, allow_origins=origins, allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type"], allow_credentials=False,
         )  # fmt: skip
-    # outermost: nothing (not even CORS) answers before the Host and token checks
-    guard = security.Guard(app.router, credentials, allowed_hosts, throttle)
+    # outermost: nothing answers before the Host check, nor before the token check but a
+    # CORS preflight (when CORS is on), which carries no credentials by design
+    guard = security.Guard(app.router, credentials, allowed_hosts, throttle, cors=bool(origins))
     app.state.guard = guard
     app.add_middleware(_GuardMiddleware, guard=guard)
     return app

@@ -149,17 +149,19 @@ class EventHub:
     async def run(self) -> None:
         """Poll forever (after `start`); cancel the task to stop."""
         while True:
+            self._wake.clear()  # before reading: a poke during the read means "read again"
             try:
                 count = await self.poll()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database may be busy for a moment; never stop the feed
-                log.exception("reading the event table failed")
-                count = 0
+                log.exception("reading the event table failed; trying again in a second")
+                await asyncio.sleep(1.0)
+                continue
             if count < self.batch:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                try:  # not wait_for: on 3.11 it can swallow a cancellation (gh-86296)
+                    async with asyncio.timeout(self.interval):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
 

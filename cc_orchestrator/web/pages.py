@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from cc_orchestrator.web import security
+from cc_orchestrator.web.origins import foreign_origin
 from cc_orchestrator.web.errors import error_response
 
 STATIC = Path(__file__).with_name("static")
@@ -40,8 +41,7 @@ def login_form() -> HTMLResponse:
 @router.post("/login")
 async def login(request: Request) -> Response:
     host, scheme = request.headers.get("host"), request.url.scheme
-    origin = request.headers.get("origin")
-    if origin is not None and not security.same_origin(origin, host, scheme):
+    if foreign_origin(request.headers.get("origin"), host, scheme):
         return error_response(403, "bad_origin", "cross-site sign-in refused")
     throttle, credentials = request.app.state.throttle, request.app.state.credentials
     client = security.client_address(request.scope)

@@ -6,8 +6,8 @@ Every HTTP request and WebSocket handshake passes `Guard` first:
 - a WebSocket's Origin, when sent, must be this very origin (`null` is refused);
 - a credential: `Authorization: Bearer <token>` (scripts) or the session cookie that the
   one-time sign-in link `/?token=...` or the `/login` form sets (browsers);
-- a state change made with the cookie must echo the CSRF cookie in `X-CSRF-Token` (and its
-  Origin, when sent, must be ours);
+- a state change made with the cookie must echo the CSRF cookie in `X-CSRF-Token` (and an
+  Origin naming another site is refused);
 - failed token attempts are throttled per client address.
 
 The token is compared with `secrets.compare_digest` and never logged; the cookies hold values
@@ -19,22 +19,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+from cc_orchestrator.web.origins import (
+    DEFAULT_PORTS,
+    LOOPBACK_HOSTS,
+    foreign_origin,
+    host_allowed,
+    same_origin,
+    split_host,
+)
+from cc_orchestrator.web.throttle import Throttle
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_PATHS = frozenset({"/login", "/login.css"})  # the sign-in form must load without a token
 CSRF_HEADER = "x-csrf-token"
+MAX_BODY = 1024 * 1024  # bytes; the largest legitimate body is a long prompt
 COOKIE_MAX_AGE = 7 * 24 * 3600
-_DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 
 # Pages only: /docs loads Swagger UI from its CDN with an inline script, so it gets no CSP.
 CONTENT_SECURITY_POLICY = (
@@ -76,90 +83,11 @@ class Credentials:
         return _equal(value, self.csrf)
 
 
-class Throttle:
-    """At most `max_failures` wrong tokens per client address in `window` seconds.
-
-    Memory is bounded: at most `max_clients` addresses are remembered (oldest dropped).
-    """
-
-    def __init__(self, max_failures: int = 5, window: float = 60.0, max_clients: int = 10_000) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self.max_clients = max_clients
-        self._failures: dict[str, deque[float]] = {}
-
-    def retry_after(self, client: str) -> float:
-        """Seconds until `client` may try again; 0 when it may now."""
-        failures = self._failures.get(client)
-        if failures is None or len(failures) < self.max_failures:
-            return 0.0
-        wait = self.window - (time.monotonic() - failures[0])
-        return max(wait, 0.0)
-
-    def fail(self, client: str) -> None:
-        failures = self._failures.pop(client, None) or deque(maxlen=self.max_failures)
-        failures.append(time.monotonic())
-        self._failures[client] = failures  # re-inserted: the dict stays oldest-first
-        while len(self._failures) > self.max_clients:
-            self._failures.pop(next(iter(self._failures)))
-
-
-def _split_host(value: str) -> tuple[str, int | None] | None:
-    """`host[:port]` -> (lower-case host, port); IPv6 keeps its brackets. None if malformed."""
-    value = value.strip().lower()
-    if not value or any(c in value for c in "@/\\ ?#"):
-        return None
-    if value.startswith("["):
-        end = value.find("]")
-        if end < 0:
-            return None
-        host, rest = value[: end + 1], value[end + 1 :]
-        if rest and not rest.startswith(":"):
-            return None
-        port_text = rest[1:] if rest else None
-    else:
-        host, _, port_text = value.partition(":")
-        port_text = port_text if ":" in value else None
-    if port_text is None:
-        return host, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        return None
-    return host, int(port_text)
-
-
-def host_allowed(value: str | None, allowed: Iterable[str]) -> bool:
-    parsed = _split_host(value or "")
-    return parsed is not None and parsed[0] in allowed
-
-
-def same_origin(origin: str, host: str, scheme: str) -> bool:
-    """Whether an Origin header names the origin the request was sent to (Host + scheme)."""
-    if origin.strip().lower() == "null":
-        return False
-    try:
-        parts = urlsplit(origin.strip())
-        origin_port = parts.port
-    except ValueError:
-        return False
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
-        return False
-    target = _split_host(host)
-    if target is None:
-        return False
-    want_scheme = "https" if scheme in ("https", "wss") else "http"
-    origin_host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return (
-        parts.scheme == want_scheme
-        and origin_host == target[0]
-        and (origin_port or _DEFAULT_PORTS[parts.scheme]) == (target[1] or _DEFAULT_PORTS[want_scheme])
-    )
-
-
 def cookie_names(host: str | None, scheme: str) -> tuple[str, str]:
     """Session and CSRF cookie names. Cookies ignore ports, so each port gets its own names
     and two servers on one machine do not overwrite each other's sign-in."""
-    parsed = _split_host(host or "")
-    port = parsed[1] if parsed and parsed[1] else _DEFAULT_PORTS.get(scheme, 80)
+    parsed = split_host(host or "")
+    port = parsed[1] if parsed and parsed[1] else DEFAULT_PORTS.get(scheme, 80)
     return f"cco_session_{port}", f"cco_csrf_{port}"
 
 
@@ -198,11 +126,13 @@ class Guard:
         credentials: Credentials,
         allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
         throttle: Throttle | None = None,
+        cors: bool = False,
     ) -> None:
         self.app = app
         self.credentials = credentials
         self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
         self.throttle = throttle or Throttle()
+        self.cors = cors  # CORS preflights carry no credentials: let the CORS middleware answer
         self.link_used = False  # the printed sign-in link works once
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -226,7 +156,11 @@ class Guard:
         if websocket and origin is not None and not same_origin(origin, host, scope["scheme"]):
             return error_body(403, "bad_origin", "WebSocket connections are accepted only from this dashboard")
         path, method = scope["path"], scope.get("method", "GET")
+        if not websocket and (refusal := _body_refusal(headers)) is not None:
+            return refusal
         if not websocket and path in PUBLIC_PATHS:
+            return None
+        if self.cors and method == "OPTIONS" and "access-control-request-method" in headers:
             return None
         client = client_address(scope)
         session_name, _ = cookie_names(host, scope["scheme"])
@@ -259,8 +193,7 @@ class Guard:
         return _unauthorized("wrong token")
 
     def _check_csrf(self, headers: Headers, host: str, scheme: str) -> Response | None:
-        origin = headers.get("origin")
-        if origin is not None and not same_origin(origin, host, scheme):
+        if foreign_origin(headers.get("origin"), host, scheme):
             return error_body(403, "bad_origin", "cross-site request refused")
         sent = headers.get(CSRF_HEADER)
         if sent is None or not self.credentials.is_csrf(sent):
@@ -279,6 +212,20 @@ class Guard:
             return _unauthorized("wrong token; sign in at /login", html=True)
         self.link_used = True
         return sign_in(_see_other("/"), self.credentials, host, scheme)
+
+
+def _body_refusal(headers: Headers) -> Response | None:
+    """Bodies must say their length, and be at most MAX_BODY: nothing reads an unbounded body."""
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return error_body(411, "length_required", "send the body with a Content-Length")
+    length = headers.get("content-length")
+    if length is None:
+        return None
+    if not length.strip().isdigit():
+        return error_body(400, "bad_request", "invalid Content-Length")
+    if int(length) > MAX_BODY:
+        return error_body(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
+    return None
 
 
 def _query_token(scope: Scope) -> str | None:
@@ -300,7 +247,9 @@ def _cookies(headers: Headers) -> dict[str, str]:
 
 
 def _see_other(location: str) -> Response:
-    return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
+    # no-referrer: the page this came from may have the token in its address
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    return RedirectResponse(location, status_code=303, headers=headers)
 
 
 def _unauthorized(message: str, html: bool = False) -> Response:
@@ -339,7 +288,7 @@ def _with_security_headers(scope: Scope, send: Send) -> Send:
             headers = MutableHeaders(scope=message)
             headers.setdefault("X-Content-Type-Options", "nosniff")
             headers.setdefault("X-Frame-Options", "DENY")
-            headers.setdefault("Referrer-Policy", "no-referrer")
+            headers.setdefault("Referrer-Policy", "same-origin")
             if page:
                 headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         await send(message)

@@ -27,6 +27,8 @@ def load_token() -> str:
     """The environment's token, the keyring's, or a new random one (32 bytes, URL-safe)."""
     token = os.environ.get(TOKEN_ENV, "").strip()
     if token:
+        if len(token) < 16:
+            raise InvalidInput(f"{TOKEN_ENV} is too short: use at least 16 random characters")
         return token
     try:
         import keyring  # optional
@@ -34,7 +36,7 @@ def load_token() -> str:
         token = (keyring.get_password("cc-orchestrator", "web_token") or "").strip()
     except Exception:  # not installed, or no usable backend
         token = ""
-    return token or secrets.token_urlsafe(32)
+    return token if len(token) >= 16 else secrets.token_urlsafe(32)
 
 
 def is_loopback(host: str) -> bool:
@@ -66,16 +68,15 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def allowed_hosts(host: str) -> set[str]:
-    """Host header values this server answers to: loopback names, and for a remote address
-    that address (a wildcard adds this machine's names), plus CC_ORCHESTRATOR_WEB_ALLOWED_HOSTS."""
-    from cc_orchestrator.web.security import LOOPBACK_HOSTS
+    """Host header names this server answers to: the loopback names, the address it listens
+    on (a wildcard address: this machine's names), and CC_ORCHESTRATOR_WEB_ALLOWED_HOSTS."""
+    from cc_orchestrator.web.origins import LOOPBACK_HOSTS
 
     names = set(LOOPBACK_HOSTS)
-    if not is_loopback(host):
-        if host in ("0.0.0.0", "::", "[::]", ""):
-            names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
-        else:
-            names.add(_url_host(host).lower())
+    if host in ("0.0.0.0", "::", "[::]", ""):
+        names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+    else:
+        names.add(_url_host(host).lower())
     extra = os.environ.get(ALLOWED_HOSTS_ENV, "")
     names |= {h.strip().lower() for h in extra.split(",") if h.strip()}
     return names
@@ -92,31 +93,32 @@ def sign_in_url(host: str, port: int, token: str) -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int | None = None, allow_remote: bool = False, *, open_browser: bool = False) -> None:
-    """Run the dashboard and API until interrupted.
+    """Run the dashboard and API until Ctrl-C (or SIGTERM); agents keep running after it.
 
     `port` None means the `web_port` setting. A host that is not a loopback address is refused
     unless `allow_remote` (the user passed --host explicitly), and then prints a warning.
     """
     import uvicorn
 
+    from cc_orchestrator.core.errors import OrchestratorError
     from cc_orchestrator.core.git.repository import find_repo
-    from cc_orchestrator.core.errors import NotARepository
     from cc_orchestrator.core.orchestrator import Orchestrator
     from cc_orchestrator.web.app import create_app
 
     remote = not is_loopback(host)
     if remote and not allow_remote:
         raise InvalidInput(f"refusing to listen on {host}: only 127.0.0.1 unless --host is given explicitly")
+    token = load_token()
     orchestrator = Orchestrator()
+    sock = None
     try:
         port = orchestrator.settings.web_port if port is None else port
         sock = bind(host, port)
         port = sock.getsockname()[1]
         try:
             default_repo: Path | None = find_repo(Path.cwd())
-        except (NotARepository, OSError):
+        except (OrchestratorError, OSError):  # not in a repository: requests must name one
             default_repo = None
-        token = load_token()
         cors = [o.strip() for o in os.environ.get(CORS_ENV, "").split(",") if o.strip()]
         hosts = allowed_hosts(host)
         app = create_app(orchestrator, token, allowed_hosts=hosts, default_repo=default_repo, cors_origins=cors)
@@ -148,6 +150,11 @@ def serve(host: str = "127.0.0.1", port: int | None = None, allow_remote: bool =
             ws_max_size=WS_MAX_MESSAGE,
             timeout_graceful_shutdown=3,
         )
-        uvicorn.Server(config).run(sockets=[sock])
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
+            pass
     finally:
+        if sock is not None:
+            sock.close()
         orchestrator.close()

@@ -60,7 +60,8 @@ async def _send(websocket: WebSocket, client: Client) -> None:
     while True:
         text = await client.queue.get()
         try:
-            await asyncio.wait_for(websocket.send_text(text), SEND_TIMEOUT)
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await websocket.send_text(text)
         except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
             with contextlib.suppress(Exception):
                 await websocket.close(code=1008, reason="too slow")

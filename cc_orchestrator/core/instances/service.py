@@ -105,6 +105,8 @@ class InstanceService:
             return list(q)
 
         rows = self.store.read(query)
+        if not refresh:  # no fresh view of the processes: leave the sampler's round alone
+            return [to_instance(r) for r in rows]
         alive = {p.pid for p in panes.values() if p.pid and not p.dead}
         usage = self.sampler.sample(r.pid for r in rows if r.pid in alive)
         return [to_instance(r, usage.get(r.pid)) for r in rows]

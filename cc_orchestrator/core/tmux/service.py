@@ -100,9 +100,14 @@ class TmuxService:
         return self._server
 
     def run(self, *args: str, check: bool = True) -> list[str]:
-        """One tmux process; its stdout lines. `check` turns a failure into ExternalError."""
+        """One tmux process; its stdout lines. `check` turns a failure into ExternalError.
+
+        A lone ";" separates chained commands; any other argument ending in ";" is escaped, or
+        tmux would end the command there (a prompt "run ls;" or an agent argument "x;" could
+        otherwise inject a tmux command).
+        """
         self.calls += 1
-        result = self.server.cmd(*args)
+        result = self.server.cmd(*(_escaped(a) for a in args))
         if check and result.returncode != 0:
             reason = (result.stderr or ["tmux failed"])[0]
             raise ExternalError(f"tmux {args[0]}: {reason}")
@@ -296,6 +301,11 @@ class TmuxService:
     def send_keys(self, name: str, *keys: str) -> None:
         """Named keys (Enter, Escape, C-c) or literal characters, to the agent pane."""
         self.run("send-keys", "-t", self.agent_pane(name), *keys)
+
+
+def _escaped(argument: str) -> str:
+    argument = str(argument)
+    return argument[:-1] + "\\;" if argument.endswith(";") and argument != ";" else argument
 
 
 def _shell(command: str) -> list[str]:

@@ -1,0 +1,84 @@
+"""The real server on 127.0.0.1 (a free port), in a thread of the test process, over the test's
+private data dir, tmux socket and fake agent; real HTTP (httpx) and real WebSockets."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+
+from cc_orchestrator.core.orchestrator import Orchestrator
+
+TOKEN = "test-token-" + "x" * 32
+
+
+class LiveServer:
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self.app = app
+        config = uvicorn.Config(app, access_log=False, log_level="warning", ws_max_size=64 * 1024)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the web server did not start")
+            time.sleep(0.02)
+
+    def client(self, token: str | None = TOKEN, **kwargs) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=30, **kwargs)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.sock.close()
+        if self.thread.is_alive():
+            raise RuntimeError("the web server did not stop within 15 s")
+
+
+@pytest.fixture
+def orch(cli_env, data_dir):
+    orchestrator = Orchestrator(data_dir, stop_timeout=2.0)
+    yield orchestrator
+    orchestrator.close()
+
+
+@pytest.fixture
+def make_server(orch, git_repo):
+    from cc_orchestrator.web.app import create_app
+
+    servers: list[LiveServer] = []
+
+    def make(**options) -> LiveServer:
+        options.setdefault("default_repo", git_repo)
+        options.setdefault("tick_interval", 0.3)
+        server = LiveServer(create_app(orch, TOKEN, **options))
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def server(make_server) -> LiveServer:
+    return make_server()
+
+
+@pytest.fixture
+def http(server):
+    with server.client() as client:
+        yield client

@@ -1,0 +1,100 @@
+"""The dashboard in a real browser: Debian's chromium, headless, driven by Playwright.
+
+`.ci/install-browser.sh` installs chromium; without it (or without the `playwright` package)
+these tests skip and say why. Playwright never downloads a browser here: it is pointed at
+/usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.helpers import capture, retry_until
+from tests.web.browser import CHROMIUM, launch
+from tests.web.conftest import TOKEN
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is missing: run .ci/install-browser.sh", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the `playwright` package is not installed")
+expect = sync_api.expect
+
+
+@pytest.fixture
+def page(server):
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        context = browser.new_context(viewport={"width": 1500, "height": 1000})
+        page = context.new_page()
+        page.problems = []
+        page.on("pageerror", lambda error: page.problems.append(str(error)))
+        page.on("console", lambda message: message.type == "error" and page.problems.append(message.text))
+        page.set_default_timeout(15_000)
+        page.goto(f"{server.base}/?token={TOKEN}")
+        expect(page.locator("#connection")).to_have_text("live")
+        yield page
+        browser.close()
+
+
+def test_an_instance_appears_live_and_a_task_is_created_from_the_page(page, server, orch):
+    assert page.url == f"{server.base}/"  # the token left the address bar
+    with server.client() as http:
+        instance = http.post("/api/instances", json={}).json()  # made while the page is open
+    card = page.locator(f'[data-instance-id="{instance["id"]}"]')
+    expect(card).to_be_visible()
+    expect(card).to_have_attribute("data-status", re.compile("RUNNING|IDLE"))
+
+    page.fill("#task-title", "Task from the browser")
+    page.fill("#task-description", "made by clicking")
+    page.select_option("#task-priority", "HIGH")
+    page.click("#task-create")
+    column = page.locator('.column[data-status="PENDING"]')
+    expect(column.locator(".task", has_text="Task from the browser")).to_be_visible()
+    [task] = orch.tasks.list()
+    assert (task.title, task.description, task.priority.value) == ("Task from the browser", "made by clicking", "HIGH")
+    assert page.evaluate("() => typeof window.Chart") == "function"
+    assert page.problems == []
+
+
+def test_start_send_approve_and_stop_from_the_page(page, server, orch):
+    page.fill("#start-branch", "from-the-page")
+    page.click("#start-button")
+    card = page.locator(".card", has_text="from-the-page")
+    expect(card).to_be_visible()
+    instance_id = card.get_attribute("data-instance-id")
+    session = f"cc-orchestrator-{instance_id}"
+    retry_until(lambda: "fake-agent ready" in capture(orch.settings.tmux_socket, session))
+
+    card.get_by_placeholder("send a prompt").fill("ask from-browser.txt")
+    card.get_by_role("button", name="Send").click()
+    expect(card).to_have_attribute("data-status", "WAITING_INPUT")
+    expect(card.locator(".question")).to_contain_text("from-browser.txt")
+    card.locator('[data-action="approve"]').click()
+    worktree = orch.instances.get(instance_id, refresh=False).worktree_path
+    retry_until(lambda: os.path.exists(os.path.join(worktree, "from-browser.txt")))
+
+    card.locator('[data-action="logs"]').click()
+    expect(page.locator("#log-output")).to_contain_text("fake-agent ready")
+    expect(page.locator('#worktree-map .worktree[data-status="ACTIVE"]')).to_have_count(1)
+
+    card.locator('[data-action="stop"]').click()
+    expect(card).to_be_hidden()  # stopped instances are hidden unless asked for
+    page.check("#show-ended")
+    expect(page.locator(f'[data-instance-id="{instance_id}"]')).to_have_attribute("data-status", "STOPPED")
+    assert page.problems == []
+
+
+def test_the_sign_in_form_in_a_second_browser(server):
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page()
+        page.goto(f"{server.base}/")
+        expect(page).to_have_url(f"{server.base}/login")
+        page.fill("#token", TOKEN)
+        page.click("button[type=submit]")
+        expect(page.locator("#connection")).to_have_text("live")
+        page.click("#logout")
+        expect(page).to_have_url(f"{server.base}/login")
+        browser.close()
