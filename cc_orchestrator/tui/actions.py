@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from cc_orchestrator.core.errors import OrchestratorError
 from cc_orchestrator.tui import jump
-from cc_orchestrator.tui.live import Loaded
-from cc_orchestrator.tui.screens.details import InstanceDetail, TaskDetail
-from cc_orchestrator.tui.screens.modals import ConfirmScreen, PromptScreen
-from cc_orchestrator.tui.screens.task_form import TaskForm
+from cc_orchestrator.tui.live import Loaded, ready_for_tmux
 from cc_orchestrator.tui.widgets.pane import Pane
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.git.worktrees import WorktreeReport
+    from cc_orchestrator.tui.screens.details import InstanceDetail
+    from cc_orchestrator.tui.screens.task_form import TaskForm
     from cc_orchestrator.tui.app import OrchestratorApp
 
     _Base = OrchestratorApp
@@ -46,6 +45,7 @@ class Requests(_Base):
 
     def _call(self, label, call, done, failed) -> None:
         try:
+            ready_for_tmux()
             result = call()
         except OrchestratorError as exc:
             self.post_message(Loaded(self._service_failed, label, exc.message, failed))
@@ -73,6 +73,7 @@ class Requests(_Base):
         self.run_worker(partial(self._jump, instance_id), thread=True, group="jump", exit_on_error=False)
 
     def _jump(self, instance_id: str) -> None:
+        ready_for_tmux()
         inside = jump.inside_server(self.orch.settings.tmux_socket)
         try:
             argv = self.orch.instances.attach_argv(instance_id, inside_tmux=inside)
@@ -96,9 +97,13 @@ class Requests(_Base):
         self.poll_now()
 
     def request_instances_details(self, instance_id: str, _: Any) -> None:
+        from cc_orchestrator.tui.screens.details import InstanceDetail
+
         self.push_screen(InstanceDetail(instance_id, self.snapshot, self.clock()))
 
     def request_instances_load_detail(self, instance_id: str, _: Any) -> None:
+        from cc_orchestrator.tui.screens.details import InstanceDetail
+
         """The detail view is up: load its screen, diff and history."""
         if isinstance(self.screen, InstanceDetail) and self.screen.instance_id == instance_id:
             self._load_detail(self.screen, history=True)
@@ -138,10 +143,14 @@ class Requests(_Base):
         self.post_message(Loaded(self._detail_again, screen))
 
     def request_instances_reload(self, instance_id: str, _: Any) -> None:
+        from cc_orchestrator.tui.screens.details import InstanceDetail
+
         if isinstance(self.screen, InstanceDetail):
             self._load_detail(self.screen)
 
     def request_instances_prompt(self, instance_id: str, _: Any) -> None:
+        from cc_orchestrator.tui.screens.modals import PromptScreen
+
         def send(text: str | None) -> None:
             if text:
                 self.call_service("send", lambda: self.orch.instances.send(instance_id, text),
@@ -162,6 +171,8 @@ class Requests(_Base):
         self.call_service("restart", lambda: self.orch.instances.restart(instance_id), lambda _: f"restarted {instance_id}")
 
     def request_instances_stop(self, instance_id: str, _: Any) -> None:
+        from cc_orchestrator.tui.screens.modals import ConfirmScreen
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self.call_service("stop", lambda: self.orch.instances.stop(instance_id), lambda _: f"stopped {instance_id}")
@@ -172,9 +183,13 @@ class Requests(_Base):
     # -- tasks ---------------------------------------------------------------------------
 
     def request_tasks_new(self, _: Any, __: Any) -> None:
+        from cc_orchestrator.tui.screens.task_form import TaskForm
+
         self.push_screen(TaskForm(None, {t.id for t in self.snapshot.tasks}, self.repo))
 
     def request_tasks_edit(self, task_id: int, _: Any) -> None:
+        from cc_orchestrator.tui.screens.task_form import TaskForm
+
         task = self.snapshot.task(task_id)
         if task is not None:
             self.push_screen(TaskForm(task, {t.id for t in self.snapshot.tasks}, self.repo))
@@ -193,6 +208,9 @@ class Requests(_Base):
         self.call_service("save task", call, lambda result: (form.saved(), done(result))[1], form.failed)
 
     def request_tasks_delete(self, task_id: int, _: Any) -> None:
+        from cc_orchestrator.tui.screens.details import TaskDetail
+        from cc_orchestrator.tui.screens.modals import ConfirmScreen
+
         task = self.snapshot.task(task_id)
         title = task.title if task else ""
 
@@ -215,6 +233,8 @@ class Requests(_Base):
                           lambda task: f"task {task.id} is {task.status.value}")  # fmt: skip
 
     def request_tasks_details(self, task_id: int, _: Any) -> None:
+        from cc_orchestrator.tui.screens.details import TaskDetail
+
         self.push_screen(TaskDetail(task_id, self.snapshot, self.clock()))
 
     # -- worktrees -----------------------------------------------------------------------
@@ -228,6 +248,8 @@ class Requests(_Base):
         self.call_service("remove worktree", lambda: self.orch.worktrees.inspect(worktree_id), self._confirm_removal)
 
     def _confirm_removal(self, report: WorktreeReport) -> None:
+        from cc_orchestrator.tui.screens.modals import ConfirmScreen
+
         wt, files, commits = report.worktree, report.uncommitted_files, report.unpushed_commits
         lines = [f"{wt.branch} at {wt.path}"]
         if wt.instance_id:

@@ -1,14 +1,15 @@
-"""The dashboard app: routes snapshots down to the screens, requests up to the services.
+"""The dashboard app: snapshots go down to the screens, requests go up to the services.
 
-One poll runs at a time in a worker thread and reschedules itself when it finishes; hook
-events (the spool watcher) and the user's own actions trigger an extra poll at once.
+Polling lives in `polling.py`, the answers to requests in `actions.py`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
@@ -17,8 +18,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from cc_orchestrator.tui.actions import Requests
-from cc_orchestrator.tui.alerts import alerts
-from cc_orchestrator.tui.live import Loaded, PollFailed, Poller, Snapshot, SnapshotReady, local_now
+from cc_orchestrator.tui.alerts import Alerts
+from cc_orchestrator.tui.live import Loaded, Poller, Snapshot, local_now
+from cc_orchestrator.tui.polling import Polling
 from cc_orchestrator.tui.report_schedule import ReportSchedule
 from cc_orchestrator.tui.screens.dashboard import Dashboard
 from cc_orchestrator.tui.widgets.log_view import LogPane
@@ -28,8 +30,8 @@ if TYPE_CHECKING:
     from cc_orchestrator.core.orchestrator import Orchestrator
 
 
-class OrchestratorApp(Requests, App[None]):
-    CSS_PATH = "app.tcss"
+class OrchestratorApp(Polling, Requests, App[None]):
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "cc-orchestrator"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -46,92 +48,52 @@ class OrchestratorApp(Requests, App[None]):
         clock: Callable[[], datetime] = local_now,
         poller: Poller | None = None,
         interval: float = 1.0,
+        initial: Snapshot | None = None,
     ) -> None:
-        """`poll=False` loads once and never again (tests, screenshots); `clock` gives "now"."""
+        """`poll=False` loads once and never again (tests, screenshots); `clock` gives "now";
+        `initial` is a first snapshot read before the app started, painted in its first frame."""
         super().__init__()
         self.orch, self.repo = orch, repo
         self.polling, self.clock, self.interval = poll, clock, interval
+        self.blink = poll  # text cursors hold still in tests and pictures
         self.poller = poller or Poller(orch, repo)
-        settings = orch.settings
-        self.keymap: dict[str, str] = dict(getattr(settings, "keymap", None) or {})
-        self.ring_bell = bool(getattr(settings, "bell", False))
+        self.keymap: dict[str, str] = {}  # from the settings, read by the first poll
+        self.ring_bell = False
         self.snapshot = Snapshot(repo=repo)
+        self._initial = initial
         self.reports: dict[str, WorktreeReport] = {}
         self.schedule = ReportSchedule()
         self.dashboard = Dashboard()
         self.first_rows_painted: float | None = None  # time.time() of the first paint with rows
         self._timer: Timer | None = None
         self._busy = self._again = self._inspecting = False
+        self._quiet = 0  # polls in a row that found nothing new
         self._alerted_up_to: int | None = None
+        self.alerts = Alerts()
         self._watcher = None
 
     # -- start and stop ------------------------------------------------------------------
 
-    def on_mount(self) -> None:
-        if self.keymap:
-            self.set_keymap(self.keymap)
-        self.push_screen(self.dashboard)
-        self._start_poll(first=True)
+    async def on_mount(self) -> None:
+        await self.push_screen(self.dashboard)
+        if self._initial is None:
+            self._start_poll(first=True)
+            return
+        settings = self.orch.settings  # loaded with the initial snapshot
+        self._configure(dict(getattr(settings, "keymap", None) or {}), bool(getattr(settings, "bell", False)))
+        self.apply_snapshot(self._initial)
+        self._busy = True
+        self._poll_finished(live=False)
+
+    def _configure(self, keymap: dict[str, str], bell: bool) -> None:
+        """The user's settings (loaded with the first snapshot, never on the event loop)."""
+        self.keymap, self.ring_bell = keymap, bell
+        if keymap:
+            self.set_keymap(keymap)
 
     def on_unmount(self) -> None:
-        if self._watcher is not None:
+        if self._watcher:
             self._watcher.stop()
-
-    def _watch_spools(self) -> None:
-        """In a worker: hook events written by agents trigger a poll at once."""
-        self._watcher = self.orch.watch_spools(on_change=lambda _ids: self.post_message(Loaded(self.poll_now)))
-
-    # -- polling -------------------------------------------------------------------------
-
-    def _start_poll(self, first: bool = False) -> None:
-        self._busy, self._timer = True, None
-        self.run_worker(partial(self._poll, first), thread=True, group="poll", exit_on_error=False)
-
-    def _poll(self, first: bool) -> None:
-        try:
-            snapshot = self.poller.first() if first else self.poller.poll()
-        except Exception as exc:  # one failed round must not stop the dashboard
-            self.post_message(PollFailed(getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"))
-        else:
-            self.post_message(SnapshotReady(snapshot))
-        if first and self.polling:
-            try:
-                self._watch_spools()
-            except Exception as exc:
-                self.post_message(PollFailed(f"hook events will arrive with each poll: {exc}"))
-
-    def poll_now(self) -> None:
-        if not self.polling:
-            return
-        if self._busy:
-            self._again = True
-            return
-        if self._timer is not None:
-            self._timer.stop()
-        self._start_poll()
-
-    def _poll_finished(self, live: bool) -> None:
-        self._busy = False
-        if not self.polling:
-            return
-        if self._again or not live:
-            self._again = False
-            self._start_poll()
-        else:
-            self._timer = self.set_timer(self.interval, self._start_poll)
-
-    def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        self.apply_snapshot(message.snapshot)
-        self._poll_finished(message.snapshot.live)
-
-    def on_poll_failed(self, message: PollFailed) -> None:
-        if message.reason != getattr(self, "_last_failure", None):
-            self.notify(message.reason, title="refresh failed", severity="error")
-        self._last_failure = message.reason
-        self._poll_finished(True)
-
-    def on_loaded(self, message: Loaded) -> None:
-        message.show(*message.args)
 
     # -- showing -------------------------------------------------------------------------
 
@@ -150,18 +112,17 @@ class OrchestratorApp(Requests, App[None]):
         self.load_log_text()
         self._inspect_due()
         if self.first_rows_painted is None and snapshot.instances:
-            import time
-
             self.call_after_refresh(lambda: setattr(self, "first_rows_painted", time.time()))
 
     def _alert(self, snapshot: Snapshot) -> None:
         last = snapshot.events[-1].id if snapshot.events else 0
-        if self._alerted_up_to is None:  # history is not news
+        if self._alerted_up_to is None:  # history is not news, but tells what instances do
             self._alerted_up_to = last
+            self.alerts.feed(snapshot.events)
             return
         fresh = [e for e in snapshot.events if e.id > self._alerted_up_to]
         self._alerted_up_to = max(last, self._alerted_up_to)
-        for alert in alerts(fresh):
+        for alert in self.alerts.feed(fresh):
             self.notify(alert.message, severity=alert.severity, timeout=8 if alert.severity != "information" else 4)
             if self.ring_bell and alert.severity != "information":
                 self.bell()
@@ -181,33 +142,6 @@ class OrchestratorApp(Requests, App[None]):
 
     def on_log_pane_text_wanted(self, message: LogPane.TextWanted) -> None:
         self.load_log_text()
-
-    # -- git reports ---------------------------------------------------------------------
-
-    def inspect(self, worktree_ids: Iterable[str]) -> None:
-        self.schedule.ask(worktree_ids)
-        self._inspect_due()
-
-    def _inspect_due(self) -> None:
-        if self._inspecting:
-            return
-        due = self.schedule.due(self.snapshot)
-        if due:
-            self._inspecting = True
-            self.run_worker(partial(self._inspect, due), thread=True, group="inspect", exit_on_error=False)
-
-    def _inspect(self, worktree_ids: list[str]) -> None:
-        try:
-            reports = self.poller.reports(worktree_ids)
-        except Exception:
-            reports = {}
-        self.post_message(Loaded(self._inspected, worktree_ids, reports))
-
-    def _inspected(self, asked: list[str], reports: dict[str, WorktreeReport]) -> None:
-        self._inspecting = False
-        self.schedule.done(self.snapshot, asked)
-        self.reports.update(reports)
-        self.dashboard.show_reports(self.snapshot, self.reports)
 
     # -- keys and the command palette ----------------------------------------------------
 
@@ -252,6 +186,9 @@ def run(repo: str | None = None) -> None:
 
     orch = Orchestrator()
     try:
-        OrchestratorApp(orch, default_repo(repo)).run()
+        repo = default_repo(repo)
+        # The store alone, before Textual starts: the first frame then has its rows.
+        poller = Poller(orch, repo)
+        OrchestratorApp(orch, repo, poller=poller, initial=poller.first()).run()
     finally:
         orch.close()

@@ -6,12 +6,12 @@ from datetime import datetime
 
 
 def ago(then: datetime | None, now: datetime) -> str:
-    """"4s", "12m", "3h", "2d": coarse on purpose, so a cell changes rarely."""
+    """"<1m", "12m", "3h", "2d": coarse on purpose, so a cell (and its table) repaints rarely."""
     if then is None:
         return "-"
     seconds = max(0, int((now - then).total_seconds()))
     if seconds < 60:
-        return f"{seconds}s"
+        return "<1m"
     if seconds < 3600:
         return f"{seconds // 60}m"
     if seconds < 86400:

@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from cc_orchestrator.core.models import InstanceStatus, TaskStatus
 from cc_orchestrator.tui.live import Snapshot
 from cc_orchestrator.tui.widgets.instances import STATE_STYLES, InstancesPane
+from cc_orchestrator.tui.widgets.key_bar import KeyBar
 from cc_orchestrator.tui.widgets.log_view import LogPane
 from cc_orchestrator.tui.widgets.pane import Pane
 from cc_orchestrator.tui.widgets.task_board import TaskBoard
@@ -56,6 +57,7 @@ class Dashboard(Screen):
         self.tasks = TaskBoard()
         self.worktrees = WorktreeMap()
         self.logs = LogPane()
+        self._summary: Text | None = None
 
     @property
     def panes(self) -> list[Pane]:
@@ -65,7 +67,7 @@ class Dashboard(Screen):
         yield Static(id="summary")
         with Grid(id="panes"):
             yield from self.panes
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.instances.focus_main()
@@ -76,7 +78,10 @@ class Dashboard(Screen):
         self.tasks.show(snapshot.tasks)
         self.worktrees.show(snapshot.worktrees, reports)
         self.logs.show_events(snapshot.events, now)
-        self.query_one("#summary", Static).update(summary(snapshot))
+        line = summary(snapshot)
+        if line != self._summary:
+            self._summary = line
+            self.query_one("#summary", Static).update(line)
 
     def show_reports(self, snapshot: Snapshot, reports: dict[str, WorktreeReport]) -> None:
         self.worktrees.show(snapshot.worktrees, reports)

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, RichLog, Static, TabbedContent, TabPane
+from textual.widgets import RichLog, Static, TabbedContent, TabPane
 
 from cc_orchestrator.core.models import Event, Instance, Task
 from cc_orchestrator.tui import humanize
@@ -19,6 +19,7 @@ from cc_orchestrator.tui.widgets.instances import state_cell
 from cc_orchestrator.tui.widgets.log_view import event_line
 from cc_orchestrator.tui.widgets.pane import Pane
 from cc_orchestrator.tui.widgets.task_board import PRIORITY_STYLES, SOURCES
+from cc_orchestrator.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.git.worktrees import WorktreeReport
@@ -35,6 +36,14 @@ def fields(pairs: list[tuple[str, str | Text]], width: int = 60) -> Text:
         text.append_text(value)
         text.append("\n" if n % 2 else " ")
     return text
+
+
+def _diff_style(line: str) -> str:
+    if line.startswith(("diff ", "+++", "---", "index ")):
+        return "bold"
+    if line.startswith("@@"):
+        return "cyan"
+    return "green" if line.startswith("+") else "red" if line.startswith("-") else ""
 
 
 class EventsLog(RichLog):
@@ -85,7 +94,7 @@ class InstanceDetail(Screen):
                 yield RichLog(id="detail-diff", wrap=False, max_lines=5000)
             with TabPane("Events", id="tab-events"):
                 yield EventsLog(id="detail-events")
-        yield Footer()
+        yield KeyBar()
 
     def show(self, snapshot: Snapshot, now: datetime) -> None:
         instance = snapshot.instance(self.instance_id)
@@ -139,8 +148,7 @@ class InstanceDetail(Screen):
         if diff:
             log.write("")
             for line in diff.splitlines():
-                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-                log.write(Text(line, style or ("bold" if line.startswith("diff ") else "")))
+                log.write(Text(line, _diff_style(line)))
 
     def show_history(self, events: list[Event], now: datetime) -> None:
         self.query_one(EventsLog).add(events, now)
@@ -170,9 +178,13 @@ class TaskDetail(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-head")
-        yield Static(id="task-description", markup=False)
-        yield EventsLog(id="task-events")
-        yield Footer()
+        description = Static(id="task-description", markup=False)
+        description.border_title = "Description"
+        yield description
+        events = EventsLog(id="task-events")
+        events.border_title = "Events"
+        yield events
+        yield KeyBar()
 
     def show(self, snapshot: Snapshot, now: datetime) -> None:
         task = snapshot.task(self.task_id)

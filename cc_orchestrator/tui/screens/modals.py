@@ -10,6 +10,8 @@ from textual.screen import ModalScreen
 from textual.validation import Function
 from textual.widgets import Button, Input, Label, Static
 
+from cc_orchestrator.tui.widgets.fields import TextInput
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Yes or no. With `danger`, the safe answer has the focus."""
@@ -55,7 +57,7 @@ class PromptScreen(ModalScreen[str | None]):
         not_blank = Function(lambda text: bool(text.strip()), "the prompt is empty")
         with Vertical(classes="dialog"):
             yield Label(f"Send a prompt to instance {self.instance_id}", classes="dialog-title")
-            yield Input(placeholder="what should the agent do?", id="prompt-text", validators=[not_blank])
+            yield TextInput(placeholder="what should the agent do?", id="prompt-text", validators=[not_blank])
             yield Static("Enter sends, Esc cancels", classes="dialog-hint")
 
     @on(Input.Submitted, "#prompt-text")

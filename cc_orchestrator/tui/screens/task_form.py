@@ -18,6 +18,8 @@ from textual.screen import ModalScreen
 from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from cc_orchestrator.tui.widgets.fields import TextBox, TextInput
+
 from cc_orchestrator.core.models import Priority, Task
 from cc_orchestrator.core.tasks import MAX_TITLE
 
@@ -80,9 +82,9 @@ class TaskForm(ModalScreen[None]):
         with Vertical(classes="dialog", id="task-form"):
             yield Label(f"Edit task {task.id}" if task else "New task", classes="dialog-title")
             yield Label("Title")
-            yield Input(task.title if task else "", id="title", validators=[not_blank, short], valid_empty=False)
+            yield TextInput(task.title if task else "", id="title", validators=[not_blank, short], valid_empty=False)
             yield Label("Description (the agent's first prompt)")
-            yield TextArea(task.description if task else "", id="description", soft_wrap=True)
+            yield TextBox(task.description if task else "", id="description", soft_wrap=True)
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield Label("Priority")
@@ -90,7 +92,7 @@ class TaskForm(ModalScreen[None]):
                 with Vertical():
                     yield Label("Depends on (task ids)")
                     deps = " ".join(map(str, task.dependencies)) if task else ""
-                    yield Input(deps, id="dependencies", placeholder="e.g. 3 7",
+                    yield TextInput(deps, id="dependencies", placeholder="e.g. 3 7",
                                 validators=[DependencyIds(self.known_ids, task.id if task else None)])  # fmt: skip
             yield Static("", id="form-error", markup=False)
             with Horizontal(classes="dialog-buttons"):

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input
 
 from cc_orchestrator.core.models import Instance, InstanceStatus
 from cc_orchestrator.tui import humanize
+from cc_orchestrator.tui.widgets.fields import TextInput
 from cc_orchestrator.tui.widgets.pane import Pane
 
 STATE_STYLES = {
@@ -173,8 +174,7 @@ class InstancesPane(Pane):
         self._now: datetime | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: id, state, task, branch (Enter keeps it, Esc clears)", id="instance-filter")
-        yield self.table
+        yield self.table  # the filter box is mounted on first use: an Input costs start-up time
 
     @property
     def main(self) -> InstanceTable:
@@ -216,13 +216,16 @@ class InstancesPane(Pane):
         self.table.focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#instance-filter", Input)
-        box.value = ""
-        box.display = False
+        for box in self.query("#instance-filter").results(Input):
+            box.value = ""
+            box.display = False
         self.table.focus()
 
-    def action_filter(self) -> None:
-        box = self.query_one("#instance-filter", Input)
+    async def action_filter(self) -> None:
+        box = next(iter(self.query("#instance-filter").results(Input)), None)
+        if box is None:
+            box = TextInput(placeholder="filter: id, state, task, branch (Enter keeps it, Esc clears)", id="instance-filter")
+            await self.mount(box, before=self.table)
         box.display = True
         box.focus()
 

@@ -15,6 +15,7 @@ from textual.widgets import Input, RichLog
 
 from cc_orchestrator.core.models import Event, Level
 from cc_orchestrator.tui import humanize
+from cc_orchestrator.tui.widgets.fields import TextInput
 from cc_orchestrator.tui.widgets.pane import Pane
 
 LEVELS = list(Level)
@@ -72,8 +73,7 @@ class LogPane(Pane):
         self._now: datetime | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search the log (Esc clears)", id="log-search")
-        yield self.log_widget
+        yield self.log_widget  # the search box is mounted on first use
 
     @property
     def main(self) -> RichLog:
@@ -178,15 +178,18 @@ class LogPane(Pane):
         self.min_level = LEVELS[(LEVELS.index(self.min_level) + 1) % len(LEVELS)]
         self._rebuild()
 
-    def action_search(self) -> None:
-        box = self.query_one("#log-search", Input)
+    async def action_search(self) -> None:
+        box = next(iter(self.query("#log-search").results(Input)), None)
+        if box is None:
+            box = TextInput(placeholder="search the log (Esc clears)", id="log-search")
+            await self.mount(box, before=self.log_widget)
         box.display = True
         box.focus()
 
     def action_clear_search(self) -> None:
-        box = self.query_one("#log-search", Input)
-        box.value = ""
-        box.display = False
+        for box in self.query("#log-search").results(Input):
+            box.value = ""
+            box.display = False
         self.log_widget.focus()
 
     def action_follow(self) -> None:

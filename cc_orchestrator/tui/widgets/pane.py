@@ -29,7 +29,9 @@ class Pane(Vertical):
 
     def set_count(self, shown: int, total: int | None = None, note: str = "") -> None:
         counted = f"{shown}" if total is None or total == shown else f"{shown}/{total}"
-        self.border_title = f"{self.TITLE} ({counted})" + (f"  {note}" if note else "")
+        title = f"{self.TITLE} ({counted})" + (f"  {note}" if note else "")
+        if self.border_title != title:  # setting it repaints the pane, even unchanged
+            self.border_title = title
 
     @property
     def main(self) -> Widget:

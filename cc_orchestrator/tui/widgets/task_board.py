@@ -13,7 +13,6 @@ from textual.events import Resize
 from textual.widgets import DataTable
 
 from cc_orchestrator.core.models import Priority, Task, TaskStatus
-from cc_orchestrator.core.tasks import TRANSITIONS
 from cc_orchestrator.tui.widgets.pane import Pane
 
 BOARD = list(TaskStatus)
@@ -46,6 +45,7 @@ def next_status(task: Task, step: int) -> TaskStatus | None:
 
     ASSIGNED is skipped: only starting an instance puts a task there.
     """
+    from cc_orchestrator.core.tasks import TRANSITIONS  # peewee: not needed for the first paint
     index = BOARD.index(task.status) + step
     while 0 <= index < len(BOARD):
         status = BOARD[index]
@@ -67,7 +67,7 @@ class TaskColumn(DataTable):
         super().__init__(id=f"column-{status.value.lower()}", cursor_type="row", show_header=False)
         self.status = status
         self.border_title = status.value
-        self._shown: dict[int, Text] = {}
+        self._shown: dict[int, Task] = {}
 
     def on_mount(self) -> None:
         self.add_column("card", key=CARD, width=20)
@@ -84,18 +84,21 @@ class TaskColumn(DataTable):
         return int(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
 
     def show(self, tasks: list[Task]) -> None:
-        wanted = {t.id: card(t) for t in tasks}
+        """Diff by task: a card is rebuilt only when its task changed (equal frozen dataclasses)."""
+        wanted = {t.id: t for t in tasks}
         for task_id in [k for k in self._shown if k not in wanted]:
             self.remove_row(str(task_id))
             del self._shown[task_id]
-        for task_id, text in wanted.items():
+        for task_id, task in wanted.items():
             old = self._shown.get(task_id)
             if old is None:
-                self.add_row(text, key=str(task_id), height=2)
-            elif old != text:
-                self.update_cell(str(task_id), CARD, text)
-            self._shown[task_id] = text
-        self.border_title = f"{self.status.value} ({len(wanted)})"
+                self.add_row(card(task), key=str(task_id), height=2)
+            elif old != task:
+                self.update_cell(str(task_id), CARD, card(task))
+            self._shown[task_id] = task
+        title = f"{self.status.value} ({len(wanted)})"
+        if self.border_title != title:
+            self.border_title = title
 
     def on_resize(self, event: Resize) -> None:
         """Cards are as wide as the column; Textual has no public way to resize a column."""

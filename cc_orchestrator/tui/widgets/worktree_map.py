@@ -80,12 +80,16 @@ class WorktreeTree(Tree[str]):
             elif self._labels.get(wid) != label:
                 node.set_label(label)
             self._labels[wid] = label
+        if self.cursor_node is None and self._by_id:  # start on a worktree, not a repository
+            self.call_after_refresh(self.move_cursor, next(iter(self._by_id.values())))
         for repo, node in list(self._repos.items()):
             if not node.children:
                 node.remove()
                 del self._repos[repo]
             else:
-                node.set_label(Text.assemble((short_path(repo), "bold"), (f"  ({len(node.children)})", "dim")))
+                label = Text.assemble((short_path(repo), "bold"), (f"  ({len(node.children)})", "dim"))
+                if node.label != label:
+                    node.set_label(label)
 
     def _repo(self, repo: str) -> TreeNode[str]:
         if repo not in self._repos:

@@ -1,0 +1,67 @@
+"""Fixtures for the dashboard: a real Orchestrator over the private tmux server and repo."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cc_orchestrator.core.orchestrator import Orchestrator
+from cc_orchestrator.tui.app import OrchestratorApp
+from tests.tui.demo import REPO, DemoPoller, fixed_clock
+
+SIZE = (160, 48)
+
+
+def pytest_collection_modifyitems(items):
+    """Async tests here run on asyncio through anyio's plugin (httpx brings anyio)."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and inspect.iscoroutinefunction(getattr(item, "function", None)):
+            item.add_marker(pytest.mark.anyio)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def orch(cli_env, data_dir):
+    orchestrator = Orchestrator(data_dir, stop_timeout=2.0)
+    yield orchestrator
+    orchestrator.close()
+
+
+@pytest.fixture
+def live_app(orch, git_repo) -> Callable[..., OrchestratorApp]:
+    """The real app over real services, polling fast."""
+    return lambda **kw: OrchestratorApp(orch, str(git_repo), interval=0.2, **kw)
+
+
+@pytest.fixture
+def demo_app(orch) -> Callable[..., OrchestratorApp]:
+    """The app over the fixed demo data: no tmux, no git, a fixed clock, no polling.
+
+    The first snapshot is read before the app starts and painted in its first frame, as
+    `tui.app.run()` does.
+    """
+
+    def make(**kw) -> OrchestratorApp:
+        poller = DemoPoller()
+        return OrchestratorApp(orch, REPO, poll=False, clock=fixed_clock, poller=poller, initial=poller.first(), **kw)
+
+    return make
+
+
+async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 15.0) -> object:
+    """Let the app run until `predicate()` is truthy (retry_until for the event loop)."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await pilot.pause(0.05)
+    return value

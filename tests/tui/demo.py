@@ -1,0 +1,195 @@
+"""Fixed, realistic dashboard data: for snapshot tests and the README's screenshots.
+
+Everything is built from a fixed clock and fixed ids, so pictures never change by themselves.
+`DemoPoller` serves it in place of the real poller, without tmux or git.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from cc_orchestrator.core.git.worktrees import WorktreeReport
+from cc_orchestrator.core.models import (
+    Event, EventKind, Instance, InstanceStatus, Level, Priority, ResourceUsage, Task, TaskStatus,
+    Worktree, WorktreeStatus,
+)  # fmt: skip
+from cc_orchestrator.tui.live import Poller, Snapshot
+
+NOW = datetime(2025, 6, 2, 14, 30, 0, tzinfo=UTC)
+REPO = "/home/dev/src/shopfront"
+OTHER = "/home/dev/src/payments-api"
+S = InstanceStatus
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+def _ago(**kw: float) -> datetime:
+    return NOW - timedelta(**kw)
+
+
+# id, task, status, branch, cpu, mem, tokens in/out, started, active, waiting_for, repo
+_INSTANCES = [
+    ("a1f3c9", 3, S.RUNNING, "cco/task-3-checkout-retry", 38.0, 412, 182_400, 21_300, 42, 0.1, "", REPO),
+    ("b27e10", 5, S.WAITING_INPUT, "cco/task-5-cart-badge", 0.4, 388, 96_100, 8_800, 31, 2, "Do you want to edit src/cart/Badge.tsx?", REPO),
+    ("c4d8e2", 7, S.IDLE, "cco/task-7-orders-csv", 0.0, 301, 240_900, 30_200, 95, 12, "", REPO),
+    ("d9a041", 8, S.RUNNING, "cco/task-8-flaky-login", 61.0, 655, 55_000, 7_400, 8, 0.05, "", REPO),
+    ("e5b7f3", 11, S.ERROR, "cco/task-11-stripe-webhook", 0.0, 0, 12_900, 1_100, 130, 64, "", OTHER),
+    ("f0c2d6", 12, S.STOPPED, "cco/task-12-rate-limits", 0.0, 0, 310_000, 45_000, 300, 180, "", OTHER),
+]
+# id, title, status, priority, source, source id, deps, blocked, instance, description
+_TASKS = [
+    (1, "Set up the CI cache for node_modules", TaskStatus.DONE, Priority.MEDIUM, "manual", "", (), False, None),
+    (2, "Upgrade React to 19", TaskStatus.DONE, Priority.LOW, "github", "#412", (), False, None),
+    (3, "Retry failed checkout payments with backoff", TaskStatus.IN_PROGRESS, Priority.HIGH, "jira", "SHOP-1187", (), False, "a1f3c9"),
+    (4, "Write the checkout retry runbook", TaskStatus.PENDING, Priority.MEDIUM, "manual", "", (3,), True, None),
+    (5, "Show the item count badge on the cart icon", TaskStatus.IN_PROGRESS, Priority.MEDIUM, "github", "#398", (), False, "b27e10"),
+    (6, "Dark mode for the account pages", TaskStatus.PENDING, Priority.LOW, "github", "#377", (), False, None),
+    (7, "Export orders as CSV from the admin", TaskStatus.REVIEW, Priority.MEDIUM, "jira", "SHOP-1150", (1,), False, "c4d8e2"),
+    (8, "Fix the flaky login end-to-end test", TaskStatus.IN_PROGRESS, Priority.HIGH, "manual", "", (), False, "d9a041"),
+    (9, "Remove the legacy coupon service", TaskStatus.PENDING, Priority.MEDIUM, "jira", "SHOP-1201", (7, 12), True, None),
+    (10, "Add a --dry-run flag to the seed script", TaskStatus.PENDING, Priority.HIGH, "manual", "", (), False, None),
+    (11, "Verify Stripe webhook signatures", TaskStatus.ASSIGNED, Priority.HIGH, "github", "#51", (), False, "e5b7f3"),
+    (12, "Rate limits per API key", TaskStatus.REVIEW, Priority.MEDIUM, "jira", "PAY-88", (), False, None),
+    (13, "Document the refund flow", TaskStatus.DONE, Priority.LOW, "manual", "", (), False, None),
+    (14, "Translate the checkout into German", TaskStatus.PENDING, Priority.LOW, "github", "#420", (5,), True, None),
+]
+# id, branch, instance, status, repo, last commit
+_WORKTREES = [
+    ("7f21aa", "cco/task-3-checkout-retry", "a1f3c9", WorktreeStatus.ACTIVE, REPO, "9c1e2f0 Retry with jitter"),
+    ("81b0c3", "cco/task-5-cart-badge", "b27e10", WorktreeStatus.ACTIVE, REPO, "d41e7aa Badge component"),
+    ("92c4de", "cco/task-7-orders-csv", "c4d8e2", WorktreeStatus.ACTIVE, REPO, "4b9f310 CSV export endpoint"),
+    ("a3d5e1", "cco/task-8-flaky-login", "d9a041", WorktreeStatus.ACTIVE, REPO, "77aa019 Wait for the session cookie"),
+    ("b4e6f2", "spike/search-ranking", None, WorktreeStatus.STALE, REPO, "0fe3c2b WIP ranking experiment"),
+    ("c5f7a3", "cco/task-11-stripe-webhook", None, WorktreeStatus.IDLE, OTHER, "5521bd0 Verify signatures"),
+    ("d6a8b4", "cco/task-12-rate-limits", None, WorktreeStatus.IDLE, OTHER, "ab01f9e Token bucket per key"),
+]
+_REPORTS = {  # worktree id: (dirty files, unpushed commits, ahead, behind)
+    "7f21aa": (["src/checkout/retry.ts", "src/checkout/retry.test.ts"], ["9c1e2f0 Retry with jitter", "3e8d1a2 Backoff helper"], 2, 0),
+    "81b0c3": (["src/cart/Badge.tsx"], ["d41e7aa Badge component"], 1, 3),
+    "92c4de": ([], ["4b9f310 CSV export endpoint", "12ce0a9 Admin button", "f00b4d1 Tests"], 3, 1),
+    "a3d5e1": (["tests/e2e/login.spec.ts"], [], 0, 0),
+    "b4e6f2": (["notes.md"], ["0fe3c2b WIP ranking experiment"], 1, 42),
+    "c5f7a3": ([], ["5521bd0 Verify signatures"], 1, 0),
+    "d6a8b4": ([], [], 4, 0),
+}
+_EVENTS = [
+    (30, EventKind.TASK_UPDATE, Level.INFO, "task 7 IN_PROGRESS -> REVIEW", "c4d8e2", 7),
+    (25, EventKind.INSTANCE_STATUS, Level.INFO, "instance c4d8e2 IDLE", "c4d8e2", 7),
+    (22, EventKind.LOG_MESSAGE, Level.INFO, "prompt delivered to instance d9a041", "d9a041", 8),
+    (21, EventKind.INSTANCE_STATUS, Level.INFO, "instance d9a041 RUNNING", "d9a041", 8),
+    (18, EventKind.INSTANCE_STATUS, Level.ERROR, "instance e5b7f3 ERROR: exited with status 1", "e5b7f3", 11),
+    (9, EventKind.LOG_MESSAGE, Level.WARNING, "instance a1f3c9 is over its limits: memory 412 MB > 400 MB", "a1f3c9", 3),
+    (4, EventKind.LOG_MESSAGE, Level.INFO, "sent 38 characters to instance a1f3c9", "a1f3c9", 3),
+    (2, EventKind.INSTANCE_STATUS, Level.INFO, "instance b27e10 WAITING_INPUT: Do you want to edit src/cart/Badge.tsx?", "b27e10", 5),
+    (1, EventKind.TASK_UPDATE, Level.INFO, "task 10 added: Add a --dry-run flag to the seed script", None, 10),
+    (0.5, EventKind.TASK_UPDATE, Level.INFO, "task 9 depends on 7, 12", None, 9),
+]
+SCREEN = """\
+> Retry failed checkout payments with backoff
+
+* I'll add a retry helper with exponential backoff and jitter, then use it in
+  the payment step.
+
+  Edit src/checkout/retry.ts (+48 -3)
+  Edit src/checkout/retry.test.ts (+61)
+  Bash npm test -- retry
+    PASS src/checkout/retry.test.ts (6 tests)
+
+* Working... (esc to interrupt)
+"""
+
+
+DIFF = """\
+diff --git a/src/checkout/retry.ts b/src/checkout/retry.ts
+--- a/src/checkout/retry.ts
++++ b/src/checkout/retry.ts
+@@ -1,6 +1,14 @@
+-export async function pay(order: Order) {
+-  return gateway.charge(order);
++export async function pay(order: Order, attempts = 4) {
++  for (let n = 1; ; n++) {
++    try {
++      return await gateway.charge(order);
++    } catch (err) {
++      if (n >= attempts || !isRetryable(err)) throw err;
++      await sleep(backoff(n));
++    }
++  }
+ }
+"""
+
+
+def demo_snapshot() -> Snapshot:
+    worktree_of = {instance: wid for wid, _, instance, *_ in _WORKTREES if instance}
+    worktree_of.update({"e5b7f3": "c5f7a3", "f0c2d6": "d6a8b4"})
+    instances = tuple(
+        Instance(
+            id=iid, task_id=task, worktree_path=f"~/.local/share/cc-orchestrator/worktrees/{branch.replace('/', '--')}",
+            tmux_session=f"cc-orchestrator-{iid}", status=status, pid=4100 + n if status.is_live else None,
+            created_at=_ago(minutes=started), last_activity=_ago(minutes=active),
+            resource_usage=ResourceUsage(cpu, mem, 3 if mem else 0), repo=repo, branch=branch,
+            worktree_id=worktree_of.get(iid), tokens_in=t_in, tokens_out=t_out, agent="claude", model="claude-sonnet-4", waiting_for=waiting,
+            status_message="exited with status 1" if status is S.ERROR else "",
+        )
+        for n, (iid, task, status, branch, cpu, mem, t_in, t_out, started, active, waiting, repo) in enumerate(_INSTANCES)
+    )  # fmt: skip
+    tasks = tuple(
+        Task(
+            id=tid, title=title, description=f"{title}.\n\nKeep the change small and add tests.", source=source,
+            source_id=source_id, status=status, assigned_instance=instance, priority=priority,
+            created_at=_ago(hours=30 - tid), updated_at=_ago(minutes=5 * tid), dependencies=deps,
+            repo=OTHER if tid in (11, 12) else REPO, blocked=blocked,
+        )
+        for tid, title, status, priority, source, source_id, deps, blocked, instance in _TASKS
+    )  # fmt: skip
+    worktrees = tuple(
+        Worktree(
+            id=wid, path=f"{repo}-worktrees/{branch.replace('/', '--')}", branch=branch, base_branch="main",
+            instance_id=instance, created_at=_ago(hours=n + 1), last_commit=commit, status=status, repo=repo,
+        )
+        for n, (wid, branch, instance, status, repo, commit) in enumerate(_WORKTREES)
+    )  # fmt: skip
+    events = tuple(
+        Event(id=100 + n, created_at=_ago(minutes=minutes), kind=kind, level=level, message=message,
+              instance_id=instance, task_id=task)  # fmt: skip
+        for n, (minutes, kind, level, message, instance, task) in enumerate(_EVENTS)
+    )
+    return Snapshot(instances, tasks, worktrees, events, repo=REPO, live=True)
+
+
+def demo_reports(snapshot: Snapshot) -> dict[str, WorktreeReport]:
+    return {
+        w.id: WorktreeReport(w, *_REPORTS[w.id]) for w in snapshot.worktrees if w.id in _REPORTS
+    }
+
+
+class DemoPoller(Poller):
+    """The demo data in place of tmux, git and the store."""
+
+    def __init__(self) -> None:
+        self.repo = REPO
+        self.data = demo_snapshot()
+
+    def first(self) -> Snapshot:
+        return self.data
+
+    def poll(self) -> Snapshot:
+        return self.data
+
+    def reports(self, worktree_ids):
+        every = demo_reports(self.data)
+        return {wid: every[wid] for wid in worktree_ids if wid in every}
+
+    def screen(self, instance_id: str) -> str:
+        return SCREEN
+
+    def output(self, instance_id: str, lines: int = 500) -> list[str]:
+        return SCREEN.splitlines()
+
+    def diff(self, worktree_id: str) -> str | None:
+        return DIFF
+
+    def instance_events(self, instance_id: str, limit: int = 300) -> list[Event]:
+        return [e for e in self.data.events if e.instance_id == instance_id]
