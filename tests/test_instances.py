@@ -240,3 +240,19 @@ def test_stopping_a_failed_instance_removes_its_dead_session(orch, git_repo):
     assert instance.tmux_session in orch.tmux.snapshot()  # kept so the user can read its last words
     orch.instances.stop(instance.id)
     assert orch.tmux.snapshot() == {}
+
+
+def test_screen_diff_and_the_stored_view(orch, git_repo):
+    instance = orch.instances.start(git_repo)
+    _ready(orch, instance)
+    assert "fake-agent ready" in orch.instances.screen(instance.id)
+    with open(os.path.join(instance.worktree_path, "README.md"), "a") as fh:
+        fh.write("changed by the agent\n")
+    git(git_repo, "-C", instance.worktree_path, "commit", "-qam", "agent work")
+    with open(os.path.join(instance.worktree_path, "new.txt"), "w") as fh:
+        fh.write("x\n")
+    git(git_repo, "-C", instance.worktree_path, "add", "new.txt")
+    diff = orch.worktrees.diff(instance.worktree_id)
+    assert "+changed by the agent" in diff and "new.txt" in diff  # committed and staged work
+    instances, worktrees = orch.stored_view()
+    assert [i.id for i in instances] == [instance.id] and [w.id for w in worktrees] == [instance.worktree_id]

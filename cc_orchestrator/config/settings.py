@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     max_cpu_percent: float | None = Field(default=None, gt=0)
     stop_on_resource_limit: bool = False
     log_max_bytes: int = Field(default=5_000_000, ge=10_000)
+    keymap: dict[str, str] = Field(default_factory=dict)  # TUI binding id -> keys ("ctrl+k,K")
+    bell: bool = False  # ring the terminal bell with the TUI's notifications
     default_layout: str = "default"
     custom_layouts: dict[str, list[WindowSpec]] = Field(default_factory=dict)
     max_instances: int = Field(default=5, ge=1, le=500)

@@ -138,6 +138,16 @@ class Orchestrator:
                 held[instance.agent] = max(instance.held_until, held.get(instance.agent, instance.held_until))
         return held
 
+    def stored_view(self) -> tuple[list[Instance], list]:
+        """Instances and worktrees as last recorded: no settings, tmux or git, so a face can
+        paint its first frame at once and refresh after."""
+        from cc_orchestrator.core.git.worktrees import stored_worktrees
+        from cc_orchestrator.core.instances.rows import to_instance
+        from cc_orchestrator.core.store.tables import InstanceRow
+
+        rows = self.store.read(lambda: list(InstanceRow.select().order_by(InstanceRow.created_at, InstanceRow.id)))
+        return [to_instance(r) for r in rows], stored_worktrees(self.store)
+
     def known_repositories(self) -> list[Path]:
         from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
 

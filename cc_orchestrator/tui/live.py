@@ -83,8 +83,8 @@ class Poller:
     def first(self) -> Snapshot:
         """From the store alone (no tmux, no git), so the first paint comes at once."""
         self._events.extend(self.orch.events.tail(limit=EVENTS_KEPT))
-        instances = self.orch.instances.list(refresh=False)
-        return self._snapshot(instances, live=False)
+        instances, worktrees = self.orch.stored_view()
+        return self._snapshot(instances, live=False, worktrees=worktrees)
 
     def poll(self) -> Snapshot:
         """One round: ingest, refresh, health (one tmux call at idle), then the store."""
@@ -92,7 +92,7 @@ class Poller:
         instances = self.orch.tick()
         return self._snapshot(instances, live=True)
 
-    def _snapshot(self, instances: Iterable[Instance], live: bool) -> Snapshot:
+    def _snapshot(self, instances: Iterable[Instance], live: bool, worktrees=None) -> Snapshot:
         after = self._events[-1].id if self._events else 0
         while True:
             batch = self.orch.events.since(after, limit=500)
@@ -103,7 +103,7 @@ class Poller:
         return Snapshot(
             instances=tuple(instances),
             tasks=tuple(self.orch.tasks.list()),
-            worktrees=tuple(self.orch.worktrees.list(inspect=False)),
+            worktrees=tuple(self.orch.worktrees.list(inspect=False) if worktrees is None else worktrees),
             events=tuple(self._events),
             repo=self.repo,
             live=live,
@@ -122,21 +122,16 @@ class Poller:
         return found
 
     def screen(self, instance_id: str) -> str:
-        """The agent's screen as text. (Core has no `instances.screen(ref)` yet: see the notes.)"""
-        screen = getattr(self.orch.instances, "screen", None)
-        if screen is not None:
-            return screen(instance_id)
-        instance = self.orch.instances.get(instance_id, refresh=False)
-        return self.orch.tmux.capture(instance.tmux_session)
+        """The agent's screen as text."""
+        return self.orch.instances.screen(instance_id)
 
     def output(self, instance_id: str, lines: int = 500) -> list[str]:
         """The tail of the agent's output log (written by tmux pipe-pane)."""
         return self.orch.instances.logs.tail(instance_id, lines)
 
     def diff(self, worktree_id: str) -> str | None:
-        """The worktree's diff against its base, when core offers one (see the notes)."""
-        diff = getattr(self.orch.worktrees, "diff", None)
-        return diff(worktree_id) if diff is not None else None
+        """The worktree's diff against its base: commits and working tree."""
+        return self.orch.worktrees.diff(worktree_id)
 
     def instance_events(self, instance_id: str, limit: int = 300) -> list[Event]:
         return self.orch.events.tail(limit=limit, instance_id=instance_id)

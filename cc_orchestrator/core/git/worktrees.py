@@ -141,6 +141,20 @@ class WorktreeService:
             )
         return found
 
+    def diff(self, ref: str, max_bytes: int = 200_000) -> str:
+        """Everything the worktree changed since it left its base: commits and working tree,
+        against the merge-base, cut at `max_bytes`."""
+        row = self.store.read(lambda: self._find(ref))
+        if not Path(row.path).is_dir():
+            raise NotFound(f"worktree {row.id} has no folder at {row.path}")
+        status, base, _ = git.try_git(row.path, "merge-base", "HEAD", row.base_branch)
+        status, text, err = git.try_git(row.path, "diff", "--no-color", base.strip() if status == 0 else "HEAD")
+        if status != 0:
+            raise ExternalError(f"git diff failed: {git.reason(err)}")
+        if len(text.encode()) > max_bytes:
+            text = text.encode()[:max_bytes].decode(errors="ignore") + "\n... (diff cut at the size limit)\n"
+        return text
+
     def inspect(self, ref: str) -> WorktreeReport:
         """Uncommitted files, unpushed commits, and ahead/behind counts against the base."""
         row = self.store.read(lambda: self._find(ref))
@@ -258,7 +272,8 @@ class WorktreeService:
         if not changed and instance_id is not None:
             raise NotFound(f"no worktree {worktree_id!r}")
 
-    def _rows(self, repo: Path | str | None):
+    @staticmethod
+    def _rows(repo: Path | str | None):
         query = WorktreeRow.select()
         if repo is not None:
             query = query.where(WorktreeRow.repo == str(Path(repo).expanduser().resolve()))
@@ -302,7 +317,8 @@ class WorktreeService:
             if git.resolve_commit(repo, f"refs/heads/{branch}") == base_sha:
                 git.try_git(repo, "branch", "-D", branch)  # git refuses if checked out anywhere
 
-    def _checked(self, row: WorktreeRow, exists: bool, **changes) -> Worktree:
+    @staticmethod
+    def _checked(row: WorktreeRow, exists: bool, **changes) -> Worktree:
         if not exists:
             return _to_worktree(row, status=WorktreeStatus.STALE, exists=False)
         if row.status == WorktreeStatus.STALE:  # the folder is back
@@ -331,3 +347,9 @@ class WorktreeService:
         )
         first = users.first()
         return first.id if first else None
+
+
+def stored_worktrees(store: Store, repo: Path | str | None = None) -> list[Worktree]:
+    """Worktrees as recorded, with whether each folder exists: no git, no settings."""
+    rows = store.read(lambda: list(WorktreeService._rows(repo)))
+    return [WorktreeService._checked(row, Path(row.path).is_dir()) for row in rows]

@@ -336,6 +336,11 @@ class InstanceService:
         self.events.log(f"usage limit of instance {row.id} has reset; resumed it", instance_id=row.id)
         return self.get(row.id, refresh=False)
 
+    def screen(self, ref: str, lines: int | None = None) -> str:
+        """The agent's screen as text now (plus `lines` of history); NotFound without a session."""
+        row = self.store.read(lambda: find_row(ref))
+        return self.tmux.capture(row.tmux_session, lines=lines)
+
     def attach_argv(self, ref: str, inside_tmux: bool = False) -> list[str]:
         instance = self.get(ref)
         if self.tmux.snapshot().get(instance.tmux_session) is None:
