@@ -145,3 +145,13 @@ def tui_screenshots(out_dir) -> list:
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    target = sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parents[1] / "screenshots")
+    for path in [*tui_screenshots(target), *web_screenshots(target)]:
+        print(path)
