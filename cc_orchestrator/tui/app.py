@@ -79,11 +79,16 @@ class OrchestratorApp(Polling, Requests, App[None]):
         if self._initial is None:
             self._start_poll(first=True)
             return
-        settings = self.orch.settings  # loaded with the initial snapshot
-        self._configure(dict(getattr(settings, "keymap", None) or {}), bool(getattr(settings, "bell", False)))
-        self.apply_snapshot(self._initial)
+        self.apply_snapshot(self._initial)  # from the store alone: no settings before the first frame
+        self.run_worker(self._load_settings, thread=True, group="settings", exit_on_error=False)
         self._busy = True
         self._poll_finished(live=False)
+
+    def _load_settings(self) -> None:
+        """In a worker: pydantic costs ~75 ms, so the keymap and bell arrive just after the first paint."""
+        settings = self.orch.settings
+        keymap = dict(getattr(settings, "keymap", None) or {})
+        self.call_from_thread(self._configure, keymap, bool(getattr(settings, "bell", False)))
 
     def _configure(self, keymap: dict[str, str], bell: bool) -> None:
         """The user's settings (loaded with the first snapshot, never on the event loop)."""
