@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import FAKE_AGENT_COMMAND, git
+from tests.helpers import FAKE_AGENT_COMMAND, git, kill_tmux_server
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +43,7 @@ def tmux_socket() -> str:
     """A private tmux server for this test; killed afterwards."""
     name = f"cco-test-{uuid.uuid4().hex[:10]}"
     yield name
-    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)
+    kill_tmux_server(name)
 
 
 @pytest.fixture

@@ -40,5 +40,14 @@ def tmux(socket: str, *args: str, check: bool = True) -> str:
     return result.stdout
 
 
+def kill_tmux_server(socket: str) -> None:
+    """Kill a private tmux server and remove the socket file tmux leaves behind."""
+    import os
+
+    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+    socket_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+    (socket_dir / socket).unlink(missing_ok=True)
+
+
 def capture(socket: str, session: str) -> str:
     return tmux(socket, "capture-pane", "-p", "-t", f"={session}:", check=False)

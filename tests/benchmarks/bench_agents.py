@@ -150,6 +150,7 @@ def main() -> None:
                     except Exception:
                         pass
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+        (Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}" / socket).unlink(missing_ok=True)
         shutil.rmtree(base, ignore_errors=True)
 
 

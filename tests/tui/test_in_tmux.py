@@ -10,6 +10,7 @@ the user's terminal. Jumping in works two ways:
 
 from __future__ import annotations
 
+
 import os
 import shlex
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import capture, retry_until, tmux
+from tests.helpers import capture, kill_tmux_server, retry_until, tmux
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ def outer():
     """The user's terminal: another tmux server, without any user config."""
     name = f"cco-outer-{uuid.uuid4().hex[:8]}"
     yield name
-    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)
+    kill_tmux_server(name)
 
 
 @pytest.fixture
