@@ -242,3 +242,17 @@ def test_a_hook_costs_the_agent_a_few_milliseconds(tmp_path):
         subprocess.run(["/bin/sh", "-c", command], input=payload, text=True, check=True)
     assert (tmp_path / "spool.jsonl").read_text().count("\n") == 20
     assert time.perf_counter() - start < 20  # a sanity bound, not a benchmark
+
+
+def test_a_running_face_takes_up_settings_changed_by_another_process(cli_env, data_dir, git_repo):
+    orch = Orchestrator(data_dir)
+    orch.tick()
+    assert orch.settings.max_instances == 5
+    other = Orchestrator(data_dir)
+    other.config.set("max_instances", "1")
+    orch.tick()
+    assert orch.settings.max_instances == 1 and orch.instances.settings.max_instances == 1
+    orch.instances.start(git_repo)
+    with pytest.raises(Conflict, match="all 1 instance slots"):
+        orch.instances.start(git_repo)
+    assert orch.settings.tmux_socket == cli_env["CC_ORCHESTRATOR_TMUX_SOCKET"]

@@ -32,6 +32,14 @@ class ConfigService:
         rows = self.store.read(lambda: list(ConfigurationRow.select()))
         return {r.key: json.loads(r.value) for r in rows}
 
+    def stamp(self) -> tuple[int, Any]:
+        """Changes whenever a value is set or unset, by any process: (rows, newest change)."""
+        from peewee import fn
+
+        return self.store.read(
+            lambda: ConfigurationRow.select(fn.COUNT(ConfigurationRow.key), fn.MAX(ConfigurationRow.updated_at)).tuples()[0]
+        )
+
     def effective(self, stored: dict[str, Any] | None = None):
         from pydantic import ValidationError
 

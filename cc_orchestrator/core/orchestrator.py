@@ -77,12 +77,35 @@ class Orchestrator:
         return Monitor(self)
 
     def tick(self):
-        """One round for a long-lived face: ingest, refresh, health checks, auto-assign."""
+        """One round for a long-lived face: settings changed elsewhere, ingest, refresh,
+        health checks, auto-assign."""
+        self.reload_settings()
         instances = self.monitor.tick()
         if self.settings.auto_assign:
             self.auto_assign()
             instances = self.instances.list(refresh=False)
         return instances
+
+    def reload_settings(self) -> bool:
+        """Take up values stored since the settings were read (by `config set`, the TUI or the
+        API, in any process). Running services use them from their next round; `tmux_socket`
+        and `data_dir` need a restart, since sessions and the database live there."""
+        stamp = self.config.stamp()
+        known, self._config_stamp = getattr(self, "_config_stamp", None), stamp
+        if known is None or known == stamp or "settings" not in self.__dict__:
+            return False
+        current = self.settings
+        fresh = self.config.effective().model_copy(
+            update={"tmux_socket": current.tmux_socket, "data_dir": current.data_dir}
+        )
+        self.__dict__["settings"] = fresh
+        if "instances" in self.__dict__:
+            self.instances.settings = fresh
+        if "worktrees" in self.__dict__:
+            self.worktrees.worktrees_dir = fresh.worktrees_dir
+            self.worktrees.stale_after_days = fresh.stale_after_days
+        self.events.log("settings changed; using the new values")
+        return True
 
     def watch_spools(self, on_change=None):
         """Start a watchdog watcher that ingests hook spools as they are written."""

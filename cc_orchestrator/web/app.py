@@ -84,6 +84,7 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served below from the package: no CDN, so it works offline
         redoc_url=None,
         redirect_slashes=False,  # a redirect is no answer for an API client
     )
@@ -95,6 +96,17 @@ def create_app(
     app.include_router(ws.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs():
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        vendor = "/static/vendor/swagger-ui"
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title="cc-orchestrator API",
+            swagger_js_url=f"{vendor}/swagger-ui-bundle.js", swagger_css_url=f"{vendor}/swagger-ui.css",
+            swagger_favicon_url=f"{vendor}/favicon-32x32.png",
+        )  # fmt: skip
     origins = list(cors_origins)
     if origins:  # off unless configured; never with cookies, so only Bearer scripts benefit
         from fastapi.middleware.cors import CORSMiddleware

@@ -31,7 +31,8 @@ def update_config(
 ):
     """Stores each value as `config set` would, for every face. Unknown keys are refused before
     anything is stored; values are then stored in order, and the first invalid one stops the
-    rest (422). Services already running in this server keep the values they started with."""
+    rest (422). This server (and every other running face) uses them from its next round;
+    tmux_socket and data_dir need a restart."""
     if not values:
         raise InvalidInput("no settings given")
     if len(values) > 50:
