@@ -9,14 +9,13 @@ event, so every face (TUI, web, CLI) sees it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any, TypeVar
 
 import peewee as pw
 
 from cc_orchestrator.core import task_graph
 from cc_orchestrator.core.errors import Conflict, InvalidInput, NotFound
-from cc_orchestrator.core.events import EventLog, aware, utcnow
+from cc_orchestrator.core.events import EventLog, utcnow
 from cc_orchestrator.core.models import (
     EventKind,
     InstanceStatus,
@@ -27,6 +26,7 @@ from cc_orchestrator.core.models import (
 )
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow, TaskRow
+from cc_orchestrator.core.task_rows import check_page, filtered, parse_task_id, select_tasks, to_task
 
 T = TypeVar("T")
 
@@ -42,85 +42,6 @@ _NEEDS_UNBLOCKED = frozenset({TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS})
 
 MAX_TITLE = 500
 
-_COLUMNS = (
-    TaskRow.id,
-    TaskRow.title,
-    TaskRow.description,
-    TaskRow.source,
-    TaskRow.source_id,
-    TaskRow.status,
-    TaskRow.assigned_instance,
-    TaskRow.priority,
-    TaskRow.created_at,
-    TaskRow.updated_at,
-    TaskRow.repo,
-)
-
-
-def _select(blocked: pw.Node | None = None) -> pw.SelectQuery:
-    """Task columns plus dependency ids and `blocked`, computed per row by SQLite.
-
-    The two correlated subqueries run only for the rows returned, so a page costs one query.
-    """
-    if blocked is None:
-        blocked = pw.fn.EXISTS(task_graph.blocking_subquery())
-    return TaskRow.select(
-        *_COLUMNS,
-        task_graph.dependency_ids_subquery().alias("dependency_ids"),
-        blocked.alias("blocked"),
-    )
-
-
-_STATUSES = {s.value: s for s in TaskStatus}
-_PRIORITIES = {p.value: p for p in Priority}
-
-
-def _stamp(value: str | datetime) -> datetime:
-    """A stored (naive UTC) timestamp, made aware. Parsing with the zone appended is about
-    seven times faster than parsing and then `replace(tzinfo=...)`."""
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value + "+00:00")
-        except ValueError:  # not the usual naive form
-            value = datetime.fromisoformat(value)
-    return value if value.tzinfo else aware(value)
-
-
-def _to_task(values: tuple) -> Task:
-    """The one place a task row (a raw tuple in `_select` order) becomes a `Task`.
-
-    Rows come straight from the cursor: Peewee's per-field converters (strptime for every
-    timestamp) cost more than the query itself on a long ready queue.
-    """
-    (id_, title, description, source, source_id, status, assigned, priority, created, updated,
-     repo, dependency_ids, blocked) = values  # fmt: skip
-    return Task(
-        id=id_,
-        title=title,
-        description=description,
-        source=source,
-        source_id=source_id,
-        status=_STATUSES[status],
-        assigned_instance=assigned,
-        priority=_PRIORITIES[priority],
-        created_at=_stamp(created),
-        updated_at=_stamp(updated),
-        dependencies=task_graph.parse_dependency_ids(dependency_ids),
-        repo=repo,
-        blocked=bool(blocked),
-    )
-
-
-def parse_task_id(value: int | str) -> int:
-    """A task id from an int or its text ("12"); InvalidInput for anything else."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()):
-        raise InvalidInput(f"invalid task id {value!r}")
-    return int(text)
-
-
 def _clean_title(title: str) -> str:
     title = (title or "").strip()
     if not title:
@@ -129,24 +50,6 @@ def _clean_title(title: str) -> str:
         raise InvalidInput(f"task title is too long: {len(title)} characters, at most {MAX_TITLE}")
     return title
 
-
-def _check_page(limit: int | None, offset: int) -> None:
-    if limit is not None and limit < 0:
-        raise InvalidInput(f"limit must be 0 or more, not {limit}")
-    if offset < 0:
-        raise InvalidInput(f"offset must be 0 or more, not {offset}")
-
-
-def _filtered(
-    query: pw.SelectQuery, status: Any, priority: Any, repo: str | None
-) -> pw.SelectQuery:
-    if status is not None:
-        query = query.where(TaskRow.status == parse_enum(TaskStatus, status, "status").value)
-    if priority is not None:
-        query = query.where(TaskRow.priority == parse_enum(Priority, priority, "priority").value)
-    if repo is not None:
-        query = query.where(TaskRow.repo == repo)
-    return query
 
 
 class TaskService:
@@ -175,8 +78,8 @@ class TaskService:
         offset: int = 0,
     ) -> list[Task]:
         """Tasks ordered by id, each with its dependencies and `blocked` (one query)."""
-        _check_page(limit, offset)
-        query = _filtered(_select(), status, priority, repo).order_by(TaskRow.id)
+        check_page(limit, offset)
+        query = filtered(select_tasks(), status, priority, repo).order_by(TaskRow.id)
         if limit is not None or offset:
             query = query.limit(limit).offset(offset)
         return self.store.read(lambda: self._tasks(query))
@@ -187,14 +90,14 @@ class TaskService:
         priority: Priority | str | None = None,
         repo: str | None = None,
     ) -> int:
-        query = _filtered(TaskRow.select(TaskRow.id), status, priority, repo)
+        query = filtered(TaskRow.select(TaskRow.id), status, priority, repo)
         return self.store.read(query.count)
 
     def ready(self, limit: int | None = None, repo: str | None = None) -> list[Task]:
         """PENDING tasks whose dependencies are all DONE: highest priority first, then oldest."""
-        _check_page(limit, 0)
+        check_page(limit, 0)
         query = (
-            _select(blocked=pw.SQL("0"))
+            select_tasks(blocked=pw.SQL("0"))
             .where(
                 (TaskRow.status == TaskStatus.PENDING.value)
                 & ~pw.fn.EXISTS(task_graph.blocking_subquery())
@@ -354,10 +257,10 @@ class TaskService:
         return self.store.write(fn)
 
     def _tasks(self, query: pw.SelectQuery) -> list[Task]:
-        return [_to_task(values) for values in self.store.db.execute(query)]
+        return [to_task(values) for values in self.store.db.execute(query)]
 
     def _fetch(self, tid: int) -> Task:
-        found = self._tasks(_select().where(TaskRow.id == tid))
+        found = self._tasks(select_tasks().where(TaskRow.id == tid))
         if not found:
             raise NotFound(f"no task {tid}")
         return found[0]

@@ -21,7 +21,6 @@ from cc_orchestrator.core.agents.ingest import SpoolIngester
 from cc_orchestrator.core.instances import readiness
 from cc_orchestrator.core.instances.refresh import StateRefresher
 from cc_orchestrator.core.instances.rows import (
-    LIVE_STATUSES,
     find_row,
     live_count,
     new_instance_id,
@@ -30,7 +29,7 @@ from cc_orchestrator.core.instances.rows import (
 from cc_orchestrator.core.models import EventKind, Instance, InstanceStatus, Level, TaskStatus
 from cc_orchestrator.core.processes import ProcessSampler, terminate_tree
 from cc_orchestrator.core.store.database import Store
-from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
+from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tasks import TaskService
 from cc_orchestrator.core.tmux.layouts import resolve_layout
 from cc_orchestrator.core.instances.status import set_status
