@@ -93,10 +93,6 @@ class Settings(BaseSettings):
         return value or None
 
     @property
-    def agent_argv(self) -> list[str]:
-        return shlex.split(self.agent_command)
-
-    @property
     def profiles(self):
         """Every agent profile by name, built-ins merged with the user's `agents` tables."""
         from cc_orchestrator.config.agents import resolve_profiles

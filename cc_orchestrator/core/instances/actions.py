@@ -63,7 +63,7 @@ def interrupt(service, ref: str) -> Instance:
 def restart(service, ref: str, command: list[str] | None = None) -> Instance:
     """Start a dead agent again in its worktree, resuming its conversation where the profile
     knows how (Claude Code: --continue). Its session is reused when it is still there."""
-    from cc_orchestrator.core.instances.service import agent_argv
+    from cc_orchestrator.core.instances.starting import agent_argv
     from cc_orchestrator.core.tmux.layouts import resolve_layout
 
     service.refresh()

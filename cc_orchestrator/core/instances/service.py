@@ -1,14 +1,9 @@
-"""Starting, watching, talking to and stopping agent instances.
-
-Start (journey 2): reserve a slot and a row (STARTING) -> worktree -> tmux session -> RUNNING.
-Each step is recorded; a failure rolls back what this call made, and a process killed midway
-leaves a row that reconciliation finishes (the session exists) or marks ERROR (it does not).
+"""Agent instances for every face: reading them, prompts, stopping; starting lives in
+`starting.py`, the refresh in `refresh.py`, a user's actions on an agent in `actions.py`.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,32 +11,22 @@ from typing import TYPE_CHECKING
 
 from cc_orchestrator.config.settings import Settings
 from cc_orchestrator.core.errors import Conflict, InvalidInput, NotFound
-from cc_orchestrator.core.events import EventLog, utcnow
+from cc_orchestrator.core.events import EventLog
 from cc_orchestrator.core.agents.ingest import SpoolIngester
 from cc_orchestrator.core.instances import readiness
 from cc_orchestrator.core.instances.refresh import StateRefresher
-from cc_orchestrator.core.instances.rows import (
-    find_row,
-    live_count,
-    new_instance_id,
-    to_instance,
-)
-from cc_orchestrator.core.models import EventKind, Instance, InstanceStatus, Level, TaskStatus
+from cc_orchestrator.core.instances.rows import find_row, to_instance
+from cc_orchestrator.core.models import EventKind, Instance, InstanceStatus, TaskStatus
 from cc_orchestrator.core.processes import ProcessSampler, terminate_tree
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tasks import TaskService
-from cc_orchestrator.core.tmux.layouts import resolve_layout
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.logs import PaneLogs
-from cc_orchestrator.core.tmux.service import PaneState, TmuxService, session_name
+from cc_orchestrator.core.tmux.service import PaneState, TmuxService
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.git.worktrees import WorktreeService
-
-
-def task_prompt(title: str, description: str) -> str:
-    return f"{title}\n\n{description}".strip()
 
 
 class InstanceService:
@@ -120,8 +105,6 @@ class InstanceService:
         """
         return self.refresher.refresh(screens=screens).panes
 
-    # -- starting ----------------------------------------------------------------------
-
     def start(
         self,
         repo: Path,
@@ -134,105 +117,17 @@ class InstanceService:
         prompt: str | None = None,
         agent: str | None = None,
     ) -> Instance:
-        """Start an agent in a new worktree and tmux session. Rolls back fully on failure.
+        """Start an agent in a new worktree and tmux session; rolls back fully on failure.
 
         `agent` picks the profile (how to start it and read its state); `command` overrides
         only the program to run.
         """
-        from cc_orchestrator.core.git.repository import find_repo, validate_branch_name
+        from cc_orchestrator.core.instances.starting import start
 
-        self.tmux.require()
-        plan = resolve_layout(layout or self.settings.default_layout, self.settings.custom_layouts)
-        profile = self.settings.profile(agent)
-        argv = list(command) if command else agent_argv(profile)
-        repo = find_repo(repo)
-        task = self.tasks.get(task_id) if task_id is not None else None
-        if task is not None and prompt is None:
-            prompt = task_prompt(task.title, task.description)
-
-        instance_id = self.store.read(new_instance_id)
-        branch = validate_branch_name(repo, branch or _default_branch(instance_id, task))
-        row = self.store.write(
-            lambda: self._reserve(instance_id, repo, branch, argv, plan.name, task_id, prompt, profile.name)
-        )
-        created_worktree = None
-        try:
-            worktree = self.worktrees.create(repo, branch, base, instance_id=instance_id)
-            created_worktree = worktree.id
-            self.store.write(
-                lambda: InstanceRow.update(worktree_id=worktree.id, worktree_path=worktree.path)
-                .where(InstanceRow.id == instance_id)
-                .execute()
-            )
-            if profile.hooks == "claude":
-                from cc_orchestrator.core.agents import claude_hooks
-
-                claude_hooks.install(Path(worktree.path), self.ingester.path(instance_id))
-            env = {**profile.env, "CC_ORCHESTRATOR_INSTANCE_ID": instance_id}
-            pane = self.tmux.create_session(
-                row.tmux_session, worktree.path, argv, plan, env, log_command=self.logs.pipe_command(instance_id)
-            )
-
-            def running() -> None:
-                current = InstanceRow.get_by_id(instance_id)
-                if current.status == InstanceStatus.STARTING.value:
-                    set_status(self.events, current, InstanceStatus.RUNNING, pid=pane.pid)
-                InstanceRow.update(starter_pid=None).where(InstanceRow.id == instance_id).execute()
-
-            self.store.write(running)
-        except BaseException as exc:
-            self._roll_back(instance_id, row.tmux_session, created_worktree, task_id, exc)
-            raise
-        return self.get(instance_id, refresh=False)
-
-    def _reserve(self, instance_id, repo, branch, argv, layout, task_id, prompt, agent) -> InstanceRow:
-        limit = self.settings.max_instances
-        if live_count() >= limit:
-            raise Conflict(
-                f"all {limit} instance slots are in use; stop an instance or raise max_instances"
-            )
-        now = utcnow()
-        row = InstanceRow.create(
-            id=instance_id,
-            task=task_id,
-            worktree_path="",
-            tmux_session=session_name(instance_id),
-            status=InstanceStatus.STARTING.value,
-            repo=str(repo),
-            branch=branch,
-            agent_command=json.dumps(argv),
-            layout=layout,
-            starter_pid=os.getpid(),
-            pending_prompt=prompt,
-            agent=agent,
-            created_at=now,
-            last_activity=now,
-        )
-        if task_id is not None:
-            self.tasks.assign(task_id, instance_id)
-        return row
-
-    def _roll_back(self, instance_id, session, worktree_id, task_id, exc) -> None:
-        """Undo what this start made: the session, the rows, then the brand-new worktree."""
-        try:
-            if self.tmux.snapshot().get(session) is not None:
-                self.tmux.kill_session(session)
-        except Exception:
-            pass
-
-        def undo() -> None:
-            InstanceRow.delete().where(InstanceRow.id == instance_id).execute()
-            if task_id is not None:
-                self.tasks.set_status(task_id, TaskStatus.PENDING)
-
-        try:
-            self.store.write(undo)
-            if worktree_id is not None:  # after the row: a live instance would protect it
-                self.worktrees.remove(worktree_id, force=True)
-            reason = str(exc) or type(exc).__name__
-            self.events.log(f"could not start an instance: {reason}", level=Level.ERROR)
-        except Exception:
-            pass  # the original error is what the user needs to see
+        return start(
+            self, repo, task_id=task_id, branch=branch, base=base, command=command,
+            layout=layout, prompt=prompt, agent=agent,
+        )  # fmt: skip
 
     # -- prompts -----------------------------------------------------------------------
 
@@ -393,22 +288,3 @@ class InstanceService:
             time.sleep(0.1)
             instance = self.get(ref)
         return instance
-
-
-def agent_argv(profile) -> list[str]:
-    import shlex
-
-    from cc_orchestrator.core.errors import InvalidInput
-
-    argv = shlex.split(profile.command) + list(profile.args)
-    if not argv:
-        raise InvalidInput(f"agent {profile.name!r} has no command: set agents.{profile.name}.command or pass --command")
-    return argv
-
-
-def _default_branch(instance_id: str, task) -> str:
-    if task is None:
-        return f"cco/{instance_id}"
-    words = "".join(c if c.isalnum() else "-" for c in task.title.lower()).split("-")
-    slug = "-".join(w for w in words if w)[:40].strip("-")
-    return f"cco/task-{task.id}-{slug}" if slug else f"cco/task-{task.id}"

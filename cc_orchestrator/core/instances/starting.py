@@ -1,0 +1,155 @@
+"""Starting an instance (journey 2): reserve a slot and a row (STARTING) -> worktree -> hooks
+-> tmux session -> RUNNING. Each step is recorded; a failure rolls back what this call made,
+and a process killed midway leaves a row that reconciliation finishes or marks ERROR.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from cc_orchestrator.core.errors import Conflict
+from cc_orchestrator.core.events import utcnow
+from cc_orchestrator.core.instances.rows import live_count, new_instance_id
+from cc_orchestrator.core.instances.status import set_status
+from cc_orchestrator.core.models import Instance, InstanceStatus, Level, TaskStatus
+from cc_orchestrator.core.store.tables import InstanceRow
+from cc_orchestrator.core.tmux.layouts import resolve_layout
+from cc_orchestrator.core.tmux.service import session_name
+
+
+def task_prompt(title: str, description: str) -> str:
+    return f"{title}\n\n{description}".strip()
+
+
+def start(
+    service,
+    repo: Path,
+    *,
+    task_id: int | None = None,
+    branch: str | None = None,
+    base: str | None = None,
+    command: list[str] | None = None,
+    layout: str | None = None,
+    prompt: str | None = None,
+    agent: str | None = None,
+) -> Instance:
+    """Start an agent in a new worktree and tmux session. Rolls back fully on failure.
+
+    `agent` picks the profile (how to start it and read its state); `command` overrides
+    only the program to run.
+    """
+    from cc_orchestrator.core.git.repository import find_repo, validate_branch_name
+
+    service.tmux.require()
+    plan = resolve_layout(layout or service.settings.default_layout, service.settings.custom_layouts)
+    profile = service.settings.profile(agent)
+    argv = list(command) if command else agent_argv(profile)
+    repo = find_repo(repo)
+    task = service.tasks.get(task_id) if task_id is not None else None
+    if task is not None and prompt is None:
+        prompt = task_prompt(task.title, task.description)
+
+    instance_id = service.store.read(new_instance_id)
+    branch = validate_branch_name(repo, branch or _default_branch(instance_id, task))
+    row = service.store.write(
+        lambda: _reserve(service, instance_id, repo, branch, argv, plan.name, task_id, prompt, profile.name)
+    )
+    created_worktree = None
+    try:
+        worktree = service.worktrees.create(repo, branch, base, instance_id=instance_id)
+        created_worktree = worktree.id
+        service.store.write(
+            lambda: InstanceRow.update(worktree_id=worktree.id, worktree_path=worktree.path)
+            .where(InstanceRow.id == instance_id)
+            .execute()
+        )
+        if profile.hooks == "claude":
+            from cc_orchestrator.core.agents import claude_hooks
+
+            claude_hooks.install(Path(worktree.path), service.ingester.path(instance_id))
+        env = {**profile.env, "CC_ORCHESTRATOR_INSTANCE_ID": instance_id}
+        pane = service.tmux.create_session(
+            row.tmux_session, worktree.path, argv, plan, env, log_command=service.logs.pipe_command(instance_id)
+        )
+
+        def running() -> None:
+            current = InstanceRow.get_by_id(instance_id)
+            if current.status == InstanceStatus.STARTING.value:
+                set_status(service.events, current, InstanceStatus.RUNNING, pid=pane.pid)
+            InstanceRow.update(starter_pid=None).where(InstanceRow.id == instance_id).execute()
+
+        service.store.write(running)
+    except BaseException as exc:
+        _roll_back(service, instance_id, row.tmux_session, created_worktree, task_id, exc)
+        raise
+    return service.get(instance_id, refresh=False)
+
+def _reserve(service, instance_id, repo, branch, argv, layout, task_id, prompt, agent) -> InstanceRow:
+    limit = service.settings.max_instances
+    if live_count() >= limit:
+        raise Conflict(
+            f"all {limit} instance slots are in use; stop an instance or raise max_instances"
+        )
+    now = utcnow()
+    row = InstanceRow.create(
+        id=instance_id,
+        task=task_id,
+        worktree_path="",
+        tmux_session=session_name(instance_id),
+        status=InstanceStatus.STARTING.value,
+        repo=str(repo),
+        branch=branch,
+        agent_command=json.dumps(argv),
+        layout=layout,
+        starter_pid=os.getpid(),
+        pending_prompt=prompt,
+        agent=agent,
+        created_at=now,
+        last_activity=now,
+    )
+    if task_id is not None:
+        service.tasks.assign(task_id, instance_id)
+    return row
+
+def _roll_back(service, instance_id, session, worktree_id, task_id, exc) -> None:
+    """Undo what this start made: the session, the rows, then the brand-new worktree."""
+    try:
+        if service.tmux.snapshot().get(session) is not None:
+            service.tmux.kill_session(session)
+    except Exception:
+        pass
+
+    def undo() -> None:
+        InstanceRow.delete().where(InstanceRow.id == instance_id).execute()
+        if task_id is not None:
+            service.tasks.set_status(task_id, TaskStatus.PENDING)
+
+    try:
+        service.store.write(undo)
+        if worktree_id is not None:  # after the row: a live instance would protect it
+            service.worktrees.remove(worktree_id, force=True)
+        reason = str(exc) or type(exc).__name__
+        service.events.log(f"could not start an instance: {reason}", level=Level.ERROR)
+    except Exception:
+        pass  # the original error is what the user needs to see
+
+
+def agent_argv(profile) -> list[str]:
+    import shlex
+
+    from cc_orchestrator.core.errors import InvalidInput
+
+    argv = shlex.split(profile.command) + list(profile.args)
+    if not argv:
+        raise InvalidInput(f"agent {profile.name!r} has no command: set agents.{profile.name}.command or pass --command")
+    return argv
+
+
+def _default_branch(instance_id: str, task) -> str:
+    if task is None:
+        return f"cco/{instance_id}"
+    words = "".join(c if c.isalnum() else "-" for c in task.title.lower()).split("-")
+    slug = "-".join(w for w in words if w)[:40].strip("-")
+    return f"cco/task-{task.id}-{slug}" if slug else f"cco/task-{task.id}"
