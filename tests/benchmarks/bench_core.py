@@ -113,7 +113,7 @@ def make_repo(path: Path) -> Path:
 def new_orchestrator(data_dir: Path, socket: str) -> Orchestrator:
     data_dir.mkdir()
     return Orchestrator(
-        data_dir, tmux_socket=socket, agent_command=AGENT_COMMAND, max_instances=60, stop_timeout=2.0
+        data_dir, tmux_socket=socket, agent_command=AGENT_COMMAND, default_agent="generic", max_instances=60, stop_timeout=2.0
     )
 
 
@@ -186,7 +186,7 @@ def bench_refresh(orch: Orchestrator, repo: Path, runs: int) -> list[Figure]:
         progress(f"{count} instances live and ready ({time.perf_counter() - began:.1f}s to add them)")
         listed = orch.instances.list()  # warm-up: first psutil samples, last_activity writes
         orch.instances.list()
-        live = [i for i in listed if i.status is InstanceStatus.RUNNING and i.pid]
+        live = [i for i in listed if i.status.is_live and i.pid]
         if len(live) != count:
             raise RuntimeError(f"expected {count} running instances with a pid, found {len(live)}")
         for label, fn in (("list()", orch.instances.list), ("refresh() only", orch.instances.refresh)):

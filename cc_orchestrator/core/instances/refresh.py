@@ -36,7 +36,8 @@ class RefreshResult:
 class StateRefresher:
     def __init__(self, service) -> None:
         self.service = service
-        self._captured: dict[str, float] = {}  # instance id -> wall time of its last capture
+        # instance id -> (wall time of its last capture, tmux activity time it had then)
+        self._captured: dict[str, tuple[float, float]] = {}
 
     def refresh(self, screens: bool = True) -> RefreshResult:
         svc = self.service
@@ -54,7 +55,7 @@ class StateRefresher:
             if seen is not None:
                 changes.append((row, seen))
             elif screens and pane is not None and not pane.dead and self._changed(row.id, pane):
-                screen = self.capture(row, pane.pane_id)
+                screen = self.capture(row, pane.pane_id, pane.activity)
                 if screen is not None:
                     result.screens[row.id] = screen
         touched = [
@@ -79,23 +80,30 @@ class StateRefresher:
                 svc.deliver_pending(row.id)
         return result
 
-    def capture(self, row: InstanceRow, pane_id: str | None = None) -> ScreenState | None:
+    def capture(self, row: InstanceRow, pane_id: str | None = None, activity: float = 0.0) -> ScreenState | None:
         from cc_orchestrator.core.errors import NotFound
 
         try:
             text = self.service.tmux.capture(row.tmux_session, pane_id=pane_id)
         except NotFound:
             return None
-        self._captured[row.id] = time.time()
+        self._captured[row.id] = (time.time(), activity)
         return classify(text, self.service.profile_for(row))
 
     def forget(self, instance_id: str) -> None:
         self._captured.pop(instance_id, None)
 
     def _changed(self, instance_id: str, pane: PaneState) -> bool:
-        """Output may have arrived after our last capture (activity counts whole seconds)."""
-        captured = self._captured.get(instance_id)
-        return captured is None or pane.activity + 1.0 >= captured
+        """Output may have arrived since our last capture. tmux's activity clock counts whole
+        seconds, so a capture taken in the second of the last output is repeated once, after
+        that second has ended; then the pane is left alone until its clock moves again."""
+        seen = self._captured.get(instance_id)
+        if seen is None:
+            return True
+        captured_at, activity = seen
+        if pane.activity > activity:
+            return True
+        return captured_at < pane.activity + 1.0 <= time.time()
 
     def _settled(self, panes: dict[str, PaneState]) -> dict[str, PaneState]:
         """Re-ask tmux briefly while a pane is dead but its exit status is not reaped yet
