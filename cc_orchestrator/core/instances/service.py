@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cc_orchestrator.config.settings import Settings
@@ -16,6 +15,7 @@ from cc_orchestrator.core.agents.ingest import SpoolIngester
 from cc_orchestrator.core.instances import readiness
 from cc_orchestrator.core.instances.refresh import StateRefresher
 from cc_orchestrator.core.instances.rows import find_row, to_instance
+from cc_orchestrator.core.instances.starting import start as start_instance
 from cc_orchestrator.core.models import EventKind, Instance, InstanceStatus, TaskStatus
 from cc_orchestrator.core.processes import ProcessSampler, terminate_tree
 from cc_orchestrator.core.store.database import Store
@@ -105,29 +105,9 @@ class InstanceService:
         """
         return self.refresher.refresh(screens=screens).panes
 
-    def start(
-        self,
-        repo: Path,
-        *,
-        task_id: int | None = None,
-        branch: str | None = None,
-        base: str | None = None,
-        command: list[str] | None = None,
-        layout: str | None = None,
-        prompt: str | None = None,
-        agent: str | None = None,
-    ) -> Instance:
-        """Start an agent in a new worktree and tmux session; rolls back fully on failure.
-
-        `agent` picks the profile (how to start it and read its state); `command` overrides
-        only the program to run.
-        """
-        from cc_orchestrator.core.instances.starting import start
-
-        return start(
-            self, repo, task_id=task_id, branch=branch, base=base, command=command,
-            layout=layout, prompt=prompt, agent=agent,
-        )  # fmt: skip
+    # Starting is its own module (journey 2); the function takes the service as its first
+    # argument, so it serves as the method unchanged.
+    start = start_instance
 
     # -- prompts -----------------------------------------------------------------------
 
