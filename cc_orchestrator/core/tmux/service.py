@@ -45,6 +45,8 @@ _SESSION_FORMAT = _SEP.join(
 )
 _NO_SERVER = (
     "no server running", "error connecting to", "no sessions", "server exited unexpectedly", "lost server",
+    # A server whose last session was just killed answers `list-panes -a` this way while it exits.
+    "no current target",
 )
 
 
