@@ -523,8 +523,9 @@ def test_every_change_writes_a_task_update_event(tasks, store, events):
         "task 1 IN_PROGRESS -> DONE",
     ]
     assert all(e.task_id == task.id for e in written)
-    assigned = {"status": "ASSIGNED", "assigned_instance": "abc123", "priority": "HIGH"}
+    assigned = {"status": "ASSIGNED", "previous": "PENDING", "assigned_instance": "abc123", "priority": "HIGH"}
     assert written[2].data == assigned
+    assert "previous" not in written[1].data  # only a status move says where it came from
     assert written[2].instance_id == "abc123"
     assert written[0].data == {"status": "PENDING", "assigned_instance": None, "priority": "LOW"}
 

@@ -24,6 +24,15 @@ SECRET_FIELDS = frozenset({"github_token", "jira_token", "slack_webhook_url"})
 # Settings that locate the database itself cannot be stored inside it.
 LOCATION_FIELDS = frozenset({"data_dir"})
 
+# Issue labels that set a task's priority (lower case; the highest one found wins).
+DEFAULT_LABEL_PRIORITIES = {
+    "p0": "HIGH", "p1": "HIGH", "priority: high": "HIGH", "priority:high": "HIGH", "high": "HIGH",
+    "urgent": "HIGH", "critical": "HIGH", "p2": "MEDIUM", "priority: medium": "MEDIUM",
+    "p3": "LOW", "p4": "LOW", "priority: low": "LOW", "priority:low": "LOW", "low": "LOW",
+}  # fmt: skip
+# The Jira status each task status moves an imported issue to ("" or absent: leave it).
+DEFAULT_JIRA_STATUSES = {"in_progress": "In Progress", "review": "In Review", "done": "Done"}
+
 _STORED: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("stored", default={})
 
 
@@ -67,11 +76,57 @@ class Settings(BaseSettings):
     web_enabled: bool = True
     web_port: int = Field(default=8080, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    jira_url: str | None = None
+
+    # Integrations. Tokens and the webhook URL are secrets: environment or keyring only.
+    github_api_url: str = "https://api.github.com"  # GitHub Enterprise: https://HOST/api/v3
+    github_remote: str = "origin"  # where a task's branch is pushed
+    github_pull_requests: bool = True  # push and open a pull request when a GitHub task reaches REVIEW
+    github_draft: bool = False
+    github_on_done: Literal["none", "comment", "close"] = "none"  # what a DONE task does to its issue
+    github_label_priorities: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_LABEL_PRIORITIES))
+    jira_url: str | None = None  # https://SITE.atlassian.net
+    jira_email: str | None = None  # with jira_token: Jira Cloud; without: a Data Center bearer token
+    jira_statuses: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_JIRA_STATUSES))
+    slack_on_waiting: bool = True
+    slack_on_error: bool = True
+    slack_on_finished: bool = True
+    http_timeout: float = Field(default=10.0, gt=0, le=300)
+    http_retries: int = Field(default=3, ge=0, le=10)
+    http_max_wait: float = Field(default=60.0, ge=0, le=3600)  # longest rate-limit wait
 
     github_token: SecretStr | None = None
     jira_token: SecretStr | None = None
     slack_webhook_url: SecretStr | None = None
+
+    @field_validator("github_api_url", "jira_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+            raise ValueError("must be an http(s) URL without credentials in it")
+        return value.strip().rstrip("/")
+
+    @field_validator("github_label_priorities")
+    @classmethod
+    def _priorities(cls, value: dict[str, str]) -> dict[str, str]:
+        allowed = {"HIGH", "MEDIUM", "LOW"}
+        cleaned = {str(k).strip().lower(): str(v).strip().upper() for k, v in value.items()}
+        if bad := sorted(v for v in cleaned.values() if v not in allowed):
+            raise ValueError(f"priority {bad[0]!r} is not HIGH, MEDIUM or LOW")
+        return cleaned
+
+    @field_validator("jira_statuses")
+    @classmethod
+    def _task_statuses(cls, value: dict[str, str]) -> dict[str, str]:
+        allowed = {"pending", "assigned", "in_progress", "review", "done"}
+        cleaned = {str(k).strip().lower(): str(v).strip() for k, v in value.items()}
+        if bad := sorted(k for k in cleaned if k not in allowed):
+            raise ValueError(f"{bad[0]!r} is not a task status (pending, assigned, in_progress, review, done)")
+        return cleaned
 
     @field_validator("log_level", mode="before")
     @classmethod

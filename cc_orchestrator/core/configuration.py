@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cc_orchestrator.core.errors import InvalidInput
@@ -56,18 +55,11 @@ class ConfigService:
         stored = self.stored()
         settings = self.effective(stored)
         sources = describe_sources(stored)
+        plain = settings.model_dump(mode="json", exclude=set(SECRET_FIELDS))
         result = []
         for key in type(settings).model_fields:
-            value = getattr(settings, key)
             secret = key in SECRET_FIELDS
-            if secret:
-                value = "set" if value is not None else None
-            elif isinstance(value, Path):
-                value = str(value)
-            elif hasattr(value, "model_dump"):
-                value = value.model_dump()
-            elif isinstance(value, dict):
-                value = {k: [w.model_dump() for w in v] for k, v in value.items()}
+            value = ("set" if getattr(settings, key) is not None else None) if secret else plain[key]
             result.append(ConfigEntry(key, value, sources[key], secret))
         return result
 

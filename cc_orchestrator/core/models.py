@@ -109,6 +109,16 @@ class Task:
     dependencies: tuple[int, ...] = ()
     repo: str | None = None
     blocked: bool = False  # some dependency is not DONE yet
+    source_project: str = ""  # "owner/repo" for GitHub, the site for Jira
+    source_url: str = ""  # where a person opens the issue
+    pr_url: str = ""  # the pull request opened when it reached REVIEW
+
+    @property
+    def source_label(self) -> str:
+        """"owner/repo#12", "PROJ-7" or "manual": how every face names a task's origin."""
+        if self.source == "github" and self.source_project:
+            return f"{self.source_project}#{self.source_id}"
+        return self.source_id or self.source
 
 
 @dataclass(frozen=True)
@@ -165,6 +175,35 @@ class Event:
     task_id: int | None = None
     worktree_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExternalIssue:
+    """An issue in GitHub or Jira, as an import turns it into a task."""
+
+    source: str  # "github" or "jira"
+    source_project: str  # "owner/repo", or the Jira site's host
+    source_id: str  # the issue number, or the Jira key
+    source_url: str
+    title: str
+    description: str
+    priority: Priority
+    closed: bool = False  # closed upstream: a PENDING task for it becomes DONE
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    source: str
+    created: tuple[Task, ...] = ()
+    updated: tuple[Task, ...] = ()
+    unchanged: int = 0
+    skipped: int = 0  # pull requests among GitHub's issues, and the like
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.created)} new, {len(self.updated)} updated, {self.unchanged} unchanged"
+            + (f", {self.skipped} skipped" if self.skipped else "")
+        )
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,12 @@ class Orchestrator:
         )
 
     @cached_property
+    def integrations(self):
+        from cc_orchestrator.core.integrations.service import IntegrationService
+
+        return IntegrationService(self.store, self.events, self.tasks, lambda: self.settings)
+
+    @cached_property
     def monitor(self):
         from cc_orchestrator.core.agents.monitor import Monitor
 
@@ -84,6 +90,7 @@ class Orchestrator:
         if self.settings.auto_assign:
             self.auto_assign()
             instances = self.instances.list(refresh=False)
+        self.integrations.kick()  # pull requests, Jira moves, Slack notices: on their own thread
         return instances
 
     def reload_settings(self) -> bool:

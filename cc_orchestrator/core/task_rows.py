@@ -30,6 +30,9 @@ _COLUMNS = (
     TaskRow.created_at,
     TaskRow.updated_at,
     TaskRow.repo,
+    TaskRow.source_project,
+    TaskRow.source_url,
+    TaskRow.pr_url,
 )
 
 
@@ -69,7 +72,7 @@ def to_task(values: tuple) -> Task:
     timestamp) cost more than the query itself on a long ready queue.
     """
     (id_, title, description, source, source_id, status, assigned, priority, created, updated,
-     repo, dependency_ids, blocked) = values  # fmt: skip
+     repo, source_project, source_url, pr_url, dependency_ids, blocked) = values  # fmt: skip
     return Task(
         id=id_,
         title=title,
@@ -84,6 +87,9 @@ def to_task(values: tuple) -> Task:
         dependencies=task_graph.parse_dependency_ids(dependency_ids),
         repo=repo,
         blocked=bool(blocked),
+        source_project=source_project,
+        source_url=source_url,
+        pr_url=pr_url,
     )
 
 

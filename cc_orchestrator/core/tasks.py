@@ -18,6 +18,8 @@ from cc_orchestrator.core.errors import Conflict, InvalidInput, NotFound
 from cc_orchestrator.core.events import EventLog, utcnow
 from cc_orchestrator.core.models import (
     EventKind,
+    ExternalIssue,
+    ImportResult,
     InstanceStatus,
     Priority,
     Task,
@@ -193,6 +195,82 @@ class TaskService:
 
         return self.store.write(write)
 
+    def import_issues(self, issues: Iterable[ExternalIssue], repo: str | None = None) -> ImportResult:
+        """Make or refresh one task per issue, in one transaction: all or nothing.
+
+        A task is found again by (source, project, id), so re-importing updates and never
+        duplicates. Title, description and priority follow the issue; an issue closed upstream
+        moves its PENDING task to DONE; a task someone works on keeps its status.
+        """
+        items = list(issues)
+        if not items:
+            return ImportResult(source="")
+
+        def write() -> ImportResult:
+            created: list[Task] = []
+            updated: list[Task] = []
+            unchanged = 0
+            for issue in items:
+                tid = (
+                    TaskRow.select(TaskRow.id)
+                    .where(
+                        (TaskRow.source == issue.source)
+                        & (TaskRow.source_project == issue.source_project)
+                        & (TaskRow.source_id == issue.source_id)
+                    )
+                    .order_by(TaskRow.id)
+                    .scalar()
+                )
+                title = _clean_title(issue.title[:MAX_TITLE])
+                if tid is None:
+                    task = self._insert_imported(issue, title, repo)
+                    created.append(task)
+                    continue
+                before = self._fetch(tid)
+                changes: dict[str, Any] = {
+                    "title": title,
+                    "description": issue.description,
+                    "priority": issue.priority.value,
+                    "priority_rank": issue.priority.rank,
+                    "source_url": issue.source_url,
+                }
+                if issue.closed and before.status is TaskStatus.PENDING:
+                    changes.update(self._move(before, TaskStatus.DONE))
+                after = self._apply(before, changes)
+                if after is before:
+                    unchanged += 1
+                else:
+                    updated.append(after)
+            return ImportResult(items[0].source, tuple(created), tuple(updated), unchanged)
+
+        return self.store.write(write)
+
+    def _insert_imported(self, issue: ExternalIssue, title: str, repo: str | None) -> Task:
+        now = utcnow()
+        status = TaskStatus.DONE if issue.closed else TaskStatus.PENDING
+        tid = TaskRow.insert(
+            title=title,
+            description=issue.description,
+            source=issue.source,
+            source_id=issue.source_id,
+            source_project=issue.source_project,
+            source_url=issue.source_url,
+            status=status.value,
+            priority=issue.priority.value,
+            priority_rank=issue.priority.rank,
+            repo=repo or None,
+            created_at=now,
+            updated_at=now,
+        ).execute()
+        task = self._fetch(tid)
+        self._event(task, f"task {tid} imported from {task.source_label}: {title}")
+        return task
+
+    def set_pull_request(self, task_id: int | str, url: str) -> Task:
+        """Record the pull request opened for a task."""
+        tid = parse_task_id(task_id)
+        return self._in_write(lambda: self._apply(self._fetch(tid), {"pr_url": url}))
+
     def remove(self, task_id: int | str) -> Task:
         """Delete a task; refused while a live instance works on it. Returns it as it was."""
         tid = parse_task_id(task_id)
@@ -297,7 +375,8 @@ class TaskService:
         TaskRow.update(**real).where(TaskRow.id == before.id).execute()
         after = self._fetch(before.id)
         message = f"task {after.id} {_describe(before, after)}"
-        self._event(after, message, instance=before.assigned_instance)
+        moved = {"previous": before.status.value} if before.status is not after.status else {}
+        self._event(after, message, instance=before.assigned_instance, **moved)
         return after
 
     def _event(
@@ -334,6 +413,8 @@ def _describe(before: Task, after: Task) -> str:
         parts.append("title changed")
     if before.description != after.description:
         parts.append("description changed")
+    if before.pr_url != after.pr_url:
+        parts.append(f"pull request {after.pr_url}")
     if before.dependencies != after.dependencies:
         shown = ", ".join(map(str, after.dependencies)) or "none"
         parts.append(f"depends on {shown}")

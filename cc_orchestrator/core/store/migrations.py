@@ -38,7 +38,15 @@ def _v2_agent_states(db: pw.SqliteDatabase) -> None:
     )  # fmt: skip
 
 
-STEPS: list[Callable[[pw.SqliteDatabase], None]] = [_v1_initial, _v2_agent_states]
+def _v3_integrations(db: pw.SqliteDatabase) -> None:
+    _add_columns(db, tables.TaskRow, ["source_project", "source_url", "pr_url"])
+    db.create_tables([tables.CursorRow], safe=True)
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS tasks_source_source_project_source_id ON tasks (source, source_project, source_id)"
+    )
+
+
+STEPS: list[Callable[[pw.SqliteDatabase], None]] = [_v1_initial, _v2_agent_states, _v3_integrations]
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -19,7 +19,10 @@ class TaskRow(BaseTable):
     title = pw.TextField()
     description = pw.TextField(default="")
     source = pw.TextField(default="manual")
-    source_id = pw.TextField(default="")
+    source_id = pw.TextField(default="")  # the issue number or key where it came from
+    source_project = pw.TextField(default="")  # "owner/repo" on GitHub, the site on Jira
+    source_url = pw.TextField(default="")  # a link a person can open
+    pr_url = pw.TextField(default="")  # the pull request opened for it
     status = pw.TextField(index=True)
     assigned_instance = pw.TextField(null=True, index=True)
     priority = pw.TextField()
@@ -30,7 +33,10 @@ class TaskRow(BaseTable):
 
     class Meta:
         table_name = "tasks"
-        indexes = ((("status", "priority_rank", "id"), False),)
+        indexes = (
+            (("status", "priority_rank", "id"), False),
+            (("source", "source_project", "source_id"), False),  # re-imports find their task
+        )
 
 
 class TaskDependencyRow(BaseTable):
@@ -123,4 +129,15 @@ class EventRow(BaseTable):
         table_name = "events"
 
 
-ALL_TABLES = (TaskRow, TaskDependencyRow, InstanceRow, WorktreeRow, ConfigurationRow, EventRow)
+class CursorRow(BaseTable):
+    """How far a background reader (the integrations' dispatcher) got in the events table,
+    shared by every process so each event is handled once."""
+
+    name = pw.TextField(primary_key=True)
+    value = pw.IntegerField()
+
+    class Meta:
+        table_name = "cursors"
+
+
+ALL_TABLES = (TaskRow, TaskDependencyRow, InstanceRow, WorktreeRow, ConfigurationRow, EventRow, CursorRow)

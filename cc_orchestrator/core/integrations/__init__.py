@@ -1,0 +1,1 @@
+"""Where tasks come from and where finished work goes: GitHub, Jira and Slack."""

@@ -1,0 +1,151 @@
+"""Follow the events table and do upstream what each change asks for.
+
+A task moving to REVIEW opens its pull request, to DONE closes out its GitHub issue, any move
+of a Jira task transitions its issue; an instance waiting for a person, failing, or finishing
+its turn on a task sends a Slack notice. Every process that runs a face may dispatch: a shared
+cursor, advanced inside a write transaction, hands each event to exactly one of them. An event
+older than `STALE` (integrations were off, or nothing ran) is skipped, not acted on late.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import peewee as pw
+
+from cc_orchestrator.core.errors import NotFound, OrchestratorError
+from cc_orchestrator.core.integrations.service import IntegrationService, Outcome
+from cc_orchestrator.core.models import Event, EventKind, InstanceStatus, Level, TaskStatus
+
+CURSOR = "integrations"
+STALE = timedelta(minutes=10)
+_BATCH = 200
+_KINDS = (EventKind.TASK_UPDATE, EventKind.INSTANCE_STATUS)
+
+
+def claim(service: IntegrationService, name: str = CURSOR) -> list[Event]:
+    """The events after the shared cursor, which moves past them: no other process gets them.
+
+    The first claim ever only places the cursor at the end, so history is never replayed.
+    """
+    from cc_orchestrator.core.store.tables import CursorRow, EventRow
+
+    store, events = service.store, service.events
+
+    def peek() -> tuple[int | None, int]:
+        row = CursorRow.get_or_none(CursorRow.name == name)
+        return (row.value if row else None), (EventRow.select(pw.fn.MAX(EventRow.id)).scalar() or 0)
+
+    cursor, newest = store.read(peek)
+    if cursor is not None and newest <= cursor:
+        return []  # the usual case costs one read
+
+    def take() -> list[Event]:
+        row = CursorRow.get_or_none(CursorRow.name == name)
+        if row is None:
+            CursorRow.insert(name=name, value=newest).on_conflict_ignore().execute()
+            return []
+        found = events.since(row.value, limit=_BATCH, kinds=_KINDS)
+        if len(found) == _BATCH:  # more to come: the next claim goes on from here
+            reached = found[-1].id
+        else:  # everything up to now (events written since `peek` included)
+            reached = max(newest, row.value, found[-1].id if found else 0)
+        CursorRow.update(value=reached).where(CursorRow.name == name).execute()
+        return found
+
+    return store.write(take)
+
+
+class Dispatcher:
+    def __init__(self, service: IntegrationService) -> None:
+        self.service = service
+        self.settings = service.settings
+        self.configured = service.configured()
+
+    def run(self) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        now = datetime.now(UTC)
+        for event in claim(self.service):
+            if now - event.created_at > STALE:
+                continue
+            try:
+                outcomes.extend(o for o in self.handle(event) if o is not None)
+            except OrchestratorError as exc:
+                outcomes.append(self._failed(event, str(exc)))
+        return outcomes
+
+    def handle(self, event: Event) -> list[Outcome | None]:
+        if event.kind is EventKind.TASK_UPDATE and "previous" in event.data and event.task_id:
+            return self._task_moved(event)
+        if event.kind is EventKind.INSTANCE_STATUS:
+            return [self._notice(event)]
+        return []
+
+    # -- tasks ----------------------------------------------------------------------------
+
+    def _task_moved(self, event: Event) -> list[Outcome | None]:
+        try:
+            task = self.service.tasks.get(event.task_id)
+        except NotFound:
+            return []  # removed since
+        status = TaskStatus(event.data.get("status"))
+        if task.status is not status:
+            return []  # moved on again; the later event acts
+        outcomes: list[Outcome | None] = []
+        if task.source == "jira" and self.configured["jira"]:
+            outcomes.append(self.service.move_jira_issue(task))
+        if task.source == "github" and self.configured["github"]:
+            if status is TaskStatus.REVIEW and self.settings.github_pull_requests and not task.pr_url:
+                outcomes.append(self.service.open_pull_request(task.id))
+            elif status is TaskStatus.DONE:
+                outcomes.append(self.service.close_out_issue(task))
+        return outcomes
+
+    # -- Slack ----------------------------------------------------------------------------
+
+    def _notice(self, event: Event) -> Outcome | None:
+        if not self.configured["slack"]:
+            return None
+        text = self._notice_text(event)
+        if text is None:
+            return None
+        slack = self.service.slack()
+        try:
+            slack.post(text)
+        finally:
+            slack.close()
+        return Outcome(Level.DEBUG, f"sent a Slack notice: {text}", event.task_id)
+
+    def _notice_text(self, event: Event) -> str | None:
+        status = event.data.get("status")
+        previous = event.data.get("previous")
+        detail = event.message.partition(": ")[2]
+        who = f"Instance `{event.instance_id}`" + self._task_words(event.task_id)
+        s = self.settings
+        if status == InstanceStatus.WAITING_INPUT and s.slack_on_waiting:
+            return f":raising_hand: {who} is waiting for you" + (f": {detail}" if detail else "")
+        if status == InstanceStatus.ERROR and s.slack_on_error:
+            return f":x: {who} failed" + (f": {detail}" if detail else "")
+        if (
+            status == InstanceStatus.IDLE
+            and previous == InstanceStatus.RUNNING
+            and event.task_id
+            and s.slack_on_finished
+        ):
+            return f":white_check_mark: {who} finished its turn and is idle"
+        return None
+
+    def _task_words(self, task_id: int | None) -> str:
+        if not task_id:
+            return ""
+        try:
+            task = self.service.tasks.get(task_id)
+        except NotFound:
+            return f" (task {task_id})"
+        source = f", {task.source_label}" if task.source != "manual" else ""
+        return f" (task {task.id} “{task.title[:80]}”{source})"
+
+    def _failed(self, event: Event, why: str) -> Outcome:
+        subject = f"task {event.task_id}" if event.kind is EventKind.TASK_UPDATE else "a Slack notice"
+        message = f"{subject}: {why}"
+        self.service.events.log(message, level=Level.WARNING, task_id=event.task_id)
+        return Outcome(Level.WARNING, message, event.task_id)
