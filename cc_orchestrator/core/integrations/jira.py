@@ -115,7 +115,7 @@ class Jira:
     def transition(self, key: str, target: str, task_status: str) -> str | None:
         """Move an issue to the status named `target`; return the status reached, or None when
         the workflow offers no way there from where the issue is (nothing changes then)."""
-        path = f"/rest/api/3/issue/{quote(key)}/transitions"
+        path = f"/rest/api/2/issue/{quote(key)}/transitions"  # v2 exists on Cloud and Data Center
         offered = self.http.get(path, what=f"issue {key}").json().get("transitions") or []
         wanted = target.strip().lower()
         chosen = next((t for t in offered if ((t.get("to") or {}).get("name") or "").lower() == wanted), None)
