@@ -6,6 +6,7 @@ import click
 
 from cc_orchestrator.cli.context import CliContext, pass_context
 from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
+from cc_orchestrator.cli.task_sync import follow_up, import_group, pr
 
 PRIORITIES = click.Choice(["high", "medium", "low"], case_sensitive=False)
 STATUSES = click.Choice(["pending", "assigned", "in_progress", "review", "done"], case_sensitive=False)
@@ -13,7 +14,11 @@ STATUSES = click.Choice(["pending", "assigned", "in_progress", "review", "done"]
 
 @click.group(name="tasks")
 def command() -> None:
-    """Add, list, update and assign tasks."""
+    """Add, list, update and assign tasks; import them from GitHub and Jira."""
+
+
+command.add_command(import_group)
+command.add_command(pr)
 
 
 def _print_tasks(tasks, as_json: bool) -> None:
@@ -21,7 +26,7 @@ def _print_tasks(tasks, as_json: bool) -> None:
         emit_json(tasks)
         return
     table(
-        ["ID", "PRI", "STATUS", "TITLE", "DEPS", "INSTANCE", "REPO"],
+        ["ID", "PRI", "STATUS", "TITLE", "DEPS", "INSTANCE", "REPO", "SOURCE"],
         (
             [
                 t.id,
@@ -31,6 +36,7 @@ def _print_tasks(tasks, as_json: bool) -> None:
                 ",".join(map(str, t.dependencies)) or "-",
                 t.assigned_instance,
                 repo_name(t.repo),
+                "" if t.source == "manual" else t.source_label,
             ]
             for t in tasks
         ),
@@ -51,7 +57,9 @@ def _show(task, as_json: bool) -> None:
             ("depends on", ", ".join(map(str, task.dependencies)) or "-"),
             ("instance", task.assigned_instance),
             ("repo", task.repo),
-            ("source", f"{task.source} {task.source_id}".strip()),
+            ("source", task.source if task.source == "manual" else f"{task.source} {task.source_label}"),
+            ("link", task.source_url or None),
+            ("pull request", task.pr_url or None),
             ("created", task.created_at),
             ("updated", task.updated_at),
         ]
@@ -133,6 +141,8 @@ def update(ctx: CliContext, task_id, title, description, priority, status, add_d
         emit_json(task)
     else:
         click.echo(f"updated task {task.id}: {task.status.value}, {task.priority.value}")
+    if status is not None:
+        follow_up(ctx, as_json)
 
 
 @command.command("rm")
@@ -163,6 +173,7 @@ def assign(ctx: CliContext, task_id, auto, no_wait, as_json) -> None:
     )
     if as_json:
         emit_json(started if auto else started[0])
+        follow_up(ctx, as_json)
         return
     if not started:
         click.echo("nothing to assign: no free slot or no ready task")
@@ -171,6 +182,7 @@ def assign(ctx: CliContext, task_id, auto, no_wait, as_json) -> None:
         click.echo(
             f"task {instance.task_id} -> instance {instance.id} on {instance.branch} ({state})"
         )
+    follow_up(ctx)
 
 
 def _repo_filter(value: str | None) -> str | None:

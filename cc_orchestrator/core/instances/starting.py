@@ -19,8 +19,12 @@ from cc_orchestrator.core.tmux.layouts import resolve_layout
 from cc_orchestrator.core.tmux.service import session_name
 
 
-def task_prompt(title: str, description: str) -> str:
-    return f"{title}\n\n{description}".strip()
+def task_prompt(task) -> str:
+    """What the agent is told: the title, the description, and where the task came from."""
+    parts = [task.title, task.description]
+    if task.source_url:
+        parts.append(f"(From {task.source_label}: {task.source_url})")
+    return "\n\n".join(p for p in parts if p).strip()
 
 
 def start(
@@ -49,7 +53,7 @@ def start(
     repo = find_repo(repo)
     task = service.tasks.get(task_id) if task_id is not None else None
     if task is not None and prompt is None:
-        prompt = task_prompt(task.title, task.description)
+        prompt = task_prompt(task)
 
     instance_id = service.store.read(new_instance_id)
     branch = validate_branch_name(repo, branch or _default_branch(instance_id, task))

@@ -99,6 +99,7 @@ class GitHub:
             params["labels"] = ",".join(labels)
         raw = self.http.paginate(f"/repos/{_path(repo)}/issues", params=params, what=f"repository {repo}")
         issues = [self._issue(repo, item) for item in raw if "pull_request" not in item]
+        issues.sort(key=lambda issue: int(issue.source_id))  # oldest first: task ids follow issue order
         return issues, len(raw) - len(issues)
 
     def _issue(self, repo: str, item: dict[str, Any]) -> ExternalIssue:

@@ -73,7 +73,7 @@ class Jira:
         issues: list[dict] = []
         body: dict[str, Any] = {"jql": jql, "maxResults": _PAGE, "fields": _FIELDS}
         while True:
-            response = self.http.post("/rest/api/3/search/jql", json=body, what="JQL search", ok=(404,))
+            response = self.http.post("/rest/api/3/search/jql", json=body, what="the JQL search", ok=(404,))
             if response.status_code == 404:
                 return None if not issues else issues
             page = response.json()
@@ -87,7 +87,7 @@ class Jira:
         issues: list[dict] = []
         while True:
             params = {"jql": jql, "startAt": len(issues), "maxResults": _PAGE, "fields": ",".join(_FIELDS)}
-            page = self.http.get("/rest/api/2/search", params=params, what="JQL search").json()
+            page = self.http.get("/rest/api/2/search", params=params, what="the JQL search").json()
             batch = page.get("issues") or []
             issues.extend(batch)
             if not batch or len(issues) >= int(page.get("total") or 0):
