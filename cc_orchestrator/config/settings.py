@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     jira_token: SecretStr | None = None
     slack_webhook_url: SecretStr | None = None
 
+    @field_validator("jira_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("github_api_url", "jira_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

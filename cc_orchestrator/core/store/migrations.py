@@ -41,6 +41,8 @@ def _v2_agent_states(db: pw.SqliteDatabase) -> None:
 def _v3_integrations(db: pw.SqliteDatabase) -> None:
     _add_columns(db, tables.TaskRow, ["source_project", "source_url", "pr_url"])
     db.create_tables([tables.CursorRow], safe=True)
+    # The integrations start after what happened so far: history is never acted on.
+    db.execute_sql("INSERT OR IGNORE INTO cursors (name, value) SELECT 'integrations', COALESCE(MAX(id), 0) FROM events")
     db.execute_sql(
         "CREATE INDEX IF NOT EXISTS tasks_source_source_project_source_id ON tasks (source, source_project, source_id)"
     )
