@@ -210,23 +210,15 @@ class TaskService:
             created: list[Task] = []
             updated: list[Task] = []
             unchanged = 0
+            known = self._imported(items)
             for issue in items:
-                tid = (
-                    TaskRow.select(TaskRow.id)
-                    .where(
-                        (TaskRow.source == issue.source)
-                        & (TaskRow.source_project == issue.source_project)
-                        & (TaskRow.source_id == issue.source_id)
-                    )
-                    .order_by(TaskRow.id)
-                    .scalar()
-                )
+                before = known.get((issue.source, issue.source_project, issue.source_id))
                 title = _clean_title(issue.title[:MAX_TITLE])
-                if tid is None:
+                if before is None:
                     task = self._insert_imported(issue, title, repo)
+                    known[(issue.source, issue.source_project, issue.source_id)] = task
                     created.append(task)
                     continue
-                before = self._fetch(tid)
                 changes: dict[str, Any] = {
                     "title": title,
                     "description": issue.description,
@@ -244,6 +236,16 @@ class TaskService:
             return ImportResult(items[0].source, tuple(created), tuple(updated), unchanged)
 
         return self.store.write(write)
+
+    def _imported(self, issues: list[ExternalIssue]) -> dict[tuple[str, str, str], Task]:
+        """The tasks already made from these issues' projects, by (source, project, id): one query
+        per project, not one per issue."""
+        found: dict[tuple[str, str, str], Task] = {}
+        for source, project in {(i.source, i.source_project) for i in issues}:
+            query = select_tasks().where((TaskRow.source == source) & (TaskRow.source_project == project))
+            for task in self._tasks(query.order_by(TaskRow.id.desc())):  # the oldest one wins
+                found[(task.source, task.source_project, task.source_id)] = task
+        return found
 
     def _insert_imported(self, issue: ExternalIssue, title: str, repo: str | None) -> Task:
         now = utcnow()
