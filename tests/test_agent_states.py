@@ -219,18 +219,29 @@ def test_schema_1_databases_are_migrated_forward(data_dir):
     import sqlite3
 
     from cc_orchestrator.core.store.database import Store
+    from cc_orchestrator.core.store.migrations import SCHEMA_VERSION
 
     Store(data_dir / "orchestrator.db").close()
     con = sqlite3.connect(data_dir / "orchestrator.db")
     for column in ("agent", "waiting_for", "session_id", "tokens_in", "held_until", "restarts"):
         con.execute(f"alter table instances drop column {column}")
+    con.execute("drop index tasks_source_source_project_source_id")
+    for column in ("source_project", "source_url", "pr_url"):
+        con.execute(f"alter table tasks drop column {column}")
+    con.execute("drop table cursors")
+    con.execute(
+        "insert into events (created_at, kind, level, message, data) values ('2026-01-01', 'log_message', 'INFO', 'old', '{}')"
+    )
     con.execute("pragma user_version = 1")
     con.commit()
     con.close()
     store = Store(data_dir / "orchestrator.db")
     columns = {c.name for c in store.db.get_columns("instances")}
     assert {"agent", "waiting_for", "tokens_in", "held_until", "restarts"} <= columns
-    assert store.db.execute_sql("pragma user_version").fetchone()[0] == 2
+    assert {"source_project", "source_url", "pr_url"} <= {c.name for c in store.db.get_columns("tasks")}
+    # the integrations start after the history that was there: never acted on
+    assert store.db.execute_sql("select name, value from cursors").fetchall() == [("integrations", 1)]
+    assert store.db.execute_sql("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 3
     store.close()
 
 
