@@ -35,7 +35,8 @@ The REST API of cc-orchestrator's headless mode, over the same services as the C
 Every request needs the token printed by `cc-orchestrator serve`: send
 `Authorization: Bearer <token>`. Lists take `limit` and `offset` and answer
 `{"items": [...], "total": N, "limit": ..., "offset": ...}`. Errors answer
-`{"error": {"code": "...", "message": "..."}}` with a 4xx status.
+`{"error": {"code": "...", "message": "..."}}` with a 4xx status, or 502 when GitHub, Jira
+or a `git push` refused (the message, one line, says what to fix).
 
 Live events: a WebSocket at `/ws` (same token) sends `instance_status`, `task_update`,
 `worktree_update`, `log_message` and `metrics` messages; send

@@ -91,6 +91,10 @@ class TaskOut(Out):
     dependencies: list[int]
     repo: str | None
     blocked: bool
+    source_project: str = Field(description='"owner/repo" for GitHub, the site for Jira; "" for manual tasks')
+    source_url: str = Field(description='where a person opens the issue; "" for manual tasks')
+    source_label: str = Field(description='"owner/repo#12", "PROJ-7" or "manual"')
+    pr_url: str = Field(description='its pull request, once opened; else ""')
 
 
 class WorktreeOut(Out):
@@ -125,6 +129,32 @@ class EventOut(Out):
     task_id: int | None
     worktree_id: str | None
     data: dict[str, Any]
+
+
+class ImportResultOut(Out):
+    """What an import did: tasks made, tasks refreshed, and how many needed nothing."""
+
+    source: str
+    created: list[TaskOut]
+    updated: list[TaskOut]
+    unchanged: int
+    skipped: int = Field(description="pull requests among GitHub's issues, and the like")
+    summary: str = Field(description='one line: "2 new, 1 updated, 0 unchanged"')
+
+
+class OutcomeOut(Out):
+    """What an upstream action did, in one line, and the link it made (a pull request)."""
+
+    level: Level
+    message: str
+    task_id: int | None
+    url: str
+
+
+class IntegrationsOut(BaseModel):
+    github: bool
+    jira: bool
+    slack: bool
 
 
 class ConfigEntryOut(Out):
@@ -225,6 +255,36 @@ class TaskUpdate(In):
 
 class AssignRequest(In):
     repo: str | None = None
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+class GitHubImport(In):
+    source: Literal["github"]
+    repository: str = Field(min_length=1, max_length=300, description="OWNER/REPO (or its github.com URL)")
+    labels: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=20, description="only issues carrying all of these"
+    )
+    state: Annotated[Literal["open", "closed", "all"], BeforeValidator(_lower)] = "open"
+    repo: str | None = Field(None, description="local git repository of the new tasks (default: the server's)")
+
+
+class JiraImport(In):
+    source: Literal["jira"]
+    jql: str = Field(min_length=1, max_length=10_000, examples=["project = WEB AND statusCategory != Done"])
+    repo: str | None = Field(None, description="local git repository of the new tasks (default: the server's)")
+
+
+ImportRequest = Annotated[GitHubImport | JiraImport, Field(discriminator="source")]
+
+
+class PullRequestCreate(In):
+    repository: str | None = Field(
+        None, max_length=300, description="OWNER/REPO (default: where the task came from, else the push remote)"
+    )
+    draft: bool | None = Field(None, description="default: the github_draft setting")
 
 
 class WorktreeCreate(In):

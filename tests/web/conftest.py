@@ -56,6 +56,38 @@ def orch(cli_env, data_dir):
 
 
 @pytest.fixture
+def github():
+    """The fake GitHub API (tests/fakes); `integrations_env` points the orchestrator at it."""
+    from tests.fakes.github_api import FakeGitHub
+
+    with FakeGitHub(token="ghp_web_import_secret_4242") as fake:
+        yield fake
+
+
+@pytest.fixture
+def jira():
+    from tests.fakes.jira_api import FakeJira
+
+    with FakeJira(email="dev@example.com", token="jira_web_import_secret_4242") as fake:
+        yield fake
+
+
+@pytest.fixture
+def integrations_env(github, jira, monkeypatch):
+    """Settings for the fakes. The orchestrator reads its settings on first use, so a module
+    overrides `orch` with `def orch(integrations_env, orch)` to serve with them."""
+    for name, value in {
+        "CC_ORCHESTRATOR_GITHUB_API_URL": github.api_url,
+        "CC_ORCHESTRATOR_GITHUB_TOKEN": github.token,
+        "CC_ORCHESTRATOR_JIRA_URL": jira.url,
+        "CC_ORCHESTRATOR_JIRA_EMAIL": jira.email,
+        "CC_ORCHESTRATOR_JIRA_TOKEN": jira.token,
+        "CC_ORCHESTRATOR_HTTP_RETRIES": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def make_server(orch, git_repo):
     from cc_orchestrator.web.app import create_app
 

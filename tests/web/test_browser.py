@@ -23,6 +23,12 @@ expect = sync_api.expect
 
 
 @pytest.fixture
+def orch(integrations_env, orch):
+    """GitHub and Jira set up (the fakes in tests/fakes), for the Import form."""
+    return orch
+
+
+@pytest.fixture
 def page(server):
     with sync_api.sync_playwright() as playwright:
         browser = launch(playwright)
@@ -84,6 +90,37 @@ def test_start_send_approve_and_stop_from_the_page(page, server, orch):
     page.check("#show-ended")
     expect(page.locator(f'[data-instance-id="{instance_id}"]')).to_have_attribute("data-status", "STOPPED")
     assert page.problems == []
+
+
+def test_import_from_github_on_the_page_links_each_card_to_its_issue(page, github, orch):
+    github.add_issue("acme/web", "<b>Crash</b> on start", labels=["bug"])
+    github.add_issue("acme/web", "Dark mode")
+    expect(page.locator("#import-form")).to_be_hidden()
+    page.click("#import-toggle")
+    page.fill("#import-repository", "acme/web")
+    page.fill("#import-labels", "bug")
+    page.click("#import-submit")
+    expect(page.locator(".toast")).to_contain_text("imported from GitHub acme/web: 1 new, 0 updated, 0 unchanged")
+    expect(page.locator("#import-form")).to_be_hidden()
+
+    card = page.locator('.column[data-status="PENDING"] .task')
+    expect(card.locator(".title")).to_have_text("<b>Crash</b> on start")  # text, never markup
+    link = card.locator("a.source")
+    expect(link).to_have_text("acme/web#1")
+    expect(link).to_have_attribute("href", "https://github.example.com/acme/web/issues/1")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    [task] = orch.tasks.list()
+    orch.tasks.set_pull_request(task.id, "https://github.example.com/acme/web/pull/7")
+    expect(card.locator("a.pr")).to_have_attribute("href", "https://github.example.com/acme/web/pull/7")
+
+    page.click("#import-toggle")
+    page.select_option("#import-source", "jira")
+    expect(page.locator("#import-repository")).to_be_hidden()
+    page.fill("#import-jql", "summary ~ crash")
+    page.click("#import-submit")
+    expect(page.locator(".toast.error")).to_contain_text("could not be parsed")
+    assert [p for p in page.problems if "status of 502" not in p] == []  # the browser logs the 502
 
 
 def test_the_sign_in_form_in_a_second_browser(server):

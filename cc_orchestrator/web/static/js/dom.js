@@ -17,6 +17,25 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// `text` as a link target if it is an http(s) URL, else null: data never becomes a
+// javascript: or data: link.
+export function httpUrl(text) {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// A link that opens in a new tab and tells the site nothing of this page; plain text when
+// `url` is not http(s).
+export function outLink(url, text, attrs = {}) {
+  const href = httpUrl(url);
+  if (!href) return h("span", attrs, text);
+  return h("a", { ...attrs, href, target: "_blank", rel: "noopener noreferrer" }, text);
+}
+
 export function $(selector, root = document) {
   return root.querySelector(selector);
 }

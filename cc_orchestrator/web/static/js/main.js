@@ -5,6 +5,7 @@ import { get, post } from "./api.js";
 import { Live } from "./live.js";
 import { InstanceGrid } from "./instances.js";
 import { TaskBoard } from "./tasks.js";
+import { ImportForm } from "./imports.js";
 import { WorktreeMap } from "./worktrees.js";
 import { LogViewer } from "./logs.js";
 import { ResourceCharts } from "./charts.js";
@@ -17,6 +18,9 @@ const live = new Live((state) => {
 const logs = new LogViewer($("#log-instance"), $("#log-output"), $("#log-events"), live);
 const grid = new InstanceGrid($("#instance-grid"), { onLogs: (id) => logs.show(id) });
 const board = new TaskBoard($("#task-board"));
+const imports = new ImportForm($("#import-form"), $("#import-toggle"), {
+  onImported: () => board.load().catch(report),
+});
 const worktrees = new WorktreeMap($("#worktree-map"));
 let charts = null;
 
@@ -79,7 +83,12 @@ live.on("metrics", (m) => {
 live.on("error", (m) => toast(m.message, "error"));
 
 async function loadForms() {
-  const [repos, agents] = await Promise.all([get("/api/repositories"), get("/api/agents")]);
+  const [repos, agents, integrations] = await Promise.all([
+    get("/api/repositories"),
+    get("/api/agents"),
+    get("/api/integrations"),
+  ]);
+  imports.configured(integrations);
   const known = new Set([repos.default, ...repos.known].filter(Boolean));
   $("#repo-list").replaceChildren(...[...known].map((r) => h("option", { value: r })));
   if (repos.default) $("#start-repo").placeholder = `repository (default: ${repos.default})`;

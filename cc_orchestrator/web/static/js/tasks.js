@@ -1,7 +1,7 @@
 // The task board: one column per status, each a page of the server's list (the board may
 // hold thousands of tasks), reloaded when task events arrive.
 
-import { $, h, toast } from "./dom.js";
+import { $, h, outLink, toast } from "./dom.js";
 import { del, get, post, put } from "./api.js";
 
 export const STATUSES = ["PENDING", "ASSIGNED", "IN_PROGRESS", "REVIEW", "DONE"];
@@ -53,6 +53,7 @@ export class TaskBoard {
       "div",
       { class: "task", dataset: { taskId: String(task.id), status: task.status } },
       h("div", { class: "title" }, task.title),
+      task.source !== "manual" || task.pr_url ? this.links(task) : null,
       task.description ? h("div", { class: "meta" }, task.description.slice(0, 160)) : null,
       h(
         "div",
@@ -70,6 +71,18 @@ export class TaskBoard {
         ready ? h("button", { class: "good", onclick: () => this.assign(task.id) }, "Start") : null,
         h("button", { class: "danger", "aria-label": `delete task ${task.id}`, onclick: () => this.remove(task.id) }, "Delete"),
       ),
+    );
+  }
+
+  // Where the task came from (the issue) and where its work went (the pull request).
+  links(task) {
+    return h(
+      "div",
+      { class: "row links" },
+      task.source !== "manual"
+        ? outLink(task.source_url, task.source_label, { class: "source", title: `open ${task.source_label}` })
+        : null,
+      task.pr_url ? outLink(task.pr_url, "PR", { class: "pr", title: task.pr_url }) : null,
     );
   }
 
