@@ -7,7 +7,7 @@ import json
 import click
 
 from cc_orchestrator.cli.context import CliContext, pass_context
-from cc_orchestrator.cli.output import emit_json, table
+from cc_orchestrator.cli.output import emit_json, table, truncate
 
 
 @click.group(name="config")
@@ -28,7 +28,8 @@ def show(ctx: CliContext, as_json) -> None:
     if as_json:
         emit_json({e.key: e.value for e in entries})
         return
-    table(["KEY", "VALUE", "SOURCE"], ([e.key, _value(e.value), e.source] for e in entries))
+    # Long values (maps, lists) are cut to keep one line per setting; `config get KEY` prints them whole.
+    table(["KEY", "VALUE", "SOURCE"], ([e.key, truncate(_value(e.value), 70), e.source] for e in entries))
 
 
 @command.command("get")
