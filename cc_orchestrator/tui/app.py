@@ -23,14 +23,16 @@ from cc_orchestrator.tui.live import Loaded, Poller, Snapshot, local_now
 from cc_orchestrator.tui.polling import Polling
 from cc_orchestrator.tui.report_schedule import ReportSchedule
 from cc_orchestrator.tui.screens.dashboard import Dashboard
+from cc_orchestrator.tui.source_actions import SourceRequests
 from cc_orchestrator.tui.widgets.log_view import LogPane
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.git.worktrees import WorktreeReport
     from cc_orchestrator.core.orchestrator import Orchestrator
+    from cc_orchestrator.tui.screens.import_form import ImportRequest
 
 
-class OrchestratorApp(Polling, Requests, App[None]):
+class OrchestratorApp(Polling, Requests, SourceRequests, App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "cc-orchestrator"
     BINDINGS = [
@@ -70,6 +72,7 @@ class OrchestratorApp(Polling, Requests, App[None]):
         self._quiet = 0  # polls in a row that found nothing new
         self._alerted_up_to: int | None = None
         self.alerts = Alerts()
+        self.last_import: ImportRequest | None = None  # the import dialog offers it again
         self._watcher = None
 
     # -- start and stop ------------------------------------------------------------------

@@ -41,20 +41,33 @@ _INSTANCES = [
 # id, title, status, priority, source, source id, deps, blocked, instance, description
 _TASKS = [
     (1, "Set up the CI cache for node_modules", TaskStatus.DONE, Priority.MEDIUM, "manual", "", (), False, None),
-    (2, "Upgrade React to 19", TaskStatus.DONE, Priority.LOW, "github", "#412", (), False, None),
+    (2, "Upgrade React to 19", TaskStatus.DONE, Priority.LOW, "github", "412", (), False, None),
     (3, "Retry failed checkout payments with backoff", TaskStatus.IN_PROGRESS, Priority.HIGH, "jira", "SHOP-1187", (), False, "a1f3c9"),
     (4, "Write the checkout retry runbook", TaskStatus.PENDING, Priority.MEDIUM, "manual", "", (3,), True, None),
-    (5, "Show the item count badge on the cart icon", TaskStatus.IN_PROGRESS, Priority.MEDIUM, "github", "#398", (), False, "b27e10"),
-    (6, "Dark mode for the account pages", TaskStatus.PENDING, Priority.LOW, "github", "#377", (), False, None),
+    (5, "Show the item count badge on the cart icon", TaskStatus.IN_PROGRESS, Priority.MEDIUM, "github", "398", (), False, "b27e10"),
+    (6, "Dark mode for the account pages", TaskStatus.PENDING, Priority.LOW, "github", "377", (), False, None),
     (7, "Export orders as CSV from the admin", TaskStatus.REVIEW, Priority.MEDIUM, "jira", "SHOP-1150", (1,), False, "c4d8e2"),
     (8, "Fix the flaky login end-to-end test", TaskStatus.IN_PROGRESS, Priority.HIGH, "manual", "", (), False, "d9a041"),
     (9, "Remove the legacy coupon service", TaskStatus.PENDING, Priority.MEDIUM, "jira", "SHOP-1201", (7, 12), True, None),
     (10, "Add a --dry-run flag to the seed script", TaskStatus.PENDING, Priority.HIGH, "manual", "", (), False, None),
-    (11, "Verify Stripe webhook signatures", TaskStatus.ASSIGNED, Priority.HIGH, "github", "#51", (), False, "e5b7f3"),
+    (11, "Verify Stripe webhook signatures", TaskStatus.ASSIGNED, Priority.HIGH, "github", "51", (), False, "e5b7f3"),
     (12, "Rate limits per API key", TaskStatus.REVIEW, Priority.MEDIUM, "jira", "PAY-88", (), False, None),
     (13, "Document the refund flow", TaskStatus.DONE, Priority.LOW, "manual", "", (), False, None),
-    (14, "Translate the checkout into German", TaskStatus.PENDING, Priority.LOW, "github", "#420", (5,), True, None),
+    (14, "Translate the checkout into German", TaskStatus.PENDING, Priority.LOW, "github", "420", (5,), True, None),
 ]
+_PULLS = {7: "https://github.com/acme/shopfront/pull/431", 12: "https://github.com/acme/payments-api/pull/97"}
+JIRA_SITE = "acme.atlassian.net"
+
+
+def _upstream(source: str, source_id: str, github_repo: str) -> dict[str, str]:
+    """Where an imported task came from, as the importers record it."""
+    if source == "github":
+        return {"source_project": github_repo, "source_url": f"https://github.com/{github_repo}/issues/{source_id}"}
+    if source == "jira":
+        return {"source_project": JIRA_SITE, "source_url": f"https://{JIRA_SITE}/browse/{source_id}"}
+    return {}
+
+
 # id, branch, instance, status, repo, last commit
 _WORKTREES = [
     ("7f21aa", "cco/task-3-checkout-retry", "a1f3c9", WorktreeStatus.ACTIVE, REPO, "9c1e2f0 Retry with jitter"),
@@ -140,7 +153,8 @@ def demo_snapshot() -> Snapshot:
             id=tid, title=title, description=f"{title}.\n\nKeep the change small and add tests.", source=source,
             source_id=source_id, status=status, assigned_instance=instance, priority=priority,
             created_at=_ago(hours=30 - tid), updated_at=_ago(minutes=5 * tid), dependencies=deps,
-            repo=OTHER if tid in (11, 12) else REPO, blocked=blocked,
+            repo=OTHER if tid in (11, 12) else REPO, blocked=blocked, pr_url=_PULLS.get(tid, ""),
+            **_upstream(source, source_id, "acme/payments-api" if tid in (11, 12) else "acme/shopfront"),
         )
         for tid, title, status, priority, source, source_id, deps, blocked, instance in _TASKS
     )  # fmt: skip

@@ -82,6 +82,18 @@ def test_edit_task_form_with_an_error(snap_compare, demo_app):
     assert snap_compare(demo_app(), press=press, terminal_size=SIZE, run_before=settled)
 
 
+def test_import_form(snap_compare, demo_app, monkeypatch):
+    monkeypatch.setenv("CC_ORCHESTRATOR_GITHUB_TOKEN", "ghp_demo")  # a token: no "public only" note
+
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("tab", "i", *"acme/shopfront", "tab", *"bug, checkout")
+        note = pilot.app.screen.query_one("#jira-note")
+        await wait_for(pilot, lambda: str(note.render()))  # what is configured, read in a worker
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=run_before)
+
+
 def test_help(snap_compare, demo_app):
     assert snap_compare(demo_app(), press=["question_mark"], terminal_size=SIZE, run_before=settled)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +21,7 @@ from cc_orchestrator.tui.widgets.log_view import event_line
 from cc_orchestrator.tui.widgets.pane import Pane
 from cc_orchestrator.tui.widgets.task_board import PRIORITY_STYLES, SOURCES
 from cc_orchestrator.tui.widgets.key_bar import KeyBar
+from cc_orchestrator.tui.widgets.worktree_map import short_path
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.git.worktrees import WorktreeReport
@@ -166,6 +168,8 @@ class TaskDetail(Screen):
         Binding("e", "ask('tasks.edit')", "Edit", id="task_detail.edit"),
         Binding("s", "ask('tasks.start')", "Start instance", id="task_detail.start"),
         Binding("delete", "ask('tasks.delete')", "Delete", id="task_detail.delete"),
+        Binding("o", "ask('tasks.open_link')", "Open in browser", id="task_detail.open_link"),
+        Binding("P", "ask('tasks.pull_request')", "Open pull request", id="task_detail.pull_request"),
     ]
 
     def __init__(self, task_id: int, snapshot: Snapshot, now: datetime) -> None:
@@ -198,8 +202,8 @@ class TaskDetail(Screen):
         head = Text.assemble((f" Task {task.id} ", "bold reverse"), "  ", (task.title, "bold"), "\n\n")
         head += fields([
             ("status", task.status.value), ("priority", Text(task.priority.value, PRIORITY_STYLES[task.priority])),
-            ("source", f"{SOURCES.get(task.source, task.source)} {task.source_id}".strip()),
-            ("instance", task.assigned_instance or "-"),
+            ("source", source_text(task)), ("PR", link(task.pr_url, task.pr_url) if task.pr_url else "-"),
+            ("instance", task.assigned_instance or "-"), ("repo", short_path(task.repo) if task.repo else "-"),
             ("depends on", deps if task.dependencies else "-"), ("blocked", "yes" if task.blocked else "no"),
             ("created", f"{humanize.ago(task.created_at, now)} ago"), ("updated", f"{humanize.ago(task.updated_at, now)} ago"),
         ])  # fmt: skip
@@ -212,3 +216,22 @@ class TaskDetail(Screen):
 
     def action_ask(self, action: str) -> None:
         self.post_message(Pane.Requested(action, self.task_id))
+
+    def action_open_url(self, url: str) -> None:
+        """A click on a link: the terminal may not follow OSC 8 links while the app has the mouse."""
+        self.post_message(Pane.Requested("tasks.open_url", url))
+
+
+def link(words: str, url: str) -> Text:
+    """`words` linking to `url`: a terminal hyperlink, and a click the app itself answers
+    (Textual draws it with the theme's link style)."""
+    return Text(words, Style(link=url) + Style.on(click=("screen.open_url", (url,))))
+
+
+def source_text(task: Task) -> Text:
+    """"GitHub acme/web#12" with the label linking to the issue; "manual" for a hand-made task."""
+    if task.source == "manual":
+        return Text("manual")
+    text = Text(f"{SOURCES.get(task.source, task.source)} ")
+    text.append_text(link(task.source_label, task.source_url) if task.source_url else Text(task.source_label))
+    return text

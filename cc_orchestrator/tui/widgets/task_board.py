@@ -18,25 +18,30 @@ from cc_orchestrator.tui.widgets.pane import Pane
 BOARD = list(TaskStatus)
 PRIORITY_STYLES = {Priority.HIGH: "bold red", Priority.MEDIUM: "yellow", Priority.LOW: "dim"}
 SOURCES = {"manual": "manual", "github": "GitHub", "jira": "Jira"}
+SOURCE_STYLE = "italic #7aa2c8"
 CARD = "card"
 
 
 def card(task: Task) -> Text:
-    """Two lines: priority, id and title; then source, dependencies and markers."""
+    """Two lines: priority, id and title; then markers, dependencies and where it came from.
+
+    The source comes last: a long "owner/repo#12" is cut off before BLOCKED is.
+    """
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(task.priority.value[0], PRIORITY_STYLES[task.priority])
     text.append(f" #{task.id} ", "dim")
     text.append(task.title)
-    text.append("\n  ")
-    text.append(SOURCES.get(task.source.lower(), task.source), "italic dim")
-    if task.source_id:
-        text.append(f" {task.source_id}", "dim")
-    if task.dependencies:
-        text.append(f"  deps {','.join(map(str, task.dependencies))}", "dim")
+    marks: list[tuple[str, str]] = []
     if task.blocked and task.status is not TaskStatus.DONE:
-        text.append("  BLOCKED", "bold red")
+        marks.append(("BLOCKED", "bold red"))
     if task.assigned_instance and task.status is not TaskStatus.DONE:
-        text.append(f"  @{task.assigned_instance}", "cyan")
+        marks.append((f"@{task.assigned_instance}", "cyan"))
+    if task.dependencies:
+        marks.append((f"deps {','.join(map(str, task.dependencies))}", "dim"))
+    if task.source != "manual":
+        marks.append((task.source_label, SOURCE_STYLE))
+    text.append("\n  ")
+    text.append_text(Text("  ").join(Text(words, style) for words, style in marks))
     return text
 
 
@@ -116,9 +121,12 @@ class TaskBoard(Pane):
     BINDINGS = [
         Binding("enter", "details", "Details", id="tasks.details"),
         Binding("n", "new", "New", id="tasks.new"),
+        Binding("i", "import", "Import", id="tasks.import"),
         Binding("e", "edit", "Edit", id="tasks.edit"),
         Binding("delete", "delete", "Delete", id="tasks.delete"),
         Binding("s", "start", "Start instance", id="tasks.start"),
+        Binding("o", "open_link", "Open in browser", id="tasks.open_link", show=False),
+        Binding("P", "pull_request", "Open pull request", id="tasks.pull_request", show=False),
         Binding("shift+right,greater_than_sign", "move(1)", "Move right", id="tasks.move_right"),
         Binding("shift+left,less_than_sign", "move(-1)", "Move left", id="tasks.move_left"),
         Binding("right,l", "column(1)", "Next column", id="tasks.next_column", show=False),
@@ -191,3 +199,12 @@ class TaskBoard(Pane):
 
     def action_start(self) -> None:
         self.request("tasks.start", self.selected_id)
+
+    def action_import(self) -> None:
+        self.post_message(self.Requested("tasks.import"))
+
+    def action_open_link(self) -> None:
+        self.request("tasks.open_link", self.selected_id)
+
+    def action_pull_request(self) -> None:
+        self.request("tasks.pull_request", self.selected_id)
