@@ -122,6 +122,8 @@ def tui_screenshots(out_dir) -> list:
         "tui-instance-detail.svg": ["down", "down", "down", "d"],
         "tui-task-form.svg": ["tab", "n", *"Add a --dry-run flag to the seed script", "tab", *"Print what would change"],
         "tui-help.svg": ["question_mark"],
+        "tui-import.svg": ["tab", "i", *"acme/web", "tab", *"bug"],
+        "tui-task-detail.svg": ["tab", "down", "enter"],  # an imported task: its issue and pull request
     }
     saved_env = dict(os.environ)
     for name in [n for n in os.environ if n.startswith("CC_ORCHESTRATOR_")]:
