@@ -78,6 +78,14 @@ def test_review_pushes_the_branch_and_opens_a_pull_request_that_closes_the_issue
     assert "found the open pull request" in ok(cli_env, git_repo, "tasks", "pr", "1")
     assert len(gh.pulls["acme/app"]) == 1
 
+    # more work after review: back in review, the new commit is pushed to the same pull request
+    ok(cli_env, git_repo, "tasks", "update", "1", "--status", "in_progress")
+    commit_in(worktree, "more.py")
+    again = run(cli_env, git_repo, "tasks", "update", "1", "--status", "review")
+    assert f"found the open pull request {pull['html_url']}" in again.stdout + again.stderr
+    assert git(remote, "rev-parse", branch) == git(worktree, "rev-parse", "HEAD")
+    assert len(gh.pulls["acme/app"]) == 1
+
     done = run({**cli_env, "CC_ORCHESTRATOR_GITHUB_ON_DONE": "close"}, git_repo, "tasks", "update", "1", "--status", "done")
     assert "commented on and closed acme/app#1" in done.stdout
     assert gh.comments[("acme/app", 1)][0]["body"] == f"Done in {pull['html_url']}"
@@ -214,6 +222,16 @@ def test_a_real_instance_waiting_for_permission_reaches_slack(cli_env, git_repo,
         o.integrations.dispatch()
         assert any("is waiting for you" in m["text"] and "hello.py" in m["text"] for m in slack.messages)
         o.instances.stop(instance.id)
+        o.close()
+
+
+def test_long_lived_faces_send_notices_from_their_tick(cli_env, data_dir):
+    with FakeSlack() as slack:
+        o = slack_orch(data_dir, slack)
+        status_event(o, InstanceStatus.ERROR, InstanceStatus.RUNNING, "boom")
+        o.tick()  # what the dashboard, `serve` and `monitor` run every second
+        retry_until(lambda: slack.messages or None)
+        assert slack.messages[0]["text"] == ":x: Instance `abc123` failed: boom"
         o.close()
 
 

@@ -265,3 +265,17 @@ def test_a_wrong_webhook_is_one_line_without_the_url():
     message = str(caught.value)
     assert "404 no_service" in message and "CC_ORCHESTRATOR_SLACK_WEBHOOK_URL" in message
     assert "notthesecret" not in message and fake.base_url not in message
+
+
+def test_no_secret_reaches_a_log_record_even_at_debug(gh, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    gh.add_issue("acme/app", "x")
+    with FakeSlack() as fake:
+        github(gh).issues("acme/app")
+        slack(fake).post("hello")
+        with pytest.raises(IntegrationError):
+            slack(fake, fake.webhook_url + "x").post("hello")
+        logged = "\n".join(r.getMessage() for r in caplog.records)
+        assert gh.token not in logged and fake.secret not in logged

@@ -94,7 +94,8 @@ class Dispatcher:
         if task.source == "jira" and self.configured["jira"]:
             outcomes.append(self.service.move_jira_issue(task))
         if task.source == "github" and self.configured["github"]:
-            if status is TaskStatus.REVIEW and self.settings.github_pull_requests and not task.pr_url:
+            if status is TaskStatus.REVIEW and self.settings.github_pull_requests:
+                # Back in review after more work: the push updates the pull request already open.
                 outcomes.append(self.service.open_pull_request(task.id))
             elif status is TaskStatus.DONE:
                 outcomes.append(self.service.close_out_issue(task))
