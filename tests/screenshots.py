@@ -21,7 +21,7 @@ def web_screenshots(out_dir) -> list:
 
     from cc_orchestrator.core.orchestrator import Orchestrator
     from cc_orchestrator.web.app import create_app
-    from tests.helpers import FAKE_AGENT_COMMAND, capture, git, retry_until
+    from tests.helpers import FAKE_AGENT_COMMAND, capture, git, kill_tmux_server, retry_until
     from tests.web.conftest import TOKEN, LiveServer
     from tests.web.browser import launch
 
@@ -95,7 +95,7 @@ def web_screenshots(out_dir) -> list:
         if server is not None:
             server.stop()
         orch.close()
-        subprocess.run(["tmux", "-L", socket_name, "kill-server"], capture_output=True)
+        kill_tmux_server(socket_name)
         shutil.rmtree(root, ignore_errors=True)
     return shots
 
