@@ -11,7 +11,6 @@ def web_screenshots(out_dir) -> list:
     (`.ci/install-browser.sh`) and the `playwright` package.
     """
     import shutil
-    import subprocess
     import tempfile
     import time
     import uuid
