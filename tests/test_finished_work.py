@@ -108,6 +108,17 @@ def test_review_without_commits_says_so_and_keeps_the_status(cli_env, git_repo, 
     assert "opened pull request" in ok(cli_env, git_repo, "tasks", "pr", "1")
 
 
+def test_review_without_a_token_says_how_to_open_the_pull_request(cli_env, git_repo):
+    with FakeGitHub() as fake:
+        fake.add_issue("acme/app", "Public issue")
+        env = {**cli_env, "CC_ORCHESTRATOR_GITHUB_API_URL": fake.api_url}  # no token: public import only
+        ok(env, git_repo, "tasks", "import", "github", "acme/app")
+        ok(env, git_repo, "tasks", "update", "1", "--status", "in_progress")
+        result = run(env, git_repo, "tasks", "update", "1", "--status", "review")
+    assert result.returncode == 0
+    assert "task 1: no pull request was opened: set CC_ORCHESTRATOR_GITHUB_TOKEN, then `cco tasks pr 1`" in result.stderr
+
+
 def test_a_refused_pull_request_is_one_line_and_the_push_is_kept(cli_env, git_repo, remote, gh):
     gh.add_issue("acme/app", "Read-only token")
     gh.read_only = True

@@ -6,7 +6,8 @@
         gh.issues["acme/app"][1]["state"] = "closed"                    # edit state directly
         assert gh.comments[("acme/app", 1)][0]["body"] == "..."
 
-Routes (all under `api_url`, all need `Authorization: Bearer TOKEN` or `token TOKEN`):
+Routes (all under `api_url`; `Authorization: Bearer TOKEN` or `token TOKEN`, or none at all for
+reading, as for public repositories; a wrong token is always refused):
 
     GET   /repos/{o}/{r}                       the repository, or 404
     GET   /repos/{o}/{r}/issues                ?state=open|closed|all &labels=a,b &per_page &page;
@@ -125,8 +126,12 @@ class FakeGitHub(FakeServer):
     def handle(self, request: Recorded) -> Response:
         if not request.path.startswith(PREFIX + "/"):
             return self.not_found(request)
-        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() not in ("bearer", "token") or credential.strip() != self.token:
+        header = request.headers.get("authorization", "")
+        scheme, _, credential = header.partition(" ")
+        if not header:  # anonymous, as on GitHub: public repositories may be read, not written
+            if request.method in _WRITES:
+                return _error(401, "Requires authentication")
+        elif scheme.lower() not in ("bearer", "token") or credential.strip() != self.token:
             return _error(401, "Bad credentials")
         now = time.time()
         if self._window_start is None:

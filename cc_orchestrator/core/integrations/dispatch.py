@@ -22,20 +22,28 @@ _BATCH = 200
 _KINDS = (EventKind.TASK_UPDATE, EventKind.INSTANCE_STATUS)
 
 
+def _positions(name: str) -> tuple[int | None, int]:
+    """The cursor (None before the first claim) and the newest event id."""
+    from cc_orchestrator.core.store.tables import CursorRow, EventRow
+
+    row = CursorRow.get_or_none(CursorRow.name == name)
+    return (row.value if row else None), (EventRow.select(pw.fn.MAX(EventRow.id)).scalar() or 0)
+
+
+def has_news(store, name: str = CURSOR) -> bool:
+    cursor, newest = store.read(lambda: _positions(name))
+    return cursor is None or newest > cursor
+
+
 def claim(service: IntegrationService, name: str = CURSOR) -> list[Event]:
     """The events after the shared cursor, which moves past them: no other process gets them.
 
     The first claim ever only places the cursor at the end, so history is never replayed.
     """
-    from cc_orchestrator.core.store.tables import CursorRow, EventRow
+    from cc_orchestrator.core.store.tables import CursorRow
 
     store, events = service.store, service.events
-
-    def peek() -> tuple[int | None, int]:
-        row = CursorRow.get_or_none(CursorRow.name == name)
-        return (row.value if row else None), (EventRow.select(pw.fn.MAX(EventRow.id)).scalar() or 0)
-
-    cursor, newest = store.read(peek)
+    cursor, newest = store.read(lambda: _positions(name))
     if cursor is not None and newest <= cursor:
         return []  # the usual case costs one read
 
@@ -91,15 +99,28 @@ class Dispatcher:
         if task.status is not status:
             return []  # moved on again; the later event acts
         outcomes: list[Outcome | None] = []
-        if task.source == "jira" and self.configured["jira"]:
-            outcomes.append(self.service.move_jira_issue(task))
-        if task.source == "github" and self.configured["github"]:
-            if status is TaskStatus.REVIEW and self.settings.github_pull_requests:
+        if task.source == "jira":
+            if self.configured["jira"]:
+                outcomes.append(self.service.move_jira_issue(task))
+            elif self.settings.jira_statuses.get(status.value.lower()):
+                outcomes.append(self._unset(task, f"{task.source_id} was not moved: Jira is not set up "
+                                                  "(jira_url, CC_ORCHESTRATOR_JIRA_TOKEN)"))  # fmt: skip
+        if task.source == "github":
+            wants_pull = status is TaskStatus.REVIEW and self.settings.github_pull_requests
+            if wants_pull and self.configured["github"]:
                 # Back in review after more work: the push updates the pull request already open.
                 outcomes.append(self.service.open_pull_request(task.id))
-            elif status is TaskStatus.DONE:
+            elif wants_pull:
+                outcomes.append(self._unset(task, "no pull request was opened: set CC_ORCHESTRATOR_GITHUB_TOKEN, "
+                                                  f"then `cco tasks pr {task.id}`"))  # fmt: skip
+            elif status is TaskStatus.DONE and self.configured["github"]:
                 outcomes.append(self.service.close_out_issue(task))
         return outcomes
+
+    def _unset(self, task, why: str) -> Outcome:
+        message = f"task {task.id}: {why}"
+        self.service.events.log(message, level=Level.WARNING, task_id=task.id)
+        return Outcome(Level.WARNING, message, task.id)
 
     # -- Slack ----------------------------------------------------------------------------
 

@@ -202,7 +202,9 @@ class HttpClient:
         status = response.status_code
         said = _server_message(response)
         subject = f" {what}" if what else ""
-        if status == 401:
+        if status == 401 and not self.secrets:
+            text = f"{self.service} needs a token for this (401): set {self.token_setting}"
+        elif status == 401:
             text = f"{self.service} refused the credentials (401): check {self.token_setting}"
         elif status == 403:
             text = (

@@ -199,20 +199,21 @@ class IntegrationService:
     # -- following events -----------------------------------------------------------------
 
     def dispatch(self) -> list[Outcome]:
-        """Act on the events since the last pass (any process's); nothing when nothing is set up."""
+        """Act on the events since the last pass (any process's). Cheap when nothing happened:
+        one read. Also says when a change asked for something an unset integration would do."""
         from cc_orchestrator.core.integrations.dispatch import Dispatcher
 
-        if not any(self.configured().values()):
-            return []
         with self._lock:
             return Dispatcher(self).run()
 
     def kick(self) -> None:
-        """Run `dispatch` on a background thread unless one is running (long-lived faces call
-        this every tick, so network waits never hold up a refresh)."""
+        """Run `dispatch` on a background thread when there are new events and no pass is
+        running (long-lived faces call this every tick, so network waits never hold up a refresh)."""
+        from cc_orchestrator.core.integrations.dispatch import has_news
+
         if self._background is not None and self._background.is_alive():
             return
-        if not any(self.configured().values()):
+        if not has_news(self.store):
             return
         self._background = threading.Thread(target=self._dispatch_quietly, name="cco-integrations", daemon=True)
         self._background.start()
