@@ -279,3 +279,11 @@ def test_no_secret_reaches_a_log_record_even_at_debug(gh, caplog):
             slack(fake, fake.webhook_url + "x").post("hello")
         logged = "\n".join(r.getMessage() for r in caplog.records)
         assert gh.token not in logged and fake.secret not in logged
+
+
+def test_a_token_is_never_sent_over_plain_http_off_this_machine():
+    settings = load_settings(github_api_url="http://github.example.com/api/v3", github_token="ghp_secret_value_1")
+    with pytest.raises(IntegrationError, match="refusing to send a secret over plain http to github.example.com") as caught:
+        GitHub.from_settings(settings)
+    assert "ghp_secret" not in str(caught.value)
+    GitHub.from_settings(load_settings(github_api_url="http://github.example.com/api/v3")).close()  # no token: fine

@@ -28,6 +28,7 @@ for _name in ("httpx", "httpcore"):
 _SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _MAX_RATE_WAITS = 3
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class IntegrationError(OrchestratorError):
@@ -66,6 +67,12 @@ class HttpClient:
         self.max_wait = max_wait
         self.show_url = show_url  # False when the URL itself is a secret (a Slack webhook)
         self.sleep = sleep
+        parts = urlsplit(self.base_url)
+        if self.secrets and parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+            raise IntegrationError(
+                f"refusing to send a secret over plain http to {parts.hostname}; use https in "
+                + (url_setting if show_url else "the URL")
+            )
         self._resume_at = 0.0  # a rate limit ran out: nothing before this time
         self._client = httpx.Client(
             base_url=self.base_url,
