@@ -114,12 +114,18 @@ def test_import_from_github_on_the_page_links_each_card_to_its_issue(page, githu
     orch.tasks.set_pull_request(task.id, "https://github.example.com/acme/web/pull/7")
     expect(card.locator("a.pr")).to_have_attribute("href", "https://github.example.com/acme/web/pull/7")
 
+    orch.tasks.update(task.id, status="in_progress")
+    orch.tasks.update(task.id, status="review")
+    review = page.locator('.column[data-status="REVIEW"] .task')
+    review.get_by_role("button", name="Open PR").click()  # no instance worked on it: one line says so
+    expect(page.locator(".toast.error")).to_contain_text("has no worktree with a branch to push")
+
     page.click("#import-toggle")
     page.select_option("#import-source", "jira")
     expect(page.locator("#import-repository")).to_be_hidden()
     page.fill("#import-jql", "summary ~ crash")
     page.click("#import-submit")
-    expect(page.locator(".toast.error")).to_contain_text("could not be parsed")
+    expect(page.locator(".toast.error").last).to_contain_text("could not be parsed")
     assert [p for p in page.problems if "status of 502" not in p] == []  # the browser logs the 502
 
 

@@ -69,6 +69,9 @@ export class TaskBoard {
         { class: "row" },
         move,
         ready ? h("button", { class: "good", onclick: () => this.assign(task.id) }, "Start") : null,
+        task.status === "REVIEW"
+          ? h("button", { title: "push the branch and open (or find) its pull request", onclick: (e) => this.pullRequest(task.id, e.target) }, "Open PR")
+          : null,
         h("button", { class: "danger", "aria-label": `delete task ${task.id}`, onclick: () => this.remove(task.id) }, "Delete"),
       ),
     );
@@ -109,6 +112,20 @@ export class TaskBoard {
     } catch (error) {
       toast(error.message, "error");
       this.load();
+    }
+  }
+
+  async pullRequest(id, button) {
+    button.disabled = true;
+    button.textContent = "Pushing…";
+    try {
+      const outcome = await post(`/api/tasks/${id}/pull-request`, {});
+      toast(outcome.message, outcome.level === "INFO" ? "info" : "warning");
+    } catch (error) {
+      toast(error.message, "error");
+    } finally {
+      button.disabled = false;
+      button.textContent = "Open PR";
     }
   }
 
