@@ -528,6 +528,9 @@ def test_every_change_writes_a_task_update_event(tasks, store, events):
     assert "previous" not in written[1].data  # only a status move says where it came from
     assert written[2].instance_id == "abc123"
     assert written[0].data == {"status": "PENDING", "assigned_instance": None, "priority": "LOW"}
+    other = tasks.add("another")
+    assert [e.task_id for e in events.tail(task_id=task.id, limit=100)] == [task.id] * len(written)
+    assert [e.message for e in events.since(0, task_id=other.id)] == [f"task {other.id} added: another"]
 
 
 # -- the module stays light -------------------------------------------------------------------

@@ -38,6 +38,14 @@ def _to_event(row: EventRow) -> Event:
     )
 
 
+def _about(query, instance_id: str | None, task_id: int | None):
+    if instance_id is not None:
+        query = query.where(EventRow.instance_id == instance_id)
+    if task_id is not None:
+        query = query.where(EventRow.task_id == task_id)
+    return query
+
+
 class EventLog:
     """Append and read events. `add` joins the caller's transaction; `log` makes its own."""
 
@@ -77,15 +85,14 @@ class EventLog:
         *,
         limit: int = 500,
         instance_id: str | None = None,
+        task_id: int | None = None,
         kinds: tuple[EventKind, ...] = (),
         min_level: Level | None = None,
     ) -> list[Event]:
         """Events with id > after_id, oldest first."""
 
         def query() -> list[Event]:
-            q = EventRow.select().where(EventRow.id > after_id)
-            if instance_id is not None:
-                q = q.where(EventRow.instance_id == instance_id)
+            q = _about(EventRow.select().where(EventRow.id > after_id), instance_id, task_id)
             if kinds:
                 q = q.where(EventRow.kind.in_([k.value for k in kinds]))
             if min_level is not None:
@@ -96,13 +103,11 @@ class EventLog:
 
         return self.store.read(query)
 
-    def tail(self, *, limit: int = 50, instance_id: str | None = None) -> list[Event]:
-        """The newest `limit` events, oldest first."""
+    def tail(self, *, limit: int = 50, instance_id: str | None = None, task_id: int | None = None) -> list[Event]:
+        """The newest `limit` events (of one instance or task, when given), oldest first."""
 
         def query() -> list[Event]:
-            q = EventRow.select()
-            if instance_id is not None:
-                q = q.where(EventRow.instance_id == instance_id)
+            q = _about(EventRow.select(), instance_id, task_id)
             rows = list(q.order_by(EventRow.id.desc()).limit(limit))
             return [_to_event(r) for r in reversed(rows)]
 

@@ -108,6 +108,22 @@ class Requests(_Base):
         if isinstance(self.screen, InstanceDetail) and self.screen.instance_id == instance_id:
             self._load_detail(self.screen, history=True)
 
+    def request_tasks_load_history(self, task_id: int, _: Any) -> None:
+        """A task's detail view is up: load the task's own history in a worker."""
+        from cc_orchestrator.tui.screens.details import TaskDetail
+
+        screen = self.screen
+        if isinstance(screen, TaskDetail) and screen.task_id == task_id:
+            self.run_worker(partial(self._task_history, screen), thread=True, group="detail", exit_on_error=False)
+
+    def _task_history(self, screen) -> None:
+        try:
+            events = self.poller.task_events(screen.task_id)
+        except Exception as exc:
+            self.post_message(Loaded(partial(self.notify, severity="warning"), getattr(exc, "message", str(exc))))
+            return
+        self.post_message(Loaded(screen.show_history, events, self.clock()))
+
     def _load_detail(self, screen: InstanceDetail, history: bool = False) -> None:
         self.run_worker(partial(self._detail_worker, screen, history), thread=True, group="detail", exit_on_error=False)
 

@@ -136,6 +136,9 @@ class Poller:
     def instance_events(self, instance_id: str, limit: int = 300) -> list[Event]:
         return self.orch.events.tail(limit=limit, instance_id=instance_id)
 
+    def task_events(self, task_id: int, limit: int = 300) -> list[Event]:
+        return self.orch.events.tail(limit=limit, task_id=task_id)
+
 
 def ready_for_tmux() -> None:
     """Import libtmux safely while the app runs: it reads sys.stdout.encoding when imported,

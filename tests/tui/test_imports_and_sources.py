@@ -9,7 +9,7 @@ import pytest
 from rich.text import Text
 from textual.widgets import Input, Static
 
-from cc_orchestrator.core.models import TaskStatus
+from cc_orchestrator.core.models import EventKind, TaskStatus
 from cc_orchestrator.tui import source_actions as actions
 from cc_orchestrator.tui.screens.details import TaskDetail
 from cc_orchestrator.tui.screens.import_form import ImportForm
@@ -208,3 +208,17 @@ def test_a_desktop_browser_is_assumed_only_with_a_display_or_a_chosen_browser(mo
     monkeypatch.delenv("DISPLAY")
     monkeypatch.setenv("BROWSER", "/usr/local/bin/code-browser-helper")
     assert actions.desktop_browser()
+
+
+async def test_task_detail_shows_the_tasks_history_however_old(live_app, orch, gh):
+    gh.add_issue("acme/web", "Old issue")
+    [task] = orch.integrations.import_github("acme/web").created
+    orch.store.write(lambda: [orch.events.add(EventKind.LOG_MESSAGE, f"noise {n}") for n in range(1200)])
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard.tasks.columns[TaskStatus.PENDING].row_count == 1)
+        await pilot.press("tab", "enter")
+        assert isinstance(app.screen, TaskDetail)
+        log = app.screen.query_one("#task-events")
+        # the app keeps only the newest 1,000 events of all; the task's own come from the store
+        await wait_for(pilot, lambda: any("imported from acme/web#1" in line.text for line in log.lines))

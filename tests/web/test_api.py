@@ -213,6 +213,9 @@ def test_events_and_openapi_docs(http, orch):
     after = http.get("/api/events", params={"after": events[-1]["id"]}).json()
     assert after == []
     assert http.get("/api/events", params={"kind": "task_update"}).json()[0]["kind"] == "task_update"
+    other = orch.tasks.add("another")
+    mine = http.get("/api/events", params={"task_id": other.id}).json()
+    assert [e["message"] for e in mine] == [f"task {other.id} added: another"]
     docs = http.get("/docs")
     assert docs.status_code == 200 and "cdn" not in docs.text  # works without internet
     assert http.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200

@@ -46,6 +46,7 @@ def _v3_integrations(db: pw.SqliteDatabase) -> None:
     db.execute_sql(
         "CREATE INDEX IF NOT EXISTS tasks_source_source_project_source_id ON tasks (source, source_project, source_id)"
     )
+    db.execute_sql("CREATE INDEX IF NOT EXISTS events_task_id ON events (task_id)")  # a task's history
 
 
 STEPS: list[Callable[[pw.SqliteDatabase], None]] = [_v1_initial, _v2_agent_states, _v3_integrations]

@@ -121,7 +121,7 @@ class EventRow(BaseTable):
     level = pw.TextField()
     message = pw.TextField()
     instance_id = pw.TextField(null=True, index=True)
-    task_id = pw.IntegerField(null=True)
+    task_id = pw.IntegerField(null=True, index=True)
     worktree_id = pw.TextField(null=True)
     data = pw.TextField(default="{}")  # JSON
 

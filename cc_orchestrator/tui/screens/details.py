@@ -179,6 +179,11 @@ class TaskDetail(Screen):
 
     def on_mount(self) -> None:
         self.show(*self._first)
+        self.post_message(Pane.Requested("tasks.load_history", self.task_id))
+
+    def show_history(self, events: list[Event], now: datetime) -> None:
+        """The task's older events (the live snapshot keeps only the newest of all)."""
+        self.query_one(EventsLog).add(events, now)
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-head")

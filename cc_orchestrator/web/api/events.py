@@ -19,6 +19,7 @@ def list_events(
     after: Annotated[int | None, Query(ge=0, description="events with a larger id, oldest first")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     instance_id: str | None = None,
+    task_id: Annotated[int | None, Query(ge=1, description="only this task's events")] = None,
     kind: Annotated[str | None, Query(description="instance_status, task_update, worktree_update or log_message")] = None,
     min_level: Annotated[str | None, Query(description="DEBUG, INFO, WARNING or ERROR")] = None,
 ):
@@ -27,7 +28,9 @@ def list_events(
     kinds = (parse_enum(EventKind, kind, "kind"),) if kind else ()
     level = parse_enum(Level, min_level, "level") if min_level else None
     if after is None and not kinds and level is None:
-        found = events.tail(limit=limit, instance_id=instance_id)
+        found = events.tail(limit=limit, instance_id=instance_id, task_id=task_id)
     else:
-        found = events.since(after or 0, limit=limit, instance_id=instance_id, kinds=kinds, min_level=level)
+        found = events.since(
+            after or 0, limit=limit, instance_id=instance_id, task_id=task_id, kinds=kinds, min_level=level
+        )
     return [EventOut.model_validate(e) for e in found]
