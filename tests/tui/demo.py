@@ -207,3 +207,6 @@ class DemoPoller(Poller):
 
     def instance_events(self, instance_id: str, limit: int = 300) -> list[Event]:
         return [e for e in self.data.events if e.instance_id == instance_id]
+
+    def task_events(self, task_id: int, limit: int = 300) -> list[Event]:
+        return [e for e in self.data.events if e.task_id == task_id]

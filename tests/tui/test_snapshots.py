@@ -70,7 +70,14 @@ def test_instance_detail_events(snap_compare, demo_app):
 
 
 def test_task_detail(snap_compare, demo_app):
-    assert snap_compare(demo_app(), press=["tab", "down", "down", "enter"], terminal_size=SIZE, run_before=settled)
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("tab", "down", "down", "enter")
+        log = pilot.app.screen.query_one("#task-events")
+        await wait_for(pilot, lambda: log.lines)  # the task's history, loaded in a worker
+        await pilot.pause()
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=run_before)
 
 
 def test_new_task_form(snap_compare, demo_app):
