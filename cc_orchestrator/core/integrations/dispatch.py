@@ -4,17 +4,19 @@ A task moving to REVIEW opens its pull request, to DONE closes out its GitHub is
 of a Jira task transitions its issue; an instance waiting for a person, failing, or finishing
 its turn on a task sends a Slack notice. Every process that runs a face may dispatch: a shared
 cursor, advanced inside a write transaction, hands each event to exactly one of them. An event
-older than `STALE` (integrations were off, or nothing ran) is skipped, not acted on late.
+older than `STALE` (no face or command ran since) is skipped, not acted on late.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
 import peewee as pw
 
 from cc_orchestrator.core.errors import NotFound, OrchestratorError
 from cc_orchestrator.core.integrations.service import IntegrationService, Outcome
-from cc_orchestrator.core.models import Event, EventKind, InstanceStatus, Level, TaskStatus
+from cc_orchestrator.core.models import Event, EventKind, InstanceStatus, Level, Task, TaskStatus
+from cc_orchestrator.core.store.database import Store
 
 CURSOR = "integrations"
 STALE = timedelta(minutes=10)
@@ -30,7 +32,8 @@ def _positions(name: str) -> tuple[int | None, int]:
     return (row.value if row else None), (EventRow.select(pw.fn.MAX(EventRow.id)).scalar() or 0)
 
 
-def has_news(store, name: str = CURSOR) -> bool:
+def has_news(store: Store, name: str = CURSOR) -> bool:
+    """Whether any event came after the cursor (one read; a face asks this every tick)."""
     cursor, newest = store.read(lambda: _positions(name))
     return cursor is None or newest > cursor
 
@@ -117,7 +120,7 @@ class Dispatcher:
                 outcomes.append(self.service.close_out_issue(task))
         return outcomes
 
-    def _unset(self, task, why: str) -> Outcome:
+    def _unset(self, task: Task, why: str) -> Outcome:
         message = f"task {task.id}: {why}"
         self.service.events.log(message, level=Level.WARNING, task_id=task.id)
         return Outcome(Level.WARNING, message, task.id)
