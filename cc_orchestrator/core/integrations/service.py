@@ -114,8 +114,8 @@ class IntegrationService:
     ) -> Outcome:
         """Push the task's branch and open (or find) its pull request; record it on the task.
 
-        The pull request goes to the GitHub repository the task came from, else `repository`,
-        else the one the push remote points at.
+        It goes to `repository` when given, else to the GitHub repository the task came from,
+        else to the one the push remote points at.
         """
         from cc_orchestrator.core.integrations import pulls
         from cc_orchestrator.core.integrations.github import parse_repository, repository_from_remote
