@@ -64,16 +64,14 @@ class GitHub:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        http = HttpClient(
+        http = HttpClient.from_settings(
+            settings,
             "GitHub",
             settings.github_api_url,
             token_setting=TOKEN_SETTING,
             url_setting="github_api_url",
             headers=headers,
             secrets=[token],
-            timeout=settings.http_timeout,
-            retries=settings.http_retries,
-            max_wait=settings.http_max_wait,
             **kwargs,
         )
         return cls(http, settings.github_label_priorities, has_token=bool(token))

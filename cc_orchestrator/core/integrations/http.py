@@ -82,6 +82,18 @@ class HttpClient:
             follow_redirects=True,  # httpx drops credentials when a redirect changes host
         )
 
+    @classmethod
+    def from_settings(cls, settings: Any, service: str, base_url: str, **kwargs: Any) -> HttpClient:
+        """A client with the `http_timeout`, `http_retries` and `http_max_wait` settings."""
+        return cls(
+            service,
+            base_url,
+            timeout=settings.http_timeout,
+            retries=settings.http_retries,
+            max_wait=settings.http_max_wait,
+            **kwargs,
+        )
+
     def close(self) -> None:
         self._client.close()
 

@@ -40,7 +40,8 @@ class Jira:
         if not token:
             raise IntegrationError(f"Jira is not set up: set {TOKEN_SETTING}")
         email = (settings.jira_email or "").strip()
-        http = HttpClient(
+        http = HttpClient.from_settings(
+            settings,
             "Jira",
             settings.jira_url,
             token_setting=TOKEN_SETTING + (" and jira_email" if email else ""),
@@ -48,9 +49,6 @@ class Jira:
             headers={"Accept": "application/json"} | ({} if email else {"Authorization": f"Bearer {token}"}),
             auth=(email, token) if email else None,
             secrets=[token],
-            timeout=settings.http_timeout,
-            retries=settings.http_retries,
-            max_wait=settings.http_max_wait,
             **kwargs,
         )
         return cls(http, settings.jira_url)

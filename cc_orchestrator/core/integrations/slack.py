@@ -23,15 +23,13 @@ class Slack:
         url = settings.slack_webhook_url.get_secret_value() if settings.slack_webhook_url else ""
         if not url.startswith(("https://", "http://")):
             raise IntegrationError(f"Slack is not set up: set {URL_SETTING} to an incoming-webhook URL")
-        http = HttpClient(
+        http = HttpClient.from_settings(
+            settings,
             "Slack",
             url,
             token_setting=URL_SETTING,
             url_setting=URL_SETTING,
             secrets=[url, url.rsplit("/", 1)[-1]],
-            timeout=settings.http_timeout,
-            retries=settings.http_retries,
-            max_wait=settings.http_max_wait,
             show_url=False,
             **kwargs,
         )
