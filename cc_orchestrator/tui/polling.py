@@ -7,9 +7,13 @@ A poll runs every second, every two seconds once nothing has happened for ten po
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING
+
+from textual.app import App
+from textual.screen import Screen
+from textual.widget import Widget
 
 from cc_orchestrator.tui.live import Loaded, PollFailed, Snapshot, SnapshotReady
 
@@ -31,6 +35,15 @@ def _same_activity(before: Snapshot, after: Snapshot) -> bool:
         return False
     seen = {i.id: (i.status, i.last_activity) for i in before.instances}
     return len(seen) == len(after.instances) and all(seen.get(i.id) == (i.status, i.last_activity) for i in after.instances)
+
+
+def _gone(app: App, show: Callable[..., None]) -> bool:
+    """`show` belongs to a screen (or a widget on one) that is no longer on the app's stack."""
+    owner = getattr(show, "__self__", None)
+    if owner is None or owner is app or not isinstance(owner, Widget):
+        return False
+    screen = owner if isinstance(owner, Screen) else owner.screen if owner.is_attached else None
+    return screen is None or screen not in app.screen_stack
 
 
 class Polling(_Base):
@@ -98,6 +111,8 @@ class Polling(_Base):
         self._poll_finished(True)
 
     def on_loaded(self, message: Loaded) -> None:
+        if _gone(self, message.show):
+            return  # its screen closed while the worker ran (escape during a load)
         message.show(*message.args)
 
     # -- git reports ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ import os
 
 from cc_orchestrator.core.models import InstanceStatus, TaskStatus
 from cc_orchestrator.tui import jump
+from cc_orchestrator.tui.live import Loaded
 from cc_orchestrator.tui.screens.details import InstanceDetail
 from cc_orchestrator.tui.screens.modals import ConfirmScreen
 from cc_orchestrator.tui.screens.task_form import TaskForm
@@ -145,6 +146,23 @@ async def test_detail_view_shows_the_agents_screen_live_and_its_events(live_app,
         await wait_for(pilot, lambda: "received: hello there" in getattr(screen_log, "_text", ""), timeout=20)
         await pilot.press("escape")
         assert app.screen is app.dashboard
+
+
+async def test_a_load_that_finishes_after_its_screen_closed_is_dropped(live_app, orch, git_repo):
+    orch.instances.start(git_repo)
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard.instances.table.row_count == 1)
+        await pilot.press("d")
+        detail = app.screen
+        assert isinstance(detail, InstanceDetail)
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+        app.post_message(Loaded(detail.show_screen, "late"))  # what a worker still running would send
+        app.post_message(Loaded(detail.show_diff, None, None))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.is_running and app.screen is app.dashboard
 
 
 async def test_remove_a_worktree_after_a_confirmation_that_says_what_is_lost(live_app, orch, git_repo):
