@@ -40,7 +40,7 @@ def _same_activity(before: Snapshot, after: Snapshot) -> bool:
 def _gone(app: App, show: Callable[..., None]) -> bool:
     """`show` belongs to a screen (or a widget on one) that is no longer on the app's stack."""
     owner = getattr(show, "__self__", None)
-    if owner is None or owner is app or not isinstance(owner, Widget):
+    if not isinstance(owner, Widget):  # the app itself, a plain function or a partial
         return False
     screen = owner if isinstance(owner, Screen) else owner.screen if owner.is_attached else None
     return screen is None or screen not in app.screen_stack
