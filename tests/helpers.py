@@ -28,9 +28,7 @@ def retry_until(fn: Callable[[], T], timeout: float = 10.0, interval: float = 0.
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def tmux(socket: str, *args: str, check: bool = True) -> str:

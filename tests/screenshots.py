@@ -21,8 +21,8 @@ def web_screenshots(out_dir) -> list:
     from cc_orchestrator.core.orchestrator import Orchestrator
     from cc_orchestrator.web.app import create_app
     from tests.helpers import FAKE_AGENT_COMMAND, capture, git, kill_tmux_server, retry_until
-    from tests.web.conftest import TOKEN, LiveServer
     from tests.web.browser import launch
+    from tests.web.conftest import TOKEN, LiveServer
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -37,9 +37,12 @@ def web_screenshots(out_dir) -> list:
     git(repo, "add", "README.md")
     git(repo, "commit", "-q", "-m", "Initial commit")
     orch = Orchestrator(
-        root / "data", tmux_socket=socket_name, agent_command=FAKE_AGENT_COMMAND,
-        default_agent="generic", stop_timeout=1.0,
-    )  # fmt: skip
+        root / "data",
+        tmux_socket=socket_name,
+        agent_command=FAKE_AGENT_COMMAND,
+        default_agent="generic",
+        stop_timeout=1.0,
+    )
     server = None
     shots: list[Path] = []
     try:
@@ -63,7 +66,9 @@ def web_screenshots(out_dir) -> list:
             idle = http.post("/api/instances", json={"branch": "spike/caching"}).json()
             http.post("/api/worktrees", json={"branch": "review/pr-42"})
             for instance in (working, asking, idle):
-                retry_until(lambda i=instance: "fake-agent ready" in capture(socket_name, i["tmux_session"]), timeout=30)
+                retry_until(
+                    lambda i=instance: "fake-agent ready" in capture(socket_name, i["tmux_session"]), timeout=30
+                )
             http.post(f"/api/instances/{asking['id']}/send", json={"text": "ask tests/test_checkout.py"})
             http.post(f"/api/instances/{working['id']}/send", json={"text": "work 60"})
 
@@ -119,7 +124,13 @@ def tui_screenshots(out_dir) -> list:
     scenes = {  # file name: keys pressed after the first paint
         "tui-dashboard.svg": ["down", "down", "down"],
         "tui-instance-detail.svg": ["down", "down", "down", "d"],
-        "tui-task-form.svg": ["tab", "n", *"Add a --dry-run flag to the seed script", "tab", *"Print what would change"],
+        "tui-task-form.svg": [
+            "tab",
+            "n",
+            *"Add a --dry-run flag to the seed script",
+            "tab",
+            *"Print what would change",
+        ],
         "tui-help.svg": ["question_mark"],
         "tui-import.svg": ["tab", "i", *"acme/web", "tab", *"bug"],
         "tui-task-detail.svg": ["tab", "down", "enter"],  # an imported task: its issue and pull request
@@ -131,7 +142,9 @@ def tui_screenshots(out_dir) -> list:
 
     async def shoot(name: str, keys: list[str], data_dir: str) -> Path:
         poller = DemoPoller()
-        app = OrchestratorApp(Orchestrator(data_dir), REPO, poll=False, clock=fixed_clock, poller=poller, initial=poller.first())
+        app = OrchestratorApp(
+            Orchestrator(data_dir), REPO, poll=False, clock=fixed_clock, poller=poller, initial=poller.first()
+        )
         async with app.run_test(size=(160, 48)) as pilot:
             while len(app.reports) < len(app.snapshot.worktrees):  # git reports load in a worker
                 await pilot.pause(0.05)

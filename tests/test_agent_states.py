@@ -58,7 +58,9 @@ def test_working_waiting_and_idle_come_from_the_screen(orch, git_repo):
 
 
 def test_restart_brings_a_dead_agent_back_with_its_continue_arguments(cli_env, data_dir, git_repo):
-    orch = Orchestrator(data_dir, agents={"resumable": {"command": FAKE_AGENT_COMMAND, "continue_args": ["--ready-delay", "0.1"]}})
+    orch = Orchestrator(
+        data_dir, agents={"resumable": {"command": FAKE_AGENT_COMMAND, "continue_args": ["--ready-delay", "0.1"]}}
+    )
     instance = orch.instances.start(git_repo, agent="resumable")
     ready(orch, instance)
     orch.instances.send(instance.id, "exit 2")
@@ -119,8 +121,15 @@ def test_hook_events_become_states_log_lines_and_tokens(cli_env, data_dir, git_r
     fire(command, {**base, "hook_event_name": "UserPromptSubmit", "prompt": "do it"})
     ingest()
     assert current().status is InstanceStatus.RUNNING
-    fire(command, {**base, "hook_event_name": "Notification", "notification_type": "permission_prompt",
-                   "message": "Claude needs your permission"})  # fmt: skip
+    fire(
+        command,
+        {
+            **base,
+            "hook_event_name": "Notification",
+            "notification_type": "permission_prompt",
+            "message": "Claude needs your permission",
+        },
+    )
     ingest()
     assert (current().status, current().waiting_for) == (InstanceStatus.WAITING_INPUT, "Claude needs your permission")
     fire(command, {**base, "hook_event_name": "PostToolUse", "tool_name": "Write", "tool_input": {"file_path": "a"}})
@@ -149,7 +158,9 @@ def test_a_usage_limit_holds_new_work_and_resumes_at_the_reset(cli_env, data_dir
     assert held > datetime.now(UTC)
     orch.tasks.add("waits for the reset", repo=str(git_repo))
     assert orch.auto_assign() == []  # held: a new instance would hit the same limit
-    orch.store.write(lambda: InstanceRow.update(held_until=datetime(2000, 1, 1)).where(InstanceRow.id == instance.id).execute())
+    orch.store.write(
+        lambda: InstanceRow.update(held_until=datetime(2000, 1, 1)).where(InstanceRow.id == instance.id).execute()
+    )
     orch.tick()
     assert orch.instances.get(instance.id).held_until is None
     retry_until(lambda: "received: continue" in orch.tmux.capture(instance.tmux_session))
@@ -191,14 +202,23 @@ def test_the_cli_acts_on_agents(cli_env, git_repo):
     import sys
 
     def cco(*args):
-        return subprocess.run([sys.executable, "-m", "cc_orchestrator", *args], env=cli_env, cwd=git_repo,
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "cc_orchestrator", *args],
+            env=cli_env,
+            cwd=git_repo,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     started = json.loads(cco("instances", "start", "--agent", "generic", "--json").stdout)
     orch = Orchestrator(cli_env["CC_ORCHESTRATOR_DATA_DIR"])
     ready(orch, orch.instances.get(started["id"]))
     refused = cco("instances", "approve", started["id"])
-    assert refused.returncode == 1 and refused.stderr.strip() == f"error: instance {started['id']} is not asking anything right now"
+    assert (
+        refused.returncode == 1
+        and refused.stderr.strip() == f"error: instance {started['id']} is not asking anything right now"
+    )
     assert cco("instances", "send", started["id"], "ask cli.txt").returncode == 0
     status_becomes(orch, started["id"], InstanceStatus.WAITING_INPUT)
     assert "WAITING_INPUT" in cco("instances", "list").stdout
@@ -230,7 +250,8 @@ def test_schema_1_databases_are_migrated_forward(data_dir):
         con.execute(f"alter table tasks drop column {column}")
     con.execute("drop table cursors")
     con.execute(
-        "insert into events (created_at, kind, level, message, data) values ('2026-01-01', 'log_message', 'INFO', 'old', '{}')"
+        "insert into events (created_at, kind, level, message, data) "
+        "values ('2026-01-01', 'log_message', 'INFO', 'old', '{}')"
     )
     con.execute("pragma user_version = 1")
     con.commit()

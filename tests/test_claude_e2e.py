@@ -69,7 +69,9 @@ def orch(api, data_dir, tmux_socket, tmp_path, monkeypatch):
     orchestrator.close()
 
 
-def wait_for_status(orch, instance_id: str, status: InstanceStatus, waiting_for: str = "", timeout: float = WAIT) -> Instance:
+def wait_for_status(
+    orch, instance_id: str, status: InstanceStatus, waiting_for: str = "", timeout: float = WAIT
+) -> Instance:
     """Poll `get()` (each one refreshes) until the instance has `status` (and that question)."""
 
     def reached() -> Instance | None:

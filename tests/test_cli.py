@@ -18,8 +18,13 @@ from tests.helpers import git, retry_until
 def run(env, cwd, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "cc_orchestrator", *args],
-        env=env, cwd=cwd, capture_output=True, text=True, input=stdin, timeout=60,
-    )  # fmt: skip
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+    )
 
 
 def ok(env, cwd, *args) -> str:
@@ -57,9 +62,22 @@ def test_help_names_every_group(cli_env, tmp_path):
 
 
 def test_task_lifecycle_with_json_in_the_design_documents_fields(cli_env, git_repo):
-    first = json.loads(ok(cli_env, git_repo, "tasks", "add", "Write docs", "-d", "All of them", "--priority", "HiGh", "--json"))
-    for name in ("id", "title", "description", "source", "source_id", "status", "assigned_instance",
-                 "priority", "created_at", "updated_at", "dependencies"):
+    first = json.loads(
+        ok(cli_env, git_repo, "tasks", "add", "Write docs", "-d", "All of them", "--priority", "HiGh", "--json")
+    )
+    for name in (
+        "id",
+        "title",
+        "description",
+        "source",
+        "source_id",
+        "status",
+        "assigned_instance",
+        "priority",
+        "created_at",
+        "updated_at",
+        "dependencies",
+    ):
         assert name in first
     assert first["priority"] == "HIGH" and first["status"] == "PENDING"
     assert first["repo"] == str(git_repo)
@@ -79,8 +97,17 @@ def test_task_lifecycle_with_json_in_the_design_documents_fields(cli_env, git_re
 
 def test_instances_start_list_send_stop(cli_env, git_repo):
     started = json.loads(ok(cli_env, git_repo, "instances", "start", "--json"))
-    for name in ("id", "task_id", "worktree_path", "tmux_session", "status", "pid", "created_at",
-                 "last_activity", "resource_usage"):
+    for name in (
+        "id",
+        "task_id",
+        "worktree_path",
+        "tmux_session",
+        "status",
+        "pid",
+        "created_at",
+        "last_activity",
+        "resource_usage",
+    ):
         assert name in started
     assert started["status"] == "RUNNING"
     listed = ok(cli_env, git_repo, "instances", "list")
@@ -257,8 +284,15 @@ def test_send_reads_stdin_and_attach_needs_a_session(cli_env, git_repo):
     result = run(cli_env, git_repo, "instances", "send", started["id"], "-", stdin="from stdin\n")
     assert result.returncode == 0, result.stderr
     socket = cli_env["CC_ORCHESTRATOR_TMUX_SOCKET"]
-    retry_until(lambda: "received: from stdin" in subprocess.run(
-        ["tmux", "-L", socket, "capture-pane", "-p", "-t", f"={started['tmux_session']}:"],
-        capture_output=True, text=True).stdout)  # fmt: skip
+    retry_until(
+        lambda: (
+            "received: from stdin"
+            in subprocess.run(
+                ["tmux", "-L", socket, "capture-pane", "-p", "-t", f"={started['tmux_session']}:"],
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+    )
     ok(cli_env, git_repo, "instances", "stop", started["id"])
     refused(cli_env, git_repo, "instances", "attach", started["id"], match="has no tmux session")

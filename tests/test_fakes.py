@@ -14,7 +14,10 @@ from tests.fakes.slack_webhook import FakeSlack
 
 @pytest.fixture
 def github():
-    with FakeGitHub() as gh, httpx.Client(base_url=gh.api_url, headers={"Authorization": f"Bearer {gh.token}"}) as client:
+    with (
+        FakeGitHub() as gh,
+        httpx.Client(base_url=gh.api_url, headers={"Authorization": f"Bearer {gh.token}"}) as client,
+    ):
         yield gh, client
 
 
@@ -109,8 +112,11 @@ def test_jira_search_pages_by_token_and_transitions(jira):
     fake.add_issue("Finished", status="Done")
     fake.add_issue("Elsewhere", project="OTHER")
 
-    query = {"jql": "project = PROJ AND statusCategory != Done ORDER BY created", "maxResults": 2,
-             "fields": ["summary", "status", "description"]}  # fmt: skip
+    query = {
+        "jql": "project = PROJ AND statusCategory != Done ORDER BY created",
+        "maxResults": 2,
+        "fields": ["summary", "status", "description"],
+    }
     first = client.post("/rest/api/3/search/jql", json=query).json()
     assert [i["key"] for i in first["issues"]] == ["PROJ-1", "PROJ-2"] and first["isLast"] is False
     second = client.post("/rest/api/3/search/jql", json={**query, "nextPageToken": first["nextPageToken"]}).json()

@@ -37,9 +37,12 @@ def test_sigkill_of_the_cli_mid_start_is_repaired(cli_env, data_dir, git_repo):
     hook.chmod(0o755)
     cli = subprocess.Popen(
         [sys.executable, "-m", "cc_orchestrator", "instances", "start"],
-        cwd=git_repo, env=cli_env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=git_repo,
+        env=cli_env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     db = data_dir / "orchestrator.db"
 
     def starting() -> bool:
@@ -67,8 +70,11 @@ def test_sigkill_of_the_cli_mid_start_is_repaired(cli_env, data_dir, git_repo):
     assert "interrupted" in instance.status_message
     # the worktree git made is known again, not left for nobody to find
     known = {w.path for w in orch.worktrees.list()}
-    on_disk = {line.split()[1] for line in git(git_repo, "worktree", "list", "--porcelain").splitlines()
-               if line.startswith("worktree ")} - {str(git_repo)}  # fmt: skip
+    on_disk = {
+        line.split()[1]
+        for line in git(git_repo, "worktree", "list", "--porcelain").splitlines()
+        if line.startswith("worktree ")
+    } - {str(git_repo)}
     assert on_disk and on_disk <= known
     assert report.adopted_worktrees or known
     # and the slot is free again
@@ -100,8 +106,9 @@ def test_concurrent_cli_processes_never_see_a_locked_database(cli_env, git_repo)
         "    o.tasks.list(limit=20)\n"
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", script, str(n)], env=cli_env, cwd=git_repo,
-                         stderr=subprocess.PIPE, text=True)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(n)], env=cli_env, cwd=git_repo, stderr=subprocess.PIPE, text=True
+        )
         for n in range(4)
     ]
     errors = [p.communicate(timeout=120)[1] for p in procs]

@@ -86,7 +86,9 @@ def test_review_pushes_the_branch_and_opens_a_pull_request_that_closes_the_issue
     assert git(remote, "rev-parse", branch) == git(worktree, "rev-parse", "HEAD")
     assert len(gh.pulls["acme/app"]) == 1
 
-    done = run({**cli_env, "CC_ORCHESTRATOR_GITHUB_ON_DONE": "close"}, git_repo, "tasks", "update", "1", "--status", "done")
+    done = run(
+        {**cli_env, "CC_ORCHESTRATOR_GITHUB_ON_DONE": "close"}, git_repo, "tasks", "update", "1", "--status", "done"
+    )
     assert "commented on and closed acme/app#1" in done.stdout
     assert gh.comments[("acme/app", 1)][0]["body"] == f"Done in {pull['html_url']}"
     assert gh.issues["acme/app"][1]["state"] == "closed"
@@ -116,7 +118,9 @@ def test_review_without_a_token_says_how_to_open_the_pull_request(cli_env, git_r
         ok(env, git_repo, "tasks", "update", "1", "--status", "in_progress")
         result = run(env, git_repo, "tasks", "update", "1", "--status", "review")
     assert result.returncode == 0
-    assert "task 1: no pull request was opened: set CC_ORCHESTRATOR_GITHUB_TOKEN, then `cco tasks pr 1`" in result.stderr
+    assert (
+        "task 1: no pull request was opened: set CC_ORCHESTRATOR_GITHUB_TOKEN, then `cco tasks pr 1`" in result.stderr
+    )
 
 
 def test_a_refused_pull_request_is_one_line_and_the_push_is_kept(cli_env, git_repo, remote, gh):
@@ -162,7 +166,9 @@ def test_jira_issue_follows_the_task(cli_env, data_dir):
         jira.workflow["In Progress"] = [("31", "Done", "Done")]  # this workflow has no review step
         orch.tasks.update(1, status="review")
         [outcome] = orch.integrations.dispatch()
-        assert outcome.level is Level.WARNING and "no way from PROJ-1's current status to 'In Review'" in outcome.message
+        assert (
+            outcome.level is Level.WARNING and "no way from PROJ-1's current status to 'In Review'" in outcome.message
+        )
         assert jira.issues[key]["status"] == "In Progress"
         orch.tasks.update(1, status="done")
         orch.integrations.dispatch()
@@ -175,8 +181,14 @@ def test_jira_issue_follows_the_task(cli_env, data_dir):
 # -- Slack --------------------------------------------------------------------------------
 
 
-def status_event(orch: Orchestrator, status: InstanceStatus, previous: InstanceStatus, detail: str = "",
-                 task_id: int | None = None, age: timedelta | None = None) -> None:  # fmt: skip
+def status_event(
+    orch: Orchestrator,
+    status: InstanceStatus,
+    previous: InstanceStatus,
+    detail: str = "",
+    task_id: int | None = None,
+    age: timedelta | None = None,
+) -> None:
     """An instance_status event as instances/status.py writes it."""
 
     def write() -> None:
@@ -201,7 +213,9 @@ def test_slack_notices_for_waiting_errors_and_finished_turns(cli_env, data_dir, 
     task = orch.tasks.add("Fix login")
     with FakeSlack() as slack:
         o = slack_orch(data_dir, slack)
-        status_event(o, InstanceStatus.WAITING_INPUT, InstanceStatus.RUNNING, "Do you want to create hello.py?", task.id)
+        status_event(
+            o, InstanceStatus.WAITING_INPUT, InstanceStatus.RUNNING, "Do you want to create hello.py?", task.id
+        )
         status_event(o, InstanceStatus.IDLE, InstanceStatus.RUNNING, task_id=task.id)
         status_event(o, InstanceStatus.IDLE, InstanceStatus.STARTING)  # ready, not finished: no notice
         status_event(o, InstanceStatus.ERROR, InstanceStatus.RUNNING, "exited with status 3")
@@ -209,7 +223,7 @@ def test_slack_notices_for_waiting_errors_and_finished_turns(cli_env, data_dir, 
         o.integrations.dispatch()
         texts = [m["text"] for m in slack.messages]
         assert texts == [
-            ':raising_hand: Instance `abc123` (task 1 “Fix login”) is waiting for you: Do you want to create hello.py?',
+            ":raising_hand: Instance `abc123` (task 1 “Fix login”) is waiting for you: Do you want to create hello.py?",
             ":white_check_mark: Instance `abc123` (task 1 “Fix login”) finished its turn and is idle",
             ":x: Instance `abc123` failed: exited with status 3",
         ]

@@ -24,7 +24,9 @@ def gh(cli_env):
 def jira(cli_env):
     with FakeJira() as fake:
         cli_env.update(
-            CC_ORCHESTRATOR_JIRA_URL=fake.url, CC_ORCHESTRATOR_JIRA_EMAIL=fake.email, CC_ORCHESTRATOR_JIRA_TOKEN=fake.token
+            CC_ORCHESTRATOR_JIRA_URL=fake.url,
+            CC_ORCHESTRATOR_JIRA_EMAIL=fake.email,
+            CC_ORCHESTRATOR_JIRA_TOKEN=fake.token,
         )
         yield fake
 
@@ -58,7 +60,9 @@ def test_import_github_issues_then_reimport_updates_without_duplicating(cli_env,
     assert len(again) == 2
     assert again[0]["title"] == "Crash on start (macOS)"
     assert again[1]["status"] == "DONE"  # closed upstream while PENDING
-    assert "0 new, 0 updated, 2 unchanged" in ok(cli_env, git_repo, "tasks", "import", "github", "acme/app", "--state", "all")
+    assert "0 new, 0 updated, 2 unchanged" in ok(
+        cli_env, git_repo, "tasks", "import", "github", "acme/app", "--state", "all"
+    )
 
 
 def test_import_with_label_filter(cli_env, git_repo, gh):
@@ -83,7 +87,11 @@ def test_a_failed_import_changes_nothing(cli_env, git_repo, gh, data_dir):
 @pytest.mark.parametrize(
     ("args", "env", "match"),
     [
-        (["acme/app"], {"CC_ORCHESTRATOR_GITHUB_TOKEN": "ghp_wrong_but_secret_1234"}, "check CC_ORCHESTRATOR_GITHUB_TOKEN"),
+        (
+            ["acme/app"],
+            {"CC_ORCHESTRATOR_GITHUB_TOKEN": "ghp_wrong_but_secret_1234"},
+            "check CC_ORCHESTRATOR_GITHUB_TOKEN",
+        ),
         (["acme/nothing"], {}, "GitHub has no repository acme/nothing (404)"),
         (["not a repo"], {}, "expected OWNER/REPO"),
         (["acme/app", "--state", "weird"], {}, "Invalid value for '--state'"),
@@ -110,14 +118,32 @@ def test_import_jira_issues(cli_env, git_repo, jira):
     ]
     assert found[0]["description"] == "It fails.\n\nAlways."
     assert found[0]["source_url"] == f"{jira.url}/browse/PROJ-1"
-    assert "1 unchanged" in ok(cli_env, git_repo, "tasks", "import", "jira", "--jql", "project = PROJ AND statusCategory != Done")
+    assert "1 unchanged" in ok(
+        cli_env, git_repo, "tasks", "import", "jira", "--jql", "project = PROJ AND statusCategory != Done"
+    )
 
 
 def test_jira_refusals(cli_env, git_repo, jira):
-    refused({**cli_env, "CC_ORCHESTRATOR_JIRA_TOKEN": "nope"}, git_repo, "tasks", "import", "jira", "--jql", "project = PROJ",
-            match="Jira refused the credentials (401)")  # fmt: skip
-    refused({**cli_env, "CC_ORCHESTRATOR_JIRA_URL": ""}, git_repo, "tasks", "import", "jira", "--jql", "x",
-            match="set jira_url")  # fmt: skip
+    refused(
+        {**cli_env, "CC_ORCHESTRATOR_JIRA_TOKEN": "nope"},
+        git_repo,
+        "tasks",
+        "import",
+        "jira",
+        "--jql",
+        "project = PROJ",
+        match="Jira refused the credentials (401)",
+    )
+    refused(
+        {**cli_env, "CC_ORCHESTRATOR_JIRA_URL": ""},
+        git_repo,
+        "tasks",
+        "import",
+        "jira",
+        "--jql",
+        "x",
+        match="set jira_url",
+    )
 
 
 def test_tokens_reach_no_file_log_or_output(cli_env, git_repo, gh, jira, data_dir):
@@ -128,7 +154,14 @@ def test_tokens_reach_no_file_log_or_output(cli_env, git_repo, gh, jira, data_di
         run(cli_env, git_repo, "tasks", "import", "jira", "--jql", "project = PROJ"),
         run(cli_env, git_repo, "config", "show"),
         run(cli_env, git_repo, "config", "show", "--json"),
-        run({**cli_env, "CC_ORCHESTRATOR_GITHUB_TOKEN": gh.token + "x"}, git_repo, "tasks", "import", "github", "acme/app"),
+        run(
+            {**cli_env, "CC_ORCHESTRATOR_GITHUB_TOKEN": gh.token + "x"},
+            git_repo,
+            "tasks",
+            "import",
+            "github",
+            "acme/app",
+        ),
     ]
     secrets = [gh.token, jira.token]
     for result in results:

@@ -8,7 +8,7 @@ import subprocess
 import psutil
 import pytest
 
-from cc_orchestrator.core.errors import Conflict, InvalidInput
+from cc_orchestrator.core.errors import Conflict, InvalidInput, OrchestratorError
 from cc_orchestrator.core.models import InstanceStatus, TaskStatus
 from cc_orchestrator.core.orchestrator import Orchestrator
 from tests.helpers import FAKE_AGENT_COMMAND, capture, git, retry_until
@@ -170,12 +170,12 @@ def test_a_failed_start_rolls_everything_back(orch, git_repo):
 
 
 def test_a_tmux_failure_after_the_worktree_removes_the_new_worktree(orch, git_repo, tmp_path, monkeypatch):
-    orch.settings  # resolve before tmux breaks
+    _ = orch.settings  # resolve before tmux breaks
     not_a_dir = tmp_path / "not-a-dir"
     not_a_dir.write_text("")
     monkeypatch.setenv("TMUX_TMPDIR", str(not_a_dir))  # tmux cannot create its socket here
     branches_before = git(git_repo, "branch", "--list")
-    with pytest.raises(Exception):
+    with pytest.raises(OrchestratorError):
         orch.instances.start(git_repo)
     monkeypatch.delenv("TMUX_TMPDIR")
     assert orch.instances.list() == []
@@ -202,9 +202,7 @@ def test_several_refreshing_processes_record_a_change_once(orch, git_repo):
     others = [Orchestrator(orch.data_dir) for _ in range(3)]
     for other in [*others, orch]:
         other.instances.refresh()
-    changes = [
-        e for e in orch.events.since(0, instance_id=instance.id) if e.data.get("status") == "ERROR"
-    ]
+    changes = [e for e in orch.events.since(0, instance_id=instance.id) if e.data.get("status") == "ERROR"]
     assert len(changes) == 1
 
 

@@ -215,7 +215,9 @@ def test_jira_data_center_falls_back_to_the_older_search_with_a_bearer_token():
 
 def test_jira_refusals_name_the_settings():
     with FakeJira() as fake:
-        with pytest.raises(IntegrationError, match=r"Jira refused the credentials \(401\): check CC_ORCHESTRATOR_JIRA_TOKEN"):
+        with pytest.raises(
+            IntegrationError, match=r"Jira refused the credentials \(401\): check CC_ORCHESTRATOR_JIRA_TOKEN"
+        ):
             jira(fake, jira_token="wrong").search("project = PROJ")
         with pytest.raises(IntegrationError, match=r"Jira refused the JQL search \(400\): Error in the JQL"):
             jira(fake).search("this is not = = jql")
@@ -236,10 +238,21 @@ def test_jira_transitions_by_status_name_or_leave_the_issue_alone():
 
 
 def test_adf_text():
-    doc = {"type": "doc", "content": [
-        {"type": "paragraph", "content": [{"type": "text", "text": "a"}, {"type": "hardBreak"}, {"type": "text", "text": "b"}]},
-        {"type": "bulletList", "content": [{"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "x"}]}]}]},
-    ]}  # fmt: skip
+    doc = {
+        "type": "doc",
+        "content": [
+            {
+                "type": "paragraph",
+                "content": [{"type": "text", "text": "a"}, {"type": "hardBreak"}, {"type": "text", "text": "b"}],
+            },
+            {
+                "type": "bulletList",
+                "content": [
+                    {"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "x"}]}]}
+                ],
+            },
+        ],
+    }
     assert adf_text(doc).strip() == "a\nb\n\n- x"
 
 
@@ -283,7 +296,9 @@ def test_no_secret_reaches_a_log_record_even_at_debug(gh, caplog):
 
 def test_a_token_is_never_sent_over_plain_http_off_this_machine():
     settings = load_settings(github_api_url="http://github.example.com/api/v3", github_token="ghp_secret_value_1")
-    with pytest.raises(IntegrationError, match="refusing to send a secret over plain http to github.example.com") as caught:
+    with pytest.raises(
+        IntegrationError, match="refusing to send a secret over plain http to github.example.com"
+    ) as caught:
         GitHub.from_settings(settings)
     assert "ghp_secret" not in str(caught.value)
     GitHub.from_settings(load_settings(github_api_url="http://github.example.com/api/v3")).close()  # no token: fine

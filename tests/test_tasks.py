@@ -35,9 +35,7 @@ def tasks(store, events) -> TaskService:
 def force_status(store: Store, task_id: int, status: TaskStatus, instance: str | None = None):
     """Put a task in a state directly, skipping the transition rules (test setup only)."""
     store.write(
-        lambda: TaskRow.update(status=status.value, assigned_instance=instance)
-        .where(TaskRow.id == task_id)
-        .execute()
+        lambda: TaskRow.update(status=status.value, assigned_instance=instance).where(TaskRow.id == task_id).execute()
     )
 
 
@@ -119,9 +117,7 @@ def test_an_unknown_priority_names_the_choices(tasks):
 
 def test_an_unknown_status_names_the_choices(tasks):
     task = tasks.add("t")
-    expected = (
-        "invalid status 'started': choose one of PENDING, ASSIGNED, IN_PROGRESS, REVIEW, DONE"
-    )
+    expected = "invalid status 'started': choose one of PENDING, ASSIGNED, IN_PROGRESS, REVIEW, DONE"
     with pytest.raises(InvalidInput, match=f"^{expected}$"):
         tasks.update(task.id, status="started")
     with pytest.raises(InvalidInput, match=f"^{expected}$"):
@@ -542,9 +538,7 @@ def test_the_task_service_imports_without_heavy_packages():
         "heavy = {'pydantic', 'textual', 'fastapi', 'uvicorn', 'click'} & set(sys.modules)\n"
         "print(sorted(heavy))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
 
@@ -573,8 +567,8 @@ def _hammer(db_path: str, worker: int, barrier, results) -> None:
                 errors.append(traceback.format_exc())
         for task_id in ids:
             try:
-                store.write(lambda: service.assign(task_id, f"w{worker}-{task_id}"))
-                store.write(lambda: service.set_status(task_id, "in_progress"))
+                store.write(lambda t=task_id: service.assign(t, f"w{worker}-{t}"))
+                store.write(lambda t=task_id: service.set_status(t, "in_progress"))
                 service.update(task_id, status="review", priority="high")
                 service.update(task_id, status="done")
                 service.list(repo=repo, limit=20, offset=10)
@@ -591,10 +585,7 @@ def _hammer(db_path: str, worker: int, barrier, results) -> None:
 def test_several_processes_share_the_database(tasks, store, events):
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(WORKERS), context.Queue()
-    processes = [
-        context.Process(target=_hammer, args=(str(store.path), n, barrier, results))
-        for n in range(WORKERS)
-    ]
+    processes = [context.Process(target=_hammer, args=(str(store.path), n, barrier, results)) for n in range(WORKERS)]
     for process in processes:
         process.start()
     reports = [results.get(timeout=100) for _ in processes]

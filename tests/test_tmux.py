@@ -39,9 +39,7 @@ def test_create_session_runs_the_agent_directly_with_our_marks(service, tmux_soc
 
 def test_snapshot_reports_a_dead_agent(service, tmp_path):
     name = session_name("dead01")
-    service.create_session(
-        name, str(tmp_path), ["sh", "-c", "sleep 0.3; exit 3"], resolve_layout("default")
-    )
+    service.create_session(name, str(tmp_path), ["sh", "-c", "sleep 0.3; exit 3"], resolve_layout("default"))
     retry_until(lambda: (p := service.snapshot().get(name)) and p.dead)
     # tmux may report dead before (or, rarely, without) reaping the status: tmux/tmux#4841
     assert service.snapshot()[name].exit_status in (3, None)
@@ -85,7 +83,7 @@ def test_send_text_pastes_any_characters_safely(service, tmp_path):
     name = session_name("paste1")
     service.create_session(name, str(tmp_path), AGENT, resolve_layout("default"))
     retry_until(lambda: "fake-agent ready" in service.capture(name))
-    tricky = "it's $HOME; `rm -rf /` \"quoted\" \\ back ; semicolon"
+    tricky = 'it\'s $HOME; `rm -rf /` "quoted" \\ back ; semicolon'
     service.send_text(name, tricky)
     retry_until(lambda: f"received: {tricky}" in service.capture(name))
 

@@ -33,10 +33,14 @@ def user(text: str) -> str:
 def test_a_reply_in_two_blocks_counts_once(tmp_path):
     path = tmp_path / "t.jsonl"
     content = (
-        json.dumps({"type": "summary", "summary": "x"}) + "\n"
-        + user("hi") + assistant("m1", 10, 5) + assistant("m1", 10, 5, "tool_use")
-        + user("tool result") + assistant("m2", 20, 7)
-    )  # fmt: skip
+        json.dumps({"type": "summary", "summary": "x"})
+        + "\n"
+        + user("hi")
+        + assistant("m1", 10, 5)
+        + assistant("m1", 10, 5, "tool_use")
+        + user("tool result")
+        + assistant("m2", 20, 7)
+    )
     path.write_text(content)
     usage = read_usage(path)
     assert usage == TranscriptUsage(
@@ -81,11 +85,14 @@ def test_malformed_lines_and_odd_entries_are_skipped(tmp_path):
     path = tmp_path / "t.jsonl"
     path.write_text(
         "not json\n\n[1, 2]\n"
-        + json.dumps({"type": "assistant", "message": "no usage"}) + "\n"
-        + json.dumps({"type": "assistant", "message": {"id": "s", "model": "<synthetic>",
-                                                       "usage": {"output_tokens": "many"}}}) + "\n"
+        + json.dumps({"type": "assistant", "message": "no usage"})
+        + "\n"
+        + json.dumps(
+            {"type": "assistant", "message": {"id": "s", "model": "<synthetic>", "usage": {"output_tokens": "many"}}}
+        )
+        + "\n"
         + assistant("m1", 10, 5)
-    )  # fmt: skip
+    )
     usage = read_usage(path)
     assert (usage.input_tokens, usage.output_tokens, usage.model) == (1110, 5, "claude-sonnet-4")
 

@@ -191,16 +191,14 @@ def test_get_by_id_prefix_and_path(git_repo, service, store, monkeypatch):
 def test_ambiguous_prefix_lists_candidates(git_repo, service, store):
     first, second = service.create(git_repo, "one"), service.create(git_repo, "two")
     for worktree, new_id in ((first, "ab1111"), (second, "ab2222")):
-        store.write(
-            lambda: WorktreeRow.update(id=new_id).where(WorktreeRow.id == worktree.id).execute()
-        )
+        store.write(lambda w=worktree, n=new_id: WorktreeRow.update(id=n).where(WorktreeRow.id == w.id).execute())
     with pytest.raises(InvalidInput, match="ab1111, ab2222"):
         service.get("ab")
     assert service.get("ab2").branch == "two"
 
 
 def test_list_detects_uncommitted_changes(git_repo, service):
-    clean = service.create(git_repo, "clean")
+    service.create(git_repo, "clean")
     edited = service.create(git_repo, "edited")
     untracked = service.create(git_repo, "untracked")
     ignored = service.create(git_repo, "ignored")
@@ -213,7 +211,10 @@ def test_list_detects_uncommitted_changes(git_repo, service):
 
     assert [w.branch for w in listed] == ["clean", "edited", "untracked", "ignored"]
     assert {w.branch: w.dirty for w in listed} == {
-        "clean": False, "edited": True, "untracked": True, "ignored": False,
+        "clean": False,
+        "edited": True,
+        "untracked": True,
+        "ignored": False,
     }
     assert listed[3].last_commit.endswith(" ignore logs")
     assert all(w.exists and w.status is WorktreeStatus.IDLE for w in listed)
@@ -282,8 +283,7 @@ def test_remove_dirty_worktree_is_refused_and_changes_nothing(git_repo, service,
         service.remove(worktree.id)
 
     assert str(caught.value) == (
-        f"worktree {worktree.id} (feat) has 2 uncommitted files; "
-        "commit them, or pass --force to delete them"
+        f"worktree {worktree.id} (feat) has 2 uncommitted files; commit them, or pass --force to delete them"
     )
     assert (Path(worktree.path) / "new.txt").read_text() == "new\n"
     assert "feat" in branches(git_repo) and len(rows(store)) == 1
@@ -343,8 +343,12 @@ def test_live_instance_blocks_removal(git_repo, service, store):
 
     def add_instance(status: str) -> None:
         InstanceRow.insert(
-            id="inst01", worktree_id=worktree.id, worktree_path=worktree.path,
-            tmux_session="cco-inst01", status=status, created_at=utcnow(),
+            id="inst01",
+            worktree_id=worktree.id,
+            worktree_path=worktree.path,
+            tmux_session="cco-inst01",
+            status=status,
+            created_at=utcnow(),
             last_activity=utcnow(),
         ).on_conflict_replace().execute()
 

@@ -10,9 +10,7 @@ import click
 from cc_orchestrator.cli.context import CliContext, pass_context
 from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
 
-STATUSES = click.Choice(
-    ["starting", "running", "waiting_input", "idle", "error", "stopped"], case_sensitive=False
-)
+STATUSES = click.Choice(["starting", "running", "waiting_input", "idle", "error", "stopped"], case_sensitive=False)
 
 
 @click.group(name="instances")
@@ -39,7 +37,11 @@ def _show(instance, as_json: bool) -> None:
             ("memory", f"{usage.memory_mb} MB in {usage.processes} processes"),
             ("agent", instance.agent),
             ("waiting for", instance.waiting_for or None),
-            ("tokens", f"{instance.tokens_in} in, {instance.tokens_out} out" + (f" ({instance.model})" if instance.model else "")),
+            (
+                "tokens",
+                f"{instance.tokens_in} in, {instance.tokens_out} out"
+                + (f" ({instance.model})" if instance.model else ""),
+            ),
             ("usage limit", f"until {instance.held_until:%Y-%m-%d %H:%M} UTC" if instance.held_until else None),
             ("restarts", instance.restarts),
             ("command", " ".join(instance.agent_command) or None),
@@ -174,7 +176,9 @@ def _same_server(ctx: CliContext) -> bool:
 
 @command.command("stop")
 @click.argument("instance_id")
-@click.option("--remove-worktree", is_flag=True, help="Also remove its worktree and branch (refused if work would be lost).")
+@click.option(
+    "--remove-worktree", is_flag=True, help="Also remove its worktree and branch (refused if work would be lost)."
+)
 @click.option("--force", is_flag=True, help="With --remove-worktree: delete uncommitted and unpushed work too.")
 @pass_context
 def stop(ctx: CliContext, instance_id, remove_worktree, force) -> None:
@@ -229,7 +233,11 @@ def restart(ctx: CliContext, instance_id, agent_command) -> None:
 @click.argument("instance_id")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing as the agent writes.")
 @click.option("--lines", "-n", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--events", is_flag=True, help="The orchestrator's events for it (states, prompts, errors) instead of its screen output.")
+@click.option(
+    "--events",
+    is_flag=True,
+    help="The orchestrator's events for it (states, prompts, errors) instead of its screen output.",
+)
 @pass_context
 def logs(ctx: CliContext, instance_id, follow, lines, events) -> None:
     """Print an instance's output (ANSI stripped), or its events with --events."""

@@ -35,7 +35,7 @@ class LazyGroup(click.Group):
         if name not in GROUPS:
             return None
         module = importlib.import_module(GROUPS[name][0])
-        return getattr(module, "command")
+        return module.command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):

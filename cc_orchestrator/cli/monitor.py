@@ -10,7 +10,9 @@ from cc_orchestrator.cli.context import CliContext, pass_context
 
 
 @click.command(name="monitor")
-@click.option("--interval", type=click.FloatRange(min=0.2), default=1.0, show_default=True, help="Seconds between rounds.")
+@click.option(
+    "--interval", type=click.FloatRange(min=0.2), default=1.0, show_default=True, help="Seconds between rounds."
+)
 @pass_context
 def command(ctx: CliContext, interval) -> None:
     """Keep instance states, health checks and auto-assign running; print what happens."""

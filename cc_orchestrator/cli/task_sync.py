@@ -54,7 +54,12 @@ def _report(result, where: str, as_json: bool) -> None:
 
 @click.command("pr")
 @click.argument("task_id")
-@click.option("--github", "repository", metavar="OWNER/REPO", help="Where to open it (default: where the task came from, else the push remote).")
+@click.option(
+    "--github",
+    "repository",
+    metavar="OWNER/REPO",
+    help="Where to open it (default: where the task came from, else the push remote).",
+)
 @click.option("--draft", is_flag=True, default=None, help="Open it as a draft.")
 @pass_context
 def pr(ctx: CliContext, task_id, repository, draft) -> None:

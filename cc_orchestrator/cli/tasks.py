@@ -72,15 +72,15 @@ def _show(task, as_json: bool) -> None:
 @click.argument("title")
 @click.option("--description", "-d", default="", help="What the agent should do, in detail.")
 @click.option("--priority", "-p", type=PRIORITIES, default="medium", show_default=True)
-@click.option("--depends-on", "depends_on", multiple=True, metavar="ID", help="A task that must be DONE first (repeatable).")
+@click.option(
+    "--depends-on", "depends_on", multiple=True, metavar="ID", help="A task that must be DONE first (repeatable)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the task as JSON.")
 @pass_context
 def add(ctx: CliContext, title, description, priority, depends_on, as_json) -> None:
     """Add a task to the board (PENDING)."""
     repo = ctx.repo_if_any()
-    task = ctx.orchestrator.tasks.add(
-        title, description, priority, depends_on, repo=str(repo) if repo else None
-    )
+    task = ctx.orchestrator.tasks.add(title, description, priority, depends_on, repo=str(repo) if repo else None)
     if as_json:
         emit_json(task)
     else:
@@ -166,11 +166,7 @@ def assign(ctx: CliContext, task_id, auto, no_wait, as_json) -> None:
     if auto == bool(task_id):
         raise click.UsageError("give a TASK_ID or --auto (not both)")
     repo = ctx.repo_if_any()
-    started = (
-        orchestrator.auto_assign(repo)
-        if auto
-        else [orchestrator.assign(task_id, repo, wait=not no_wait)]
-    )
+    started = orchestrator.auto_assign(repo) if auto else [orchestrator.assign(task_id, repo, wait=not no_wait)]
     if as_json:
         emit_json(started if auto else started[0])
         follow_up(ctx, as_json)
@@ -179,9 +175,7 @@ def assign(ctx: CliContext, task_id, auto, no_wait, as_json) -> None:
         click.echo("nothing to assign: no free slot or no ready task")
     for instance in started:
         state = "prompt waits for the agent" if instance.prompt_pending else "prompt delivered"
-        click.echo(
-            f"task {instance.task_id} -> instance {instance.id} on {instance.branch} ({state})"
-        )
+        click.echo(f"task {instance.task_id} -> instance {instance.id} on {instance.branch} ({state})")
     follow_up(ctx)
 
 

@@ -1,8 +1,9 @@
 """Agent profiles: how to start an agent and how to read its state. Plain configuration data.
 
 Users add or change profiles in the TOML file (`[agents.NAME]`); a partial table is merged over
-the built-in profile of that name, and a new name starts from the `generic` profile. The screen patterns of Claude Code were taken from version
-2.1.197; the others are best effort and meant to be tuned by their users.
+the built-in profile of that name, and a new name starts from the `generic` profile. The screen
+patterns of Claude Code were taken from version 2.1.197; the others are best effort and meant to
+be tuned by their users.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
         continue_args=["resume", "--last"],
         working_patterns=[r"esc to interrupt", r"Working \("],
         ready_patterns=[r"⏎ send", r"^› "],
-        dialogs=[dict(name="approval", pattern=r"(?:Allow|Run) (?:command|this)[^\n]*\?", approve=["y"], reject=["Escape"])],
+        dialogs=[
+            dict(name="approval", pattern=r"(?:Allow|Run) (?:command|this)[^\n]*\?", approve=["y"], reject=["Escape"])
+        ],
     ),
     "aider": dict(
         command="aider",
@@ -71,7 +74,13 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
         command="gemini",
         working_patterns=[r"esc to cancel"],
         ready_patterns=[r"Type your message"],
-        dialogs=[dict(name="permission", pattern=r"(?:Allow execution|Apply this change|Do you want to proceed)\?", approve=["Enter"])],
+        dialogs=[
+            dict(
+                name="permission",
+                pattern=r"(?:Allow execution|Apply this change|Do you want to proceed)\?",
+                approve=["Enter"],
+            )
+        ],
     ),
     "generic": dict(
         command="",  # agent_command, or --command
@@ -82,7 +91,9 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
-def resolve_profiles(overrides: dict[str, dict[str, Any]], agent_command: str, default_agent: str) -> dict[str, AgentProfile]:
+def resolve_profiles(
+    overrides: dict[str, dict[str, Any]], agent_command: str, default_agent: str
+) -> dict[str, AgentProfile]:
     """Built-ins merged with the user's tables; `agent_command` is the default agent's command."""
     merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in BUILTIN_PROFILES.items()}
     for name, table in overrides.items():

@@ -26,14 +26,25 @@ LOCATION_FIELDS = frozenset({"data_dir"})
 
 # Issue labels that set a task's priority (lower case; the highest one found wins).
 DEFAULT_LABEL_PRIORITIES = {
-    "p0": "HIGH", "p1": "HIGH", "priority: high": "HIGH", "priority:high": "HIGH", "high": "HIGH",
-    "urgent": "HIGH", "critical": "HIGH", "p2": "MEDIUM", "priority: medium": "MEDIUM",
-    "p3": "LOW", "p4": "LOW", "priority: low": "LOW", "priority:low": "LOW", "low": "LOW",
-}  # fmt: skip
+    "p0": "HIGH",
+    "p1": "HIGH",
+    "priority: high": "HIGH",
+    "priority:high": "HIGH",
+    "high": "HIGH",
+    "urgent": "HIGH",
+    "critical": "HIGH",
+    "p2": "MEDIUM",
+    "priority: medium": "MEDIUM",
+    "p3": "LOW",
+    "p4": "LOW",
+    "priority: low": "LOW",
+    "priority:low": "LOW",
+    "low": "LOW",
+}
 # The Jira status each task status moves an imported issue to ("" or absent: leave it).
 DEFAULT_JIRA_STATUSES = {"in_progress": "In Progress", "review": "In Review", "done": "Done"}
 
-_STORED: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("stored", default={})
+_STORED: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("stored", default=None)
 
 
 class WindowSpec(BaseModel):
@@ -45,9 +56,7 @@ class WindowSpec(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix=paths.ENV_PREFIX, extra="ignore", validate_default=True
-    )
+    model_config = SettingsConfigDict(env_prefix=paths.ENV_PREFIX, extra="ignore", validate_default=True)
 
     data_dir: Path = Field(default_factory=paths.default_data_dir)
     worktree_root: Path | None = None  # default: <data_dir>/worktrees
@@ -205,7 +214,7 @@ class _StoredSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return {k: v for k, v in _STORED.get().items() if k not in SECRET_FIELDS}
+        return {k: v for k, v in (_STORED.get() or {}).items() if k not in SECRET_FIELDS}
 
 
 class _TomlSource(PydanticBaseSettingsSource):

@@ -36,7 +36,9 @@ class ConfigService:
         from peewee import fn
 
         return self.store.read(
-            lambda: ConfigurationRow.select(fn.COUNT(ConfigurationRow.key), fn.MAX(ConfigurationRow.updated_at)).tuples()[0]
+            lambda: ConfigurationRow.select(
+                fn.COUNT(ConfigurationRow.key), fn.MAX(ConfigurationRow.updated_at)
+            ).tuples()[0]
         )
 
     def effective(self, stored: dict[str, Any] | None = None):

@@ -58,9 +58,7 @@ def _tail_file(path: Path, lines: int) -> tuple[list[str], bool]:
             span *= 2
 
 
-def _follow(
-    log: Path, backup: Path, offset: int, poll: float, stop: Callable[[], bool]
-) -> Iterator[list[str]]:
+def _follow(log: Path, backup: Path, offset: int, poll: float, stop: Callable[[], bool]) -> Iterator[list[str]]:
     while not stop():
         size, data = _size(log), b""
         if size < offset:

@@ -115,7 +115,7 @@ class Task:
 
     @property
     def source_label(self) -> str:
-        """"owner/repo#12", "PROJ-7" or "manual": how every face names a task's origin."""
+        """ "owner/repo#12", "PROJ-7" or "manual": how every face names a task's origin."""
         if self.source == "github" and self.source_project:
             return f"{self.source_project}#{self.source_id}"
         return self.source_id or self.source
@@ -200,9 +200,8 @@ class ImportResult:
     skipped: int = 0  # pull requests among GitHub's issues, and the like
 
     def summary(self) -> str:
-        return (
-            f"{len(self.created)} new, {len(self.updated)} updated, {self.unchanged} unchanged"
-            + (f", {self.skipped} skipped" if self.skipped else "")
+        return f"{len(self.created)} new, {len(self.updated)} updated, {self.unchanged} unchanged" + (
+            f", {self.skipped} skipped" if self.skipped else ""
         )
 
 

@@ -58,17 +58,13 @@ class Orchestrator:
     def worktrees(self):
         from cc_orchestrator.core.git.worktrees import WorktreeService
 
-        return WorktreeService(
-            self.store, self.events, self.settings.worktrees_dir, self.settings.stale_after_days
-        )
+        return WorktreeService(self.store, self.events, self.settings.worktrees_dir, self.settings.stale_after_days)
 
     @cached_property
     def instances(self):
         from cc_orchestrator.core.instances import InstanceService
 
-        return InstanceService(
-            self.store, self.events, self.settings, self.tmux, self.tasks, lambda: self.worktrees
-        )
+        return InstanceService(self.store, self.events, self.settings, self.tmux, self.tasks, lambda: self.worktrees)
 
     @cached_property
     def integrations(self):
@@ -195,9 +191,7 @@ class Orchestrator:
         from cc_orchestrator.core.store.tables import InstanceRow
 
         claimed = self.store.read(
-            lambda: {
-                r.id for r in InstanceRow.select(InstanceRow.id).where(InstanceRow.status != "STOPPED")
-            }
+            lambda: {r.id for r in InstanceRow.select(InstanceRow.id).where(InstanceRow.status != "STOPPED")}
         )
         return [s for s in self.tmux.sessions(claimed) if s.orphan]
 
@@ -223,4 +217,3 @@ class Orchestrator:
 
         session = self._orphan(name)
         return adopt_session(self, session)
-

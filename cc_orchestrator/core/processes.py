@@ -111,9 +111,7 @@ class ProcessSampler:
             except psutil.Error:
                 self._procs.pop(member, None)
                 self._last.pop(member, None)
-        return ResourceUsage(
-            cpu_percent=round(max(cpu, 0.0), 1), memory_mb=round(memory / 2**20, 1), processes=count
-        )
+        return ResourceUsage(cpu_percent=round(max(cpu, 0.0), 1), memory_mb=round(memory / 2**20, 1), processes=count)
 
 
 def terminate_tree(pid: int, timeout: float = 5.0) -> int:

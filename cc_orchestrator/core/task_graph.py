@@ -56,9 +56,7 @@ def blockers(task_id: int) -> list[int]:
     query = (
         TaskDependencyRow.select(TaskDependencyRow.depends_on)
         .join(TaskRow, on=(TaskDependencyRow.depends_on == TaskRow.id))
-        .where(
-            (TaskDependencyRow.task == task_id) & (TaskRow.status != TaskStatus.DONE.value)
-        )
+        .where((TaskDependencyRow.task == task_id) & (TaskRow.status != TaskStatus.DONE.value))
         .order_by(TaskDependencyRow.depends_on)
     )
     return [dep_id for (dep_id,) in query.tuples()]

@@ -17,7 +17,6 @@ from cc_orchestrator.core.events import aware
 from cc_orchestrator.core.models import Priority, Task, TaskStatus, parse_enum
 from cc_orchestrator.core.store.tables import TaskRow
 
-
 _COLUMNS = (
     TaskRow.id,
     TaskRow.title,
@@ -71,8 +70,24 @@ def to_task(values: tuple) -> Task:
     Rows come straight from the cursor: Peewee's per-field converters (strptime for every
     timestamp) cost more than the query itself on a long ready queue.
     """
-    (id_, title, description, source, source_id, status, assigned, priority, created, updated,
-     repo, source_project, source_url, pr_url, dependency_ids, blocked) = values  # fmt: skip
+    (
+        id_,
+        title,
+        description,
+        source,
+        source_id,
+        status,
+        assigned,
+        priority,
+        created,
+        updated,
+        repo,
+        source_project,
+        source_url,
+        pr_url,
+        dependency_ids,
+        blocked,
+    ) = values
     return Task(
         id=id_,
         title=title,
@@ -110,9 +125,7 @@ def check_page(limit: int | None, offset: int) -> None:
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
 
 
-def filtered(
-    query: pw.SelectQuery, status: Any, priority: Any, repo: str | None
-) -> pw.SelectQuery:
+def filtered(query: pw.SelectQuery, status: Any, priority: Any, repo: str | None) -> pw.SelectQuery:
     if status is not None:
         query = query.where(TaskRow.status == parse_enum(TaskStatus, status, "status").value)
     if priority is not None:

@@ -44,6 +44,7 @@ _NEEDS_UNBLOCKED = frozenset({TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS})
 
 MAX_TITLE = 500
 
+
 def _clean_title(title: str) -> str:
     title = (title or "").strip()
     if not title:
@@ -51,7 +52,6 @@ def _clean_title(title: str) -> str:
     if len(title) > MAX_TITLE:
         raise InvalidInput(f"task title is too long: {len(title)} characters, at most {MAX_TITLE}")
     return title
-
 
 
 class TaskService:
@@ -100,10 +100,7 @@ class TaskService:
         check_page(limit, 0)
         query = (
             select_tasks(blocked=pw.SQL("0"))
-            .where(
-                (TaskRow.status == TaskStatus.PENDING.value)
-                & ~pw.fn.EXISTS(task_graph.blocking_subquery())
-            )
+            .where((TaskRow.status == TaskStatus.PENDING.value) & ~pw.fn.EXISTS(task_graph.blocking_subquery()))
             .order_by(TaskRow.priority_rank, TaskRow.id)
         )
         if repo is not None:
@@ -311,9 +308,7 @@ class TaskService:
 
         return self._in_write(write)
 
-    def set_status(
-        self, task_id: int | str, status: TaskStatus | str, *, instance_id: str | None = None
-    ) -> Task:
+    def set_status(self, task_id: int | str, status: TaskStatus | str, *, instance_id: str | None = None) -> Task:
         """Move a task as `update` would, optionally recording the instance working on it."""
         tid = parse_task_id(task_id)
         new_status = parse_enum(TaskStatus, status, "status")
@@ -354,9 +349,7 @@ class TaskService:
         allowed = TRANSITIONS[task.status]
         if new_status not in allowed:
             names = ", ".join(s.value for s in TaskStatus if s in allowed)
-            raise InvalidInput(
-                f"cannot move task {task.id} from {task.status} to {new_status}; allowed: {names}"
-            )
+            raise InvalidInput(f"cannot move task {task.id} from {task.status} to {new_status}; allowed: {names}")
         if new_status in _NEEDS_UNBLOCKED:
             self._require_unblocked(task.id)
         changes: dict[str, Any] = {"status": new_status.value}
@@ -366,9 +359,7 @@ class TaskService:
 
     def _apply(self, before: Task, changes: dict[str, Any], *, edges_changed: bool = False) -> Task:
         """Write the fields that really change; one event if anything did (edges included)."""
-        real = {
-            k: v for k, v in changes.items() if k != "priority_rank" and getattr(before, k) != v
-        }
+        real = {k: v for k, v in changes.items() if k != "priority_rank" and getattr(before, k) != v}
         if not real and not edges_changed:
             return before
         if "priority" in real:
@@ -381,9 +372,7 @@ class TaskService:
         self._event(after, message, instance=before.assigned_instance, **moved)
         return after
 
-    def _event(
-        self, task: Task, message: str, *, instance: str | None = None, **extra: Any
-    ) -> None:
+    def _event(self, task: Task, message: str, *, instance: str | None = None, **extra: Any) -> None:
         self.events.add(
             EventKind.TASK_UPDATE,
             message,

@@ -18,9 +18,9 @@ from cc_orchestrator.tui.widgets.pane import Pane
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.git.worktrees import WorktreeReport
+    from cc_orchestrator.tui.app import OrchestratorApp
     from cc_orchestrator.tui.screens.details import InstanceDetail
     from cc_orchestrator.tui.screens.task_form import TaskForm
-    from cc_orchestrator.tui.app import OrchestratorApp
 
     _Base = OrchestratorApp
 else:
@@ -41,7 +41,9 @@ class Requests(_Base):
         failed: Callable[[str], None] | None = None,
     ) -> None:
         """Run `call` in a worker; then `done(result)` (a toast text) or `failed(reason)`."""
-        self.run_worker(partial(self._call, label, call, done, failed), thread=True, group="actions", exit_on_error=False)
+        self.run_worker(
+            partial(self._call, label, call, done, failed), thread=True, group="actions", exit_on_error=False
+        )
 
     def _call(self, label, call, done, failed) -> None:
         try:
@@ -169,29 +171,42 @@ class Requests(_Base):
 
         def send(text: str | None) -> None:
             if text:
-                self.call_service("send", lambda: self.orch.instances.send(instance_id, text),
-                                  lambda _: f"sent to instance {instance_id}")  # fmt: skip
+                self.call_service(
+                    "send",
+                    lambda: self.orch.instances.send(instance_id, text),
+                    lambda _: f"sent to instance {instance_id}",
+                )
 
         self.push_screen(PromptScreen(instance_id), send)
 
     def request_instances_approve(self, instance_id: str, _: Any) -> None:
-        self.call_service("approve", lambda: self.orch.instances.approve(instance_id), lambda _: f"approved for {instance_id}")
+        self.call_service(
+            "approve", lambda: self.orch.instances.approve(instance_id), lambda _: f"approved for {instance_id}"
+        )
 
     def request_instances_reject(self, instance_id: str, _: Any) -> None:
-        self.call_service("reject", lambda: self.orch.instances.reject(instance_id), lambda _: f"rejected for {instance_id}")
+        self.call_service(
+            "reject", lambda: self.orch.instances.reject(instance_id), lambda _: f"rejected for {instance_id}"
+        )
 
     def request_instances_interrupt(self, instance_id: str, _: Any) -> None:
-        self.call_service("interrupt", lambda: self.orch.instances.interrupt(instance_id), lambda _: f"interrupted {instance_id}")
+        self.call_service(
+            "interrupt", lambda: self.orch.instances.interrupt(instance_id), lambda _: f"interrupted {instance_id}"
+        )
 
     def request_instances_restart(self, instance_id: str, _: Any) -> None:
-        self.call_service("restart", lambda: self.orch.instances.restart(instance_id), lambda _: f"restarted {instance_id}")
+        self.call_service(
+            "restart", lambda: self.orch.instances.restart(instance_id), lambda _: f"restarted {instance_id}"
+        )
 
     def request_instances_stop(self, instance_id: str, _: Any) -> None:
         from cc_orchestrator.tui.screens.modals import ConfirmScreen
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.call_service("stop", lambda: self.orch.instances.stop(instance_id), lambda _: f"stopped {instance_id}")
+                self.call_service(
+                    "stop", lambda: self.orch.instances.stop(instance_id), lambda _: f"stopped {instance_id}"
+                )
 
         body = "The agent and its processes end. Its worktree and branch stay, so no work is lost."
         self.push_screen(ConfirmScreen(f"Stop instance {instance_id}?", body, yes="Stop"), answered)
@@ -214,12 +229,21 @@ class Requests(_Base):
         draft, task, form = message.draft, message.task, message.form
         tasks = self.orch.tasks
         if task is None:
-            call = partial(tasks.add, draft.title, draft.description, draft.priority, draft.dependencies, repo=self.repo)
+            call = partial(
+                tasks.add, draft.title, draft.description, draft.priority, draft.dependencies, repo=self.repo
+            )
             done = lambda new: f"task {new.id} added"  # noqa: E731
         else:
             old, new = set(task.dependencies), set(draft.dependencies)
-            call = partial(tasks.update, task.id, title=draft.title, description=draft.description,
-                           priority=draft.priority, add_dependencies=new - old, remove_dependencies=old - new)  # fmt: skip
+            call = partial(
+                tasks.update,
+                task.id,
+                title=draft.title,
+                description=draft.description,
+                priority=draft.priority,
+                add_dependencies=new - old,
+                remove_dependencies=old - new,
+            )
             done = lambda changed: f"task {changed.id} saved"  # noqa: E731
         self.call_service("save task", call, lambda result: (form.saved(), done(result))[1], form.failed)
 
@@ -234,19 +258,27 @@ class Requests(_Base):
             if yes:
                 if isinstance(self.screen, TaskDetail):
                     self.pop_screen()
-                self.call_service("delete task", lambda: self.orch.tasks.remove(task_id), lambda _: f"task {task_id} deleted")
+                self.call_service(
+                    "delete task", lambda: self.orch.tasks.remove(task_id), lambda _: f"task {task_id} deleted"
+                )
 
         body = f"#{task_id} {title}\nIts dependency links go too. Instances and worktrees are not touched."
         self.push_screen(ConfirmScreen(f"Delete task {task_id}?", body, yes="Delete", danger=True), answered)
 
     def request_tasks_start(self, task_id: int, _: Any) -> None:
         self.notify(f"starting an instance for task {task_id}...", timeout=2)
-        self.call_service("start", lambda: self.orch.assign(task_id, self.repo, wait=False),
-                          lambda instance: f"instance {instance.id} started for task {task_id}")  # fmt: skip
+        self.call_service(
+            "start",
+            lambda: self.orch.assign(task_id, self.repo, wait=False),
+            lambda instance: f"instance {instance.id} started for task {task_id}",
+        )
 
     def request_tasks_move(self, task_id: int, status: Any) -> None:
-        self.call_service("move", lambda: self.orch.tasks.update(task_id, status=status),
-                          lambda task: f"task {task.id} is {task.status.value}")  # fmt: skip
+        self.call_service(
+            "move",
+            lambda: self.orch.tasks.update(task_id, status=status),
+            lambda task: f"task {task.id} is {task.status.value}",
+        )
 
     def request_tasks_details(self, task_id: int, _: Any) -> None:
         from cc_orchestrator.tui.screens.details import TaskDetail
@@ -275,15 +307,20 @@ class Requests(_Base):
             lines += [f"  {f}" for f in files[:8]] + ([f"  ... and {len(files) - 8} more"] if len(files) > 8 else [])
         if commits:
             lines.append(f"\nLost: {len(commits)} commit(s) on neither {wt.base_branch} nor a remote:")
-            lines += [f"  {c}" for c in commits[:8]] + ([f"  ... and {len(commits) - 8} more"] if len(commits) > 8 else [])
+            lines += [f"  {c}" for c in commits[:8]] + (
+                [f"  ... and {len(commits) - 8} more"] if len(commits) > 8 else []
+            )
         if not files and not commits:
             lines.append("\nNothing would be lost: no uncommitted files, every commit is on the base or a remote.")
         force = bool(files or commits)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.call_service("remove worktree", lambda: self.orch.worktrees.remove(wt.id, force=force),
-                                  lambda _: f"worktree {wt.id} removed")  # fmt: skip
+                self.call_service(
+                    "remove worktree",
+                    lambda: self.orch.worktrees.remove(wt.id, force=force),
+                    lambda _: f"worktree {wt.id} removed",
+                )
 
         title = f"Remove worktree {wt.id}" + (" and lose work?" if force else "?")
         self.push_screen(ConfirmScreen(title, "\n".join(lines), yes="Remove", danger=force), answered)

@@ -138,12 +138,19 @@ class OrchestratorApp(Polling, Requests, SourceRequests, App[None]):
     def load_log_text(self) -> None:
         wanted = self.dashboard.logs.wanted_text
         if wanted is not None:
-            self.run_worker(partial(self._load_log_text, *wanted), thread=True, group="log-text",
-                            exclusive=True, exit_on_error=False)  # fmt: skip
+            self.run_worker(
+                partial(self._load_log_text, *wanted),
+                thread=True,
+                group="log-text",
+                exclusive=True,
+                exit_on_error=False,
+            )
 
     def _load_log_text(self, view: str, instance_id: str) -> None:
         try:
-            lines = self.poller.screen(instance_id).splitlines() if view == "screen" else self.poller.output(instance_id)
+            lines = (
+                self.poller.screen(instance_id).splitlines() if view == "screen" else self.poller.output(instance_id)
+            )
         except Exception as exc:
             lines = [f"cannot read the {view} of instance {instance_id}: {getattr(exc, 'message', exc)}"]
         self.post_message(Loaded(self.dashboard.logs.show_text, view, instance_id, lines))
@@ -172,7 +179,9 @@ class OrchestratorApp(Polling, Requests, SourceRequests, App[None]):
             for binding in bindings:
                 run = partial(self._run_pane_action, pane, binding.action)
                 yield SystemCommand(f"{title}: {binding.description}", f"key {binding.key}, id {binding.id}", run)
-        yield SystemCommand("Refresh now", "poll tmux and the store, and ask git about every worktree", self.action_refresh_now)
+        yield SystemCommand(
+            "Refresh now", "poll tmux and the store, and ask git about every worktree", self.action_refresh_now
+        )
 
     def get_key_display(self, binding: Binding) -> str:
         """Words rather than symbols for Enter and Delete (plain glyphs, one cell each)."""

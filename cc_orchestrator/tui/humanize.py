@@ -6,7 +6,7 @@ from datetime import datetime
 
 
 def ago(then: datetime | None, now: datetime) -> str:
-    """"<1m", "12m", "3h", "2d": coarse on purpose, so a cell (and its table) repaints rarely."""
+    """ "<1m", "12m", "3h", "2d": coarse on purpose, so a cell (and its table) repaints rarely."""
     if then is None:
         return "-"
     seconds = max(0, int((now - then).total_seconds()))

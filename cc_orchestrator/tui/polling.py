@@ -34,7 +34,9 @@ def _same_activity(before: Snapshot, after: Snapshot) -> bool:
     if after.events and after.events[-1].id != last:
         return False
     seen = {i.id: (i.status, i.last_activity) for i in before.instances}
-    return len(seen) == len(after.instances) and all(seen.get(i.id) == (i.status, i.last_activity) for i in after.instances)
+    return len(seen) == len(after.instances) and all(
+        seen.get(i.id) == (i.status, i.last_activity) for i in after.instances
+    )
 
 
 def _gone(app: App, show: Callable[..., None]) -> bool:

@@ -56,15 +56,23 @@ class SourceRequests(_Base):
         if task is None:
             return
         if task.status is not TaskStatus.REVIEW:
-            self.notify(f"task {task_id} is {task.status.value}: pull requests are for tasks in REVIEW", severity="warning")
+            self.notify(
+                f"task {task_id} is {task.status.value}: pull requests are for tasks in REVIEW", severity="warning"
+            )
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.call_service("pull request", lambda: self.orch.integrations.open_pull_request(task_id),
-                                  lambda outcome: outcome.message)  # fmt: skip
+                self.call_service(
+                    "pull request",
+                    lambda: self.orch.integrations.open_pull_request(task_id),
+                    lambda outcome: outcome.message,
+                )
 
-        body = f"#{task_id} {task.title}\nIts branch is pushed, then a pull request is opened on GitHub (or the open one found)."
+        body = (
+            f"#{task_id} {task.title}\n"
+            "Its branch is pushed, then a pull request is opened on GitHub (or the open one found)."
+        )
         if task.pr_url:
             body += f"\nIt has one already: {task.pr_url}"
         self.push_screen(ConfirmScreen(f"Open a pull request for task {task_id}?", body, yes="Open"), answered)

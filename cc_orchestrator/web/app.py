@@ -104,18 +104,24 @@ def create_app(
 
         vendor = "/static/vendor/swagger-ui"
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url, title="cc-orchestrator API",
-            swagger_js_url=f"{vendor}/swagger-ui-bundle.js", swagger_css_url=f"{vendor}/swagger-ui.css",
+            openapi_url=app.openapi_url,
+            title="cc-orchestrator API",
+            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui.css",
             swagger_favicon_url=f"{vendor}/favicon-32x32.png",
-        )  # fmt: skip
+        )
+
     origins = list(cors_origins)
     if origins:  # off unless configured; never with cookies, so only Bearer scripts benefit
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(
-            CORSMiddleware, allow_origins=origins, allow_methods=["*"],
-            allow_headers=["Authorization", "Content-Type"], allow_credentials=False,
-        )  # fmt: skip
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+            allow_credentials=False,
+        )
     # outermost: nothing answers before the Host check, nor before the token check but a
     # CORS preflight (when CORS is on), which carries no credentials by design
     guard = security.Guard(app.router, credentials, allowed_hosts, throttle, cors=bool(origins))

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from cc_orchestrator.web import security
-from cc_orchestrator.web.origins import foreign_origin
 from cc_orchestrator.web.errors import error_response
+from cc_orchestrator.web.origins import foreign_origin
 
 STATIC = Path(__file__).with_name("static")
 MAX_FORM = 4096

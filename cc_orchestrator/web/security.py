@@ -202,9 +202,7 @@ class Guard:
 
     def _first_visit(self, token: str, client: str, host: str, scheme: str) -> Response:
         if self.link_used:
-            return _unauthorized(
-                "this sign-in link was used already; sign in at /login with the token", html=True
-            )
+            return _unauthorized("this sign-in link was used already; sign in at /login with the token", html=True)
         if wait := self.throttle.retry_after(client):
             return _too_many(wait)
         if not self.credentials.is_token(token):

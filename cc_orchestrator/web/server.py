@@ -92,7 +92,9 @@ def sign_in_url(host: str, port: int, token: str) -> str:
     return f"http://{shown}:{port}/?token={token}"
 
 
-def serve(host: str = "127.0.0.1", port: int | None = None, allow_remote: bool = False, *, open_browser: bool = False) -> None:
+def serve(
+    host: str = "127.0.0.1", port: int | None = None, allow_remote: bool = False, *, open_browser: bool = False
+) -> None:
     """Run the dashboard and API until Ctrl-C (or SIGTERM); agents keep running after it.
 
     `port` None means the `web_port` setting. A host that is not a loopback address is refused

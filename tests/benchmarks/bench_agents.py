@@ -43,8 +43,23 @@ def make_repo(base: Path) -> Path:
     repo = base / "repo"
     repo.mkdir()
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
-    subprocess.run(["git", "-C", str(repo), "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q",
-                    "--allow-empty", "-m", "init"], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "user.name=b",
+            "-c",
+            "user.email=b@b",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "init",
+        ],
+        check=True,
+    )
     return repo
 
 
@@ -72,8 +87,17 @@ def hook_latency(orch: Orchestrator, repo: Path, runs: int = 100) -> list[float]
 
 
 def hook_cost(spool: Path, runs: int = 200) -> tuple[list[float], list[float]]:
-    payload = json.dumps({"hook_event_name": "PreToolUse", "session_id": "s", "tool_name": "Write",
-                          "tool_input": {"file_path": "hello.py", "content": "x" * 600}}) + "\n"  # fmt: skip
+    payload = (
+        json.dumps(
+            {
+                "hook_event_name": "PreToolUse",
+                "session_id": "s",
+                "tool_name": "Write",
+                "tool_input": {"file_path": "hello.py", "content": "x" * 600},
+            }
+        )
+        + "\n"
+    )
     timings = {}
     for name, command in (("baseline", "true"), ("hook", hook_command(spool))):
         samples = []
@@ -124,21 +148,31 @@ def main() -> None:
     try:
         repo = make_repo(base)
         orch = Orchestrator(
-            base / "data", tmux_socket=socket, agent_command=FAKE, default_agent="generic", max_instances=40,
+            base / "data",
+            tmux_socket=socket,
+            agent_command=FAKE,
+            default_agent="generic",
+            max_instances=40,
             agents={"hooked": {"command": FAKE, "hooks": "claude"}},
-        )  # fmt: skip
+        )
         print(f"{os.cpu_count()} CPUs, load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         latency = hook_latency(orch, repo)
         baseline, hook = hook_cost(base / "cost.jsonl")
         cpu, calls = idle_cost(orch, repo)
         print()
         print(f"{'figure':58} {'median':>9} {'p95':>9}  target")
-        print(f"{'1. hook event -> state in the store (watchdog ingest)':58} {statistics.median(latency):7.1f}ms "
-              f"{pct(latency, 0.95):7.1f}ms  p95 < 250 ms  ({len(latency)} events)")  # fmt: skip
-        print(f"{'2. hook command per event (sh -c awk 1 >> spool)':58} {statistics.median(hook):7.2f}ms "
-              f"{pct(hook, 0.95):7.2f}ms  < 5 ms")  # fmt: skip
-        print(f"{'   of which starting sh itself (sh -c true)':58} {statistics.median(baseline):7.2f}ms "
-              f"{pct(baseline, 0.95):7.2f}ms")  # fmt: skip
+        print(
+            f"{'1. hook event -> state in the store (watchdog ingest)':58} {statistics.median(latency):7.1f}ms "
+            f"{pct(latency, 0.95):7.1f}ms  p95 < 250 ms  ({len(latency)} events)"
+        )
+        print(
+            f"{'2. hook command per event (sh -c awk 1 >> spool)':58} {statistics.median(hook):7.2f}ms "
+            f"{pct(hook, 0.95):7.2f}ms  < 5 ms"
+        )
+        print(
+            f"{'   of which starting sh itself (sh -c true)':58} {statistics.median(baseline):7.2f}ms "
+            f"{pct(baseline, 0.95):7.2f}ms"
+        )
         print(f"{'3. orchestrator CPU, 20 idle instances, tick every 1 s':58} {cpu:8.2f}%  {'':9}  < 2% of one core")
         print(f"{'   tmux calls per second at idle':58} {calls:9.2f}")
     finally:

@@ -113,7 +113,12 @@ def make_repo(path: Path) -> Path:
 def new_orchestrator(data_dir: Path, socket: str) -> Orchestrator:
     data_dir.mkdir()
     return Orchestrator(
-        data_dir, tmux_socket=socket, agent_command=AGENT_COMMAND, default_agent="generic", max_instances=60, stop_timeout=2.0
+        data_dir,
+        tmux_socket=socket,
+        agent_command=AGENT_COMMAND,
+        default_agent="generic",
+        max_instances=60,
+        stop_timeout=2.0,
     )
 
 
@@ -214,8 +219,12 @@ def bench_cli(root: Path, runs: int) -> list[Figure]:
     try:
         for i in range(CLI_TASKS):
             depends = [i] if i % 4 == 3 else []  # some blocked tasks, as on a real board
-            orch.tasks.add(f"Task {i + 1}: fix the thing in module {i % 7}", "details " * 10,
-                           priority=("high", "medium", "low")[i % 3], depends_on=depends)
+            orch.tasks.add(
+                f"Task {i + 1}: fix the thing in module {i % 7}",
+                "details " * 10,
+                priority=("high", "medium", "low")[i % 3],
+                depends_on=depends,
+            )
     finally:
         orch.close()
     entry = Path(sys.executable).parent / "cc-orchestrator"
@@ -229,6 +238,7 @@ def bench_cli(root: Path, runs: int) -> list[Figure]:
     ]
     figures = []
     for name, argv, target in cases:
+
         def once(argv=argv) -> None:
             result = subprocess.run(argv, env=env, cwd=root, capture_output=True, text=True)
             if result.returncode != 0:
@@ -261,8 +271,7 @@ def print_table(sections: list[tuple[str, list[Figure]]]) -> None:
                 target.append(f"<= {f.calls_target} calls")
             verdict = ("  OK" if f.ok else "  MISS") if target else ""
             print(
-                f"  {f.name:<44} {f.median:>7.1f} ms {f.p95:>7.1f} ms  {calls:>10}  "
-                f"{', '.join(target) or '-'}{verdict}"
+                f"  {f.name:<44} {f.median:>7.1f} ms {f.p95:>7.1f} ms  {calls:>10}  {', '.join(target) or '-'}{verdict}"
             )
 
 

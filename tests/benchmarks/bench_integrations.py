@@ -44,8 +44,8 @@ def bench_github(issues: int, runs: int) -> None:
         for _ in range(runs):
             folder = Path(tempfile.mkdtemp(prefix="cco-bench-"))
             orch = Orchestrator(folder, github_api_url=gh.api_url, github_token=gh.token)
-            first.append(timed(lambda: orch.integrations.import_github("acme/app")))
-            again.append(timed(lambda: orch.integrations.import_github("acme/app")))
+            first.append(timed(lambda o=orch: o.integrations.import_github("acme/app")))
+            again.append(timed(lambda o=orch: o.integrations.import_github("acme/app")))
             orch.close()
             shutil.rmtree(folder)
         pages = -(-issues // 100)
@@ -61,7 +61,7 @@ def bench_jira(issues: int, runs: int) -> None:
         for _ in range(runs):
             folder = Path(tempfile.mkdtemp(prefix="cco-bench-"))
             orch = Orchestrator(folder, jira_url=jira.url, jira_email=jira.email, jira_token=jira.token)
-            samples.append(timed(lambda: orch.integrations.import_jira("project = PROJ")))
+            samples.append(timed(lambda o=orch: o.integrations.import_jira("project = PROJ")))
             orch.close()
             shutil.rmtree(folder)
         print(f"Jira import of {issues} issues:                 median {median_ms(samples)}")
@@ -89,8 +89,7 @@ def bench_dispatch(runs: int) -> None:
             notices.append(timed(orch.integrations.dispatch))
         print(f"dispatch, nothing set up:                      median {median_ms(idle_off)}")
         print(f"dispatch, Slack set up, no new events:        median {median_ms(idle_on)}")
-        print(f"dispatch, one event to a Slack notice:        median {median_ms(notices)} "
-              f"({len(slack.messages)} sent)")  # fmt: skip
+        print(f"dispatch, one event to a Slack notice:        median {median_ms(notices)} ({len(slack.messages)} sent)")
         orch.close()
         bare.close()
     shutil.rmtree(folder)

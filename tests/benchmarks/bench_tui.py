@@ -102,11 +102,30 @@ def tmux(socket: str, *args: str) -> str:
 def spawn_dashboard(outer: str, name: str, report: Path, quit_after_paint: bool) -> float:
     """Start the child in a pane of the outer server; the wall time just before."""
     argv = [sys.executable, __file__, "--child", str(report)] + (["--quit-after-paint"] if quit_after_paint else [])
-    env = {k: v for k, v in os.environ.items() if k.startswith(("CC_ORCHESTRATOR_", "CCO_BENCH_")) or k in ("PATH", "HOME")}
+    env = {
+        k: v for k, v in os.environ.items() if k.startswith(("CC_ORCHESTRATOR_", "CCO_BENCH_")) or k in ("PATH", "HOME")
+    }
     command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), *argv]) + f" 2>>{shlex.quote(str(report))}.err"
     t0 = time.time()
-    subprocess.run(["tmux", "-L", outer, "-f", "/dev/null", "new-session", "-d", "-s", name,
-                    "-x", str(SIZE[0]), "-y", str(SIZE[1]), command], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "tmux",
+            "-L",
+            outer,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            str(SIZE[0]),
+            "-y",
+            str(SIZE[1]),
+            command,
+        ],
+        check=True,
+    )
     return t0
 
 
@@ -115,7 +134,9 @@ def wait_for_file(path: Path, timeout: float = 60) -> dict:
     while not path.exists() or not path.read_text():
         if time.monotonic() > deadline:
             err = Path(f"{path}.err")
-            raise RuntimeError(f"the dashboard wrote no report to {path}: {err.read_text()[-2000:] if err.exists() else ''}")
+            raise RuntimeError(
+                f"the dashboard wrote no report to {path}: {err.read_text()[-2000:] if err.exists() else ''}"
+            )
         time.sleep(0.02)
     return json.loads(path.read_text())
 
@@ -158,7 +179,8 @@ def bench_idle(outer: str, root: Path, agents_socket: str, seconds: float, warmu
     return {
         "cpu": (cpu(after) - cpu(before)) / (end - start) * 100,
         "server_cpu": (server_after.user + server_after.system - server_before.user - server_before.system)
-        / (end - start) * 100,
+        / (end - start)
+        * 100,
         "tmux": in_window.count("tmux") / (end - start),
         "git": in_window.count("git") / (end - start),
         "warmup_calls": sum(1 for _, when, _ in calls if when < start),
@@ -173,25 +195,38 @@ def synthetic(step: int, instances: int = 50, tasks: int = 1000):
     from dataclasses import replace
     from datetime import UTC, datetime, timedelta
 
-    from tests.tui.demo import demo_snapshot
-
     from cc_orchestrator.core.models import Event, EventKind, Level, ResourceUsage, TaskStatus
+    from tests.tui.demo import demo_snapshot
 
     base = demo_snapshot()
     now = datetime(2025, 6, 2, 14, 30, tzinfo=UTC) + timedelta(seconds=step)
     proto_i, proto_t, proto_w = base.instances[3], base.tasks[4], base.worktrees[0]
     statuses = list(TaskStatus)
     rows = tuple(
-        replace(proto_i, id=f"{n:06x}", task_id=n + 1, branch=f"cco/task-{n + 1}", worktree_id=f"w{n:05d}",
-                resource_usage=ResourceUsage((n * 7 + step * 13) % 100, 300 + n, 3), last_activity=now - timedelta(seconds=n))
+        replace(
+            proto_i,
+            id=f"{n:06x}",
+            task_id=n + 1,
+            branch=f"cco/task-{n + 1}",
+            worktree_id=f"w{n:05d}",
+            resource_usage=ResourceUsage((n * 7 + step * 13) % 100, 300 + n, 3),
+            last_activity=now - timedelta(seconds=n),
+        )
         for n in range(instances)
-    )  # fmt: skip
+    )
     board = tuple(
-        replace(proto_t, id=n + 1, title=f"Task number {n + 1} with a realistic length title",
-                status=statuses[(n + (step if n % 200 == 0 else 0)) % len(statuses)], dependencies=(n,) if n % 7 == 0 and n else ())
+        replace(
+            proto_t,
+            id=n + 1,
+            title=f"Task number {n + 1} with a realistic length title",
+            status=statuses[(n + (step if n % 200 == 0 else 0)) % len(statuses)],
+            dependencies=(n,) if n % 7 == 0 and n else (),
+        )
         for n in range(tasks)
-    )  # fmt: skip
-    worktrees = tuple(replace(proto_w, id=f"w{n:05d}", branch=f"cco/task-{n + 1}", instance_id=f"{n:06x}") for n in range(instances))
+    )
+    worktrees = tuple(
+        replace(proto_w, id=f"w{n:05d}", branch=f"cco/task-{n + 1}", instance_id=f"{n:06x}") for n in range(instances)
+    )
     events = tuple(
         Event(id=n + 1, created_at=now, kind=EventKind.LOG_MESSAGE, level=Level.INFO, message=f"event {n + 1}")
         for n in range(500 + step * 5)
@@ -283,10 +318,13 @@ def setup(root: Path, socket: str, count: int):
             del os.environ[name]
     os.environ.pop("TMUX", None)
     os.environ.update(
-        CC_ORCHESTRATOR_CONFIG_FILE=str(root / "no-config.toml"), CC_ORCHESTRATOR_DATA_DIR=str(root / "data"),
-        CC_ORCHESTRATOR_TMUX_SOCKET=socket, CC_ORCHESTRATOR_AGENT_COMMAND=f"{sys.executable} {FAKE_AGENT}",
-        CC_ORCHESTRATOR_DEFAULT_AGENT="generic", CC_ORCHESTRATOR_MAX_INSTANCES="60",
-    )  # fmt: skip
+        CC_ORCHESTRATOR_CONFIG_FILE=str(root / "no-config.toml"),
+        CC_ORCHESTRATOR_DATA_DIR=str(root / "data"),
+        CC_ORCHESTRATOR_TMUX_SOCKET=socket,
+        CC_ORCHESTRATOR_AGENT_COMMAND=f"{sys.executable} {FAKE_AGENT}",
+        CC_ORCHESTRATOR_DEFAULT_AGENT="generic",
+        CC_ORCHESTRATOR_MAX_INSTANCES="60",
+    )
     repo = root / "repo"
     repo.mkdir()
     for args in (["init", "-q", "-b", "main"], ["config", "user.email", "b@example.com"], ["config", "user.name", "B"]):
@@ -339,7 +377,9 @@ def main() -> None:
         if "1" in args.only:
             progress("1. cold starts")
             cold = bench_cold_start(outer, root, args.starts)
-            print(f"1. cold start to the first painted dashboard with rows   {stats(cold)}   target < 400 ms", flush=True)
+            print(
+                f"1. cold start to the first painted dashboard with rows   {stats(cold)}   target < 400 ms", flush=True
+            )
         if "2" in args.only:
             progress("2. refresh with 50 instances and 1,000 tasks")
             apply, paint, first = asyncio.run(bench_refresh(orch, 30))
@@ -352,14 +392,22 @@ def main() -> None:
             busy = asyncio.run(bench_keys(orch, 40, busy=True))
             print(f"3. key to screen, nothing else running                 {stats(quiet)}")
             print(f"   key to screen while a refresh runs                  {stats(busy)}")
-            print("   (the worker ticks tmux and the store back to back; a 50/1,000 snapshot lands every ~0.5 s)", flush=True)
+            print(
+                "   (the worker ticks tmux and the store back to back; a 50/1,000 snapshot lands every ~0.5 s)",
+                flush=True,
+            )
         if "4" in args.only:
             progress(f"4. idle cost over {args.idle:.0f} s after {args.warmup:.0f} s of warm-up")
             idle = bench_idle(outer, root, socket, args.idle, args.warmup)
-            print(f"4. idle with {args.instances} instances: {idle['cpu']:.2f}% of one core (children included; target < 1%), "
-                  f"{idle['tmux']:.2f} tmux + {idle['git']:.2f} git calls/s (target < 2/s)")  # fmt: skip
-            print(f"   (the agents' tmux server meanwhile: {idle['server_cpu']:.2f}% of a core, not our child; "
-                  f"the warm-up made {idle['warmup_calls']} calls, mostly git reports of each worktree once)")  # fmt: skip
+            print(
+                f"4. idle with {args.instances} instances: {idle['cpu']:.2f}% of one core "
+                "(children included; target < 1%), "
+                f"{idle['tmux']:.2f} tmux + {idle['git']:.2f} git calls/s (target < 2/s)"
+            )
+            print(
+                f"   (the agents' tmux server meanwhile: {idle['server_cpu']:.2f}% of a core, not our child; "
+                f"the warm-up made {idle['warmup_calls']} calls, mostly git reports of each worktree once)"
+            )
     finally:
         for name in (outer, socket):
             subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)

@@ -86,8 +86,11 @@ def start_server(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen, str,
     out = open(log, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "cc_orchestrator.web", "--port", "0"],
-        stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-    )  # fmt: skip
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=cwd,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         found = re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text())
@@ -204,10 +207,17 @@ def main() -> None:
         offsets = max(args.tasks - 100, 1)
         for name, paths in (
             ("GET /api/instances", lambda: "/api/instances"),
-            (f"GET /api/tasks (page of 100, {args.tasks} tasks)", lambda: f"/api/tasks?limit=100&offset={random.randrange(offsets)}"),
-            ("GET /api/tasks?status=PENDING&priority=HIGH (page of 100)",
-             lambda: f"/api/tasks?status=PENDING&priority=HIGH&limit=100&offset={random.randrange(max(offsets // 3, 1))}"),
-        ):  # fmt: skip
+            (
+                f"GET /api/tasks (page of 100, {args.tasks} tasks)",
+                lambda: f"/api/tasks?limit=100&offset={random.randrange(offsets)}",
+            ),
+            (
+                "GET /api/tasks?status=PENDING&priority=HIGH (page of 100)",
+                lambda: (
+                    f"/api/tasks?status=PENDING&priority=HIGH&limit=100&offset={random.randrange(max(offsets // 3, 1))}"
+                ),
+            ),
+        ):
             for connections in sorted({1, args.concurrency}):
                 note(f"load: {name}, {connections} connection(s)")
                 elapsed, latencies, failures = asyncio.run(load(base, paths, args.requests, connections))
@@ -216,15 +226,21 @@ def main() -> None:
         note(f"WebSocket: {args.clients} clients, {args.changes} changes")
         delays, lost, disorder = asyncio.run(push_delay(base, orch, args.clients, args.changes))
 
-        print(f"\nHTTP ({args.requests} requests per row, {args.instances} live instances; the client shares the machine)")
+        print(
+            f"\nHTTP ({args.requests} requests per row, {args.instances} live instances; the client shares the machine)"
+        )
         print(f"{'request':58} {'conns':>5} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
         for name, connections, rps, p50, p99, failures in rows:
             print(f"{name:58} {connections:5d} {rps:7.0f} {p50:7.1f} {p99:7.1f} {failures:6d}")
         print(f"\nWebSocket push: {args.clients} clients x {args.changes} task changes made by another process")
-        print(f"  delay p50 {statistics.median(delays):.1f} ms, p95 {percentile(delays, 95):.1f} ms, "
-              f"p99 {percentile(delays, 99):.1f} ms (target < 200), max {max(delays):.1f} ms")  # fmt: skip
+        print(
+            f"  delay p50 {statistics.median(delays):.1f} ms, p95 {percentile(delays, 95):.1f} ms, "
+            f"p99 {percentile(delays, 99):.1f} ms (target < 200), max {max(delays):.1f} ms"
+        )
         expected = args.clients * args.changes
-        print(f"  events delivered {len(delays)} of {expected}; lost {lost}; clients with events out of order {disorder}")
+        print(
+            f"  events delivered {len(delays)} of {expected}; lost {lost}; clients with events out of order {disorder}"
+        )
         token_leaks = log.read_text().count(TOKEN) - 1
         print(f"  server log lines showing the token, besides the sign-in link: {token_leaks}")
     finally:

@@ -106,10 +106,17 @@ class FakeGitHub(FakeServer):
         number = self._numbers[repo] = self._numbers.get(repo, 0) + 1
         now = _now()
         self.issues[repo][number] = {
-            "id": next(self._ids), "title": title, "body": body, "labels": list(labels), "state": state,
-            "state_reason": "completed" if state == "closed" else None, "pull_request": pull_request,
-            "created_at": now, "updated_at": now, "closed_at": now if state == "closed" else None,
-        }  # fmt: skip
+            "id": next(self._ids),
+            "title": title,
+            "body": body,
+            "labels": list(labels),
+            "state": state,
+            "state_reason": "completed" if state == "closed" else None,
+            "pull_request": pull_request,
+            "created_at": now,
+            "updated_at": now,
+            "closed_at": now if state == "closed" else None,
+        }
         return number
 
     def exhaust_rate_limit(self, reset_in: float | None = None) -> None:
@@ -139,8 +146,13 @@ class FakeGitHub(FakeServer):
         elif now >= self._reset_at():
             self.rate_limit_remaining, self._window_start = RATE_LIMIT, now
         if self.rate_limit_remaining <= 0:
-            return Response(403, {"message": "API rate limit exceeded for user ID 1.",
-                                  "documentation_url": DOCS + "/overview/rate-limits-for-the-rest-api"})  # fmt: skip
+            return Response(
+                403,
+                {
+                    "message": "API rate limit exceeded for user ID 1.",
+                    "documentation_url": DOCS + "/overview/rate-limits-for-the-rest-api",
+                },
+            )
         self.rate_limit_remaining -= 1
         if self.read_only and request.method in _WRITES:
             return _error(403, "Resource not accessible by personal access token")
@@ -152,10 +164,12 @@ class FakeGitHub(FakeServer):
     def finish(self, request: Recorded, response: Response) -> Response:
         remaining = max(self.rate_limit_remaining, 0)
         headers = {
-            "X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Used": str(RATE_LIMIT - remaining), "X-RateLimit-Reset": str(math.ceil(self._reset_at())),
+            "X-RateLimit-Limit": str(RATE_LIMIT),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Used": str(RATE_LIMIT - remaining),
+            "X-RateLimit-Reset": str(math.ceil(self._reset_at())),
             "X-RateLimit-Resource": "core",
-        }  # fmt: skip
+        }
         return Response(response.status, response.body, {**headers, **response.headers})
 
     # -- JSON as GitHub shows it -------------------------------------------------------------
@@ -164,13 +178,21 @@ class FakeGitHub(FakeServer):
         issue = self.issues[repo][number]
         kind = "pull" if issue["pull_request"] else "issues"
         data = {
-            "id": issue["id"], "number": number, "url": f"{self.api_url}/repos/{repo}/issues/{number}",
-            "html_url": f"{WEB}/{repo}/{kind}/{number}", "title": issue["title"], "body": issue["body"] or None,
-            "state": issue["state"], "state_reason": issue.get("state_reason"),
+            "id": issue["id"],
+            "number": number,
+            "url": f"{self.api_url}/repos/{repo}/issues/{number}",
+            "html_url": f"{WEB}/{repo}/{kind}/{number}",
+            "title": issue["title"],
+            "body": issue["body"] or None,
+            "state": issue["state"],
+            "state_reason": issue.get("state_reason"),
             "labels": [{"name": name, "color": "ededed"} for name in issue["labels"]],
-            "user": {"login": "octocat", "id": 1}, "comments": len(self.comments.get((repo, number), [])),
-            "created_at": issue["created_at"], "updated_at": issue["updated_at"], "closed_at": issue["closed_at"],
-        }  # fmt: skip
+            "user": {"login": "octocat", "id": 1},
+            "comments": len(self.comments.get((repo, number), [])),
+            "created_at": issue["created_at"],
+            "updated_at": issue["updated_at"],
+            "closed_at": issue["closed_at"],
+        }
         if issue["pull_request"]:
             data["pull_request"] = {"url": f"{self.api_url}/repos/{repo}/pulls/{number}", "html_url": data["html_url"]}
         return data
@@ -188,8 +210,12 @@ class FakeGitHub(FakeServer):
             pairs = [(k, v) for k, values in request.query.items() if k != "page" for v in values]
             return f"{self.base_url}{request.path}?{urlencode([*pairs, ('page', number)], safe=',:')}"
 
-        rels = [("prev", page - 1, page > 1), ("next", page + 1, page < last),
-                ("last", last, page < last), ("first", 1, page > 1)]  # fmt: skip
+        rels = [
+            ("prev", page - 1, page > 1),
+            ("next", page + 1, page < last),
+            ("last", last, page < last),
+            ("first", 1, page > 1),
+        ]
         link = ", ".join(f'<{url(number)}>; rel="{rel}"' for rel, number, shown in rels if shown)
         return Response(200, items[(page - 1) * per_page : page * per_page], {"Link": link} if link else {})
 
@@ -207,9 +233,10 @@ class FakeGitHub(FakeServer):
         state = request.param("state") or "open"
         wanted = {label.strip().lower() for label in (request.param("labels") or "").split(",") if label.strip()}
         numbers = [
-            number for number, issue in sorted(self.issues[repo].items(), reverse=True)
+            number
+            for number, issue in sorted(self.issues[repo].items(), reverse=True)
             if state in ("all", issue["state"]) and wanted <= {label.lower() for label in issue["labels"]}
-        ]  # fmt: skip
+        ]
         return self._page(request, [self._issue_json(repo, number) for number in numbers])
 
     def _get_issue(self, request: Recorded, repo: str, number: str) -> Response:
@@ -252,10 +279,13 @@ class FakeGitHub(FakeServer):
             return _invalid("IssueComment", "body")
         comment_id = next(self._ids)
         comment = {
-            "id": comment_id, "body": data["body"], "user": {"login": "octocat", "id": 1}, "created_at": _now(),
+            "id": comment_id,
+            "body": data["body"],
+            "user": {"login": "octocat", "id": 1},
+            "created_at": _now(),
             "url": f"{self.api_url}/repos/{repo}/issues/comments/{comment_id}",
             "html_url": f"{WEB}/{repo}/issues/{number}#issuecomment-{comment_id}",
-        }  # fmt: skip
+        }
         self.comments.setdefault((repo, int(number)), []).append(comment)
         return Response(201, comment, {"Location": comment["url"]})
 
@@ -265,9 +295,10 @@ class FakeGitHub(FakeServer):
         state = request.param("state") or "open"
         head = (request.param("head") or "").rpartition(":")[2]
         pulls = [
-            pull for pull in sorted(self.pulls[repo], key=lambda pull: pull["number"], reverse=True)
+            pull
+            for pull in sorted(self.pulls[repo], key=lambda pull: pull["number"], reverse=True)
             if state in ("all", pull["state"]) and head in ("", pull["head"]["ref"])
-        ]  # fmt: skip
+        ]
         return self._page(request, pulls)
 
     def _create_pull(self, request: Recorded, repo: str) -> Response:
@@ -284,16 +315,28 @@ class FakeGitHub(FakeServer):
         head_owner, _, ref = data["head"].rpartition(":")
         label = f"{head_owner or owner}:{ref}"
         if any(pull["state"] == "open" and pull["head"]["label"] == label for pull in self.pulls[repo]):
-            error = {"resource": "PullRequest", "code": "custom", "message": f"A pull request already exists for {label}."}
+            error = {
+                "resource": "PullRequest",
+                "code": "custom",
+                "message": f"A pull request already exists for {label}.",
+            }
             return _error(422, "Validation Failed", errors=[error])
         number = self.add_issue(repo, data["title"], data.get("body") or "", pull_request=True)
         issue = self.issues[repo][number]
         pull = {
-            "id": issue["id"], "number": number, "url": f"{self.api_url}/repos/{repo}/pulls/{number}",
-            "html_url": f"{WEB}/{repo}/pull/{number}", "state": "open", "title": data["title"],
-            "body": data.get("body") or None, "draft": bool(data.get("draft", False)),
-            "head": {"ref": ref, "label": label}, "base": {"ref": data["base"], "label": f"{owner}:{data['base']}"},
-            "user": {"login": "octocat", "id": 1}, "merged": False, "created_at": issue["created_at"],
-        }  # fmt: skip
+            "id": issue["id"],
+            "number": number,
+            "url": f"{self.api_url}/repos/{repo}/pulls/{number}",
+            "html_url": f"{WEB}/{repo}/pull/{number}",
+            "state": "open",
+            "title": data["title"],
+            "body": data.get("body") or None,
+            "draft": bool(data.get("draft", False)),
+            "head": {"ref": ref, "label": label},
+            "base": {"ref": data["base"], "label": f"{owner}:{data['base']}"},
+            "user": {"login": "octocat", "id": 1},
+            "merged": False,
+            "created_at": issue["created_at"],
+        }
         self.pulls[repo].append(pull)
         return Response(201, pull, {"Location": pull["url"]})

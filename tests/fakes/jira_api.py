@@ -40,8 +40,10 @@ DEFAULT_WORKFLOW: dict[str, list[Transition]] = {
     "In Review": [("31", "Done", "Done"), ("11", "Back to work", "In Progress")],
     "Done": [("51", "Reopen", "To Do")],
 }
-REMOVED = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
-           "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")  # fmt: skip
+REMOVED = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
 _API = r"/rest/api/(?P<version>[23])"
 _CLAUSE = re.compile(
     r"(?P<field>project|status|statusCategory|labels)\s*(?P<op>!=|=|not\s+in\b|in\b)\s*"
@@ -103,13 +105,24 @@ class FakeJira(FakeServer):
         return self.base_url
 
     def add_issue(
-        self, summary: str, description: str = "", priority: str = "Medium", status: str = "To Do", project: str = "PROJ"
+        self,
+        summary: str,
+        description: str = "",
+        priority: str = "Medium",
+        status: str = "To Do",
+        project: str = "PROJ",
     ) -> str:
         """A new issue; returns its key, numbered per project ("PROJ-1", "PROJ-2", ...)."""
         number = self._numbers[project] = self._numbers.get(project, 0) + 1
         key = f"{project}-{number}"
-        self.issues[key] = {"id": str(next(self._ids)), "summary": summary, "description": description,
-                            "priority": priority, "status": status, "project": project}  # fmt: skip
+        self.issues[key] = {
+            "id": str(next(self._ids)),
+            "summary": summary,
+            "description": description,
+            "priority": priority,
+            "status": status,
+            "project": project,
+        }
         return key
 
     # -- auth and routing --------------------------------------------------------------------
@@ -117,8 +130,10 @@ class FakeJira(FakeServer):
     def handle(self, request: Recorded) -> Response:
         scheme, _, credential = request.headers.get("authorization", "").partition(" ")
         basic = base64.b64encode(f"{self.email}:{self.token}".encode()).decode()
-        if not ((scheme.lower() == "basic" and credential.strip() == basic)
-                or (not self.cloud and scheme.lower() == "bearer" and credential.strip() == self.token)):  # fmt: skip
+        if not (
+            (scheme.lower() == "basic" and credential.strip() == basic)
+            or (not self.cloud and scheme.lower() == "bearer" and credential.strip() == self.token)
+        ):
             return errors(401, "Client must be authenticated to access this resource.")
         if not self.cloud and request.path.startswith("/rest/api/3/"):
             return self.not_found(request)
@@ -185,7 +200,9 @@ class FakeJira(FakeServer):
         jql = params.get("jql") or ""
         try:
             if not parse_jql(jql):
-                return errors(400, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.")
+                return errors(
+                    400, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+                )
             keys = self._matching(jql)
         except ValueError as error:
             return errors(400, f"Error in the JQL Query: the clause '{error}' could not be parsed.")
@@ -218,8 +235,9 @@ class FakeJira(FakeServer):
         except ValueError:
             return errors(400, "The value of startAt or maxResults is not a number.")
         issues = [self._issue_json(key, "2") for key in keys[start : start + size]]
-        return Response(200, {"expand": "schema,names", "startAt": start, "maxResults": size,
-                              "total": len(keys), "issues": issues})  # fmt: skip
+        return Response(
+            200, {"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(keys), "issues": issues}
+        )
 
     def _get_issue(self, request: Recorded, version: str, key: str) -> Response:
         found = self._find(key)

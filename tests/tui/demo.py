@@ -10,9 +10,18 @@ from datetime import UTC, datetime, timedelta
 
 from cc_orchestrator.core.git.worktrees import WorktreeReport
 from cc_orchestrator.core.models import (
-    Event, EventKind, Instance, InstanceStatus, Level, Priority, ResourceUsage, Task, TaskStatus,
-    Worktree, WorktreeStatus,
-)  # fmt: skip
+    Event,
+    EventKind,
+    Instance,
+    InstanceStatus,
+    Level,
+    Priority,
+    ResourceUsage,
+    Task,
+    TaskStatus,
+    Worktree,
+    WorktreeStatus,
+)
 from cc_orchestrator.tui.live import Poller, Snapshot
 
 NOW = datetime(2025, 6, 2, 14, 30, 0, tzinfo=UTC)
@@ -32,7 +41,20 @@ def _ago(**kw: float) -> datetime:
 # id, task, status, branch, cpu, mem, tokens in/out, started, active, waiting_for, repo
 _INSTANCES = [
     ("a1f3c9", 3, S.RUNNING, "cco/task-3-checkout-retry", 38.0, 412, 182_400, 21_300, 42, 0.1, "", REPO),
-    ("b27e10", 5, S.WAITING_INPUT, "cco/task-5-cart-badge", 0.4, 388, 96_100, 8_800, 31, 2, "Do you want to edit src/cart/Badge.tsx?", REPO),
+    (
+        "b27e10",
+        5,
+        S.WAITING_INPUT,
+        "cco/task-5-cart-badge",
+        0.4,
+        388,
+        96_100,
+        8_800,
+        31,
+        2,
+        "Do you want to edit src/cart/Badge.tsx?",
+        REPO,
+    ),
     ("c4d8e2", 7, S.IDLE, "cco/task-7-orders-csv", 0.0, 301, 240_900, 30_200, 95, 12, "", REPO),
     ("d9a041", 8, S.RUNNING, "cco/task-8-flaky-login", 61.0, 655, 55_000, 7_400, 8, 0.05, "", REPO),
     ("e5b7f3", 11, S.ERROR, "cco/task-11-stripe-webhook", 0.0, 0, 12_900, 1_100, 130, 64, "", OTHER),
@@ -42,13 +64,63 @@ _INSTANCES = [
 _TASKS = [
     (1, "Set up the CI cache for node_modules", TaskStatus.DONE, Priority.MEDIUM, "manual", "", (), False, None),
     (2, "Upgrade React to 19", TaskStatus.DONE, Priority.LOW, "github", "412", (), False, None),
-    (3, "Retry failed checkout payments with backoff", TaskStatus.IN_PROGRESS, Priority.HIGH, "jira", "SHOP-1187", (), False, "a1f3c9"),
+    (
+        3,
+        "Retry failed checkout payments with backoff",
+        TaskStatus.IN_PROGRESS,
+        Priority.HIGH,
+        "jira",
+        "SHOP-1187",
+        (),
+        False,
+        "a1f3c9",
+    ),
     (4, "Write the checkout retry runbook", TaskStatus.PENDING, Priority.MEDIUM, "manual", "", (3,), True, None),
-    (5, "Show the item count badge on the cart icon", TaskStatus.IN_PROGRESS, Priority.MEDIUM, "github", "398", (), False, "b27e10"),
+    (
+        5,
+        "Show the item count badge on the cart icon",
+        TaskStatus.IN_PROGRESS,
+        Priority.MEDIUM,
+        "github",
+        "398",
+        (),
+        False,
+        "b27e10",
+    ),
     (6, "Dark mode for the account pages", TaskStatus.PENDING, Priority.LOW, "github", "377", (), False, None),
-    (7, "Export orders as CSV from the admin", TaskStatus.REVIEW, Priority.MEDIUM, "jira", "SHOP-1150", (1,), False, "c4d8e2"),
-    (8, "Fix the flaky login end-to-end test", TaskStatus.IN_PROGRESS, Priority.HIGH, "manual", "", (), False, "d9a041"),
-    (9, "Remove the legacy coupon service", TaskStatus.PENDING, Priority.MEDIUM, "jira", "SHOP-1201", (7, 12), True, None),
+    (
+        7,
+        "Export orders as CSV from the admin",
+        TaskStatus.REVIEW,
+        Priority.MEDIUM,
+        "jira",
+        "SHOP-1150",
+        (1,),
+        False,
+        "c4d8e2",
+    ),
+    (
+        8,
+        "Fix the flaky login end-to-end test",
+        TaskStatus.IN_PROGRESS,
+        Priority.HIGH,
+        "manual",
+        "",
+        (),
+        False,
+        "d9a041",
+    ),
+    (
+        9,
+        "Remove the legacy coupon service",
+        TaskStatus.PENDING,
+        Priority.MEDIUM,
+        "jira",
+        "SHOP-1201",
+        (7, 12),
+        True,
+        None,
+    ),
     (10, "Add a --dry-run flag to the seed script", TaskStatus.PENDING, Priority.HIGH, "manual", "", (), False, None),
     (11, "Verify Stripe webhook signatures", TaskStatus.ASSIGNED, Priority.HIGH, "github", "51", (), False, "e5b7f3"),
     (12, "Rate limits per API key", TaskStatus.REVIEW, Priority.MEDIUM, "jira", "PAY-88", (), False, None),
@@ -79,7 +151,12 @@ _WORKTREES = [
     ("d6a8b4", "cco/task-12-rate-limits", None, WorktreeStatus.IDLE, OTHER, "ab01f9e Token bucket per key"),
 ]
 _REPORTS = {  # worktree id: (dirty files, unpushed commits, ahead, behind)
-    "7f21aa": (["src/checkout/retry.ts", "src/checkout/retry.test.ts"], ["9c1e2f0 Retry with jitter", "3e8d1a2 Backoff helper"], 2, 0),
+    "7f21aa": (
+        ["src/checkout/retry.ts", "src/checkout/retry.test.ts"],
+        ["9c1e2f0 Retry with jitter", "3e8d1a2 Backoff helper"],
+        2,
+        0,
+    ),
     "81b0c3": (["src/cart/Badge.tsx"], ["d41e7aa Badge component"], 1, 3),
     "92c4de": ([], ["4b9f310 CSV export endpoint", "12ce0a9 Admin button", "f00b4d1 Tests"], 3, 1),
     "a3d5e1": (["tests/e2e/login.spec.ts"], [], 0, 0),
@@ -93,9 +170,23 @@ _EVENTS = [
     (22, EventKind.LOG_MESSAGE, Level.INFO, "prompt delivered to instance d9a041", "d9a041", 8),
     (21, EventKind.INSTANCE_STATUS, Level.INFO, "instance d9a041 RUNNING", "d9a041", 8),
     (18, EventKind.INSTANCE_STATUS, Level.ERROR, "instance e5b7f3 ERROR: exited with status 1", "e5b7f3", 11),
-    (9, EventKind.LOG_MESSAGE, Level.WARNING, "instance a1f3c9 is over its limits: memory 412 MB > 400 MB", "a1f3c9", 3),
+    (
+        9,
+        EventKind.LOG_MESSAGE,
+        Level.WARNING,
+        "instance a1f3c9 is over its limits: memory 412 MB > 400 MB",
+        "a1f3c9",
+        3,
+    ),
     (4, EventKind.LOG_MESSAGE, Level.INFO, "sent 38 characters to instance a1f3c9", "a1f3c9", 3),
-    (2, EventKind.INSTANCE_STATUS, Level.INFO, "instance b27e10 WAITING_INPUT: Do you want to edit src/cart/Badge.tsx?", "b27e10", 5),
+    (
+        2,
+        EventKind.INSTANCE_STATUS,
+        Level.INFO,
+        "instance b27e10 WAITING_INPUT: Do you want to edit src/cart/Badge.tsx?",
+        "b27e10",
+        5,
+    ),
     (1, EventKind.TASK_UPDATE, Level.INFO, "task 10 added: Add a --dry-run flag to the seed script", None, 10),
     (0.5, EventKind.TASK_UPDATE, Level.INFO, "task 9 depends on 7, 12", None, 9),
 ]
@@ -139,44 +230,80 @@ def demo_snapshot() -> Snapshot:
     worktree_of.update({"e5b7f3": "c5f7a3", "f0c2d6": "d6a8b4"})
     instances = tuple(
         Instance(
-            id=iid, task_id=task, worktree_path=f"~/.local/share/cc-orchestrator/worktrees/{branch.replace('/', '--')}",
-            tmux_session=f"cc-orchestrator-{iid}", status=status, pid=4100 + n if status.is_live else None,
-            created_at=_ago(minutes=started), last_activity=_ago(minutes=active),
-            resource_usage=ResourceUsage(cpu, mem, 3 if mem else 0), repo=repo, branch=branch,
-            worktree_id=worktree_of.get(iid), tokens_in=t_in, tokens_out=t_out, agent="claude", model="claude-sonnet-4", waiting_for=waiting,
+            id=iid,
+            task_id=task,
+            worktree_path=f"~/.local/share/cc-orchestrator/worktrees/{branch.replace('/', '--')}",
+            tmux_session=f"cc-orchestrator-{iid}",
+            status=status,
+            pid=4100 + n if status.is_live else None,
+            created_at=_ago(minutes=started),
+            last_activity=_ago(minutes=active),
+            resource_usage=ResourceUsage(cpu, mem, 3 if mem else 0),
+            repo=repo,
+            branch=branch,
+            worktree_id=worktree_of.get(iid),
+            tokens_in=t_in,
+            tokens_out=t_out,
+            agent="claude",
+            model="claude-sonnet-4",
+            waiting_for=waiting,
             status_message="exited with status 1" if status is S.ERROR else "",
         )
-        for n, (iid, task, status, branch, cpu, mem, t_in, t_out, started, active, waiting, repo) in enumerate(_INSTANCES)
-    )  # fmt: skip
+        for n, (iid, task, status, branch, cpu, mem, t_in, t_out, started, active, waiting, repo) in enumerate(
+            _INSTANCES
+        )
+    )
     tasks = tuple(
         Task(
-            id=tid, title=title, description=f"{title}.\n\nKeep the change small and add tests.", source=source,
-            source_id=source_id, status=status, assigned_instance=instance, priority=priority,
-            created_at=_ago(hours=30 - tid), updated_at=_ago(minutes=5 * tid), dependencies=deps,
-            repo=OTHER if tid in (11, 12) else REPO, blocked=blocked, pr_url=_PULLS.get(tid, ""),
+            id=tid,
+            title=title,
+            description=f"{title}.\n\nKeep the change small and add tests.",
+            source=source,
+            source_id=source_id,
+            status=status,
+            assigned_instance=instance,
+            priority=priority,
+            created_at=_ago(hours=30 - tid),
+            updated_at=_ago(minutes=5 * tid),
+            dependencies=deps,
+            repo=OTHER if tid in (11, 12) else REPO,
+            blocked=blocked,
+            pr_url=_PULLS.get(tid, ""),
             **_upstream(source, source_id, "acme/payments-api" if tid in (11, 12) else "acme/shopfront"),
         )
         for tid, title, status, priority, source, source_id, deps, blocked, instance in _TASKS
-    )  # fmt: skip
+    )
     worktrees = tuple(
         Worktree(
-            id=wid, path=f"{repo}-worktrees/{branch.replace('/', '--')}", branch=branch, base_branch="main",
-            instance_id=instance, created_at=_ago(hours=n + 1), last_commit=commit, status=status, repo=repo,
+            id=wid,
+            path=f"{repo}-worktrees/{branch.replace('/', '--')}",
+            branch=branch,
+            base_branch="main",
+            instance_id=instance,
+            created_at=_ago(hours=n + 1),
+            last_commit=commit,
+            status=status,
+            repo=repo,
         )
         for n, (wid, branch, instance, status, repo, commit) in enumerate(_WORKTREES)
-    )  # fmt: skip
+    )
     events = tuple(
-        Event(id=100 + n, created_at=_ago(minutes=minutes), kind=kind, level=level, message=message,
-              instance_id=instance, task_id=task)  # fmt: skip
+        Event(
+            id=100 + n,
+            created_at=_ago(minutes=minutes),
+            kind=kind,
+            level=level,
+            message=message,
+            instance_id=instance,
+            task_id=task,
+        )
         for n, (minutes, kind, level, message, instance, task) in enumerate(_EVENTS)
     )
     return Snapshot(instances, tasks, worktrees, events, repo=REPO, live=True)
 
 
 def demo_reports(snapshot: Snapshot) -> dict[str, WorktreeReport]:
-    return {
-        w.id: WorktreeReport(w, *_REPORTS[w.id]) for w in snapshot.worktrees if w.id in _REPORTS
-    }
+    return {w.id: WorktreeReport(w, *_REPORTS[w.id]) for w in snapshot.worktrees if w.id in _REPORTS}
 
 
 class DemoPoller(Poller):

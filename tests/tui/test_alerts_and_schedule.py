@@ -13,9 +13,14 @@ from tests.tui.demo import NOW, demo_snapshot
 
 def status(n: int, instance: str, new: str, old: str, source: str = "screen") -> Event:
     return Event(
-        id=n, created_at=NOW, kind=EventKind.INSTANCE_STATUS, level=Level.INFO, message=f"instance {instance} {new}",
-        instance_id=instance, data={"status": new, "previous": old, "source": source},
-    )  # fmt: skip
+        id=n,
+        created_at=NOW,
+        kind=EventKind.INSTANCE_STATUS,
+        level=Level.INFO,
+        message=f"instance {instance} {new}",
+        instance_id=instance,
+        data={"status": new, "previous": old, "source": source},
+    )
 
 
 def test_ready_after_start_is_quiet_finishing_work_is_announced():
@@ -26,10 +31,14 @@ def test_ready_after_start_is_quiet_finishing_work_is_announced():
 
 
 def test_waiting_error_and_exit_are_announced_but_a_stop_by_the_user_is_not():
-    found = Alerts().feed([
-        status(1, "a", "WAITING_INPUT", "RUNNING"), status(2, "b", "ERROR", "RUNNING"),
-        status(3, "c", "STOPPED", "IDLE", "process"), status(4, "d", "STOPPED", "IDLE", "user"),
-    ])  # fmt: skip
+    found = Alerts().feed(
+        [
+            status(1, "a", "WAITING_INPUT", "RUNNING"),
+            status(2, "b", "ERROR", "RUNNING"),
+            status(3, "c", "STOPPED", "IDLE", "process"),
+            status(4, "d", "STOPPED", "IDLE", "user"),
+        ]
+    )
     assert [(a.instance_id, a.severity) for a in found] == [("a", "warning"), ("b", "error"), ("c", "information")]
 
 

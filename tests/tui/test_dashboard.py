@@ -77,10 +77,14 @@ async def test_waiting_input_raises_a_toast_and_the_bell_when_asked(demo_app):
         app.bell = lambda: rang.append(True)
         snap = demo_snapshot()
         waiting = Event(
-            id=999, created_at=NOW, kind=EventKind.INSTANCE_STATUS, level=Level.INFO,
-            message="instance a1f3c9 WAITING_INPUT: Run npm install?", instance_id="a1f3c9",
+            id=999,
+            created_at=NOW,
+            kind=EventKind.INSTANCE_STATUS,
+            level=Level.INFO,
+            message="instance a1f3c9 WAITING_INPUT: Run npm install?",
+            instance_id="a1f3c9",
             data={"status": InstanceStatus.WAITING_INPUT.value, "previous": "RUNNING", "source": "screen"},
-        )  # fmt: skip
+        )
         app.apply_snapshot(dataclasses.replace(snap, events=(*snap.events, waiting)))
         await pilot.pause()
         messages = [n.message for n in app._notifications]

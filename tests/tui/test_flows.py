@@ -43,7 +43,11 @@ async def test_create_a_task_with_the_form(live_app, orch):
         await pilot.press("backspace", "backspace", "ctrl+s")
         await wait_for(pilot, lambda: not isinstance(app.screen, TaskForm))
         task = orch.tasks.list()[0]
-        assert (task.title, task.description, task.status) == ("Add a --verbose flag", "Print each file", TaskStatus.PENDING)
+        assert (task.title, task.description, task.status) == (
+            "Add a --verbose flag",
+            "Print each file",
+            TaskStatus.PENDING,
+        )
         await wait_for(pilot, lambda: app.dashboard.tasks.columns[TaskStatus.PENDING].row_count == 1)
 
 

@@ -10,7 +10,6 @@ the user's terminal. Jumping in works two ways:
 
 from __future__ import annotations
 
-
 import os
 import shlex
 import subprocess
@@ -58,7 +57,23 @@ def shows(socket: str, target: str, text: str, timeout: float = 20) -> str:
 
 def new_session(socket: str, name: str, command: str, *config: str) -> None:
     subprocess.run(
-        ["tmux", "-L", socket, *config, "new-session", "-d", "-s", name, "-x", "160", "-y", "48", "-c", str(ROOT), command],
+        [
+            "tmux",
+            "-L",
+            socket,
+            *config,
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "160",
+            "-y",
+            "48",
+            "-c",
+            str(ROOT),
+            command,
+        ],
         check=True,
     )
 

@@ -92,7 +92,9 @@ def test_start_send_and_stop_an_instance(http, orch, git_repo):
     assert sent.status_code == 200
     retry_until(lambda: "received: hello from the web" in capture(orch.settings.tmux_socket, instance["tmux_session"]))
     tail = retry_until(
-        lambda: [line for line in http.get(f"/api/instances/{instance['id']}/logs").json()["lines"] if "received" in line]
+        lambda: [
+            line for line in http.get(f"/api/instances/{instance['id']}/logs").json()["lines"] if "received" in line
+        ]
     )
     assert tail == ["received: hello from the web"]
     usage = retry_until(lambda: http.get(f"/api/instances/{instance['id']}/metrics").json()["samples"])
@@ -220,8 +222,15 @@ def test_events_and_openapi_docs(http, orch):
     assert docs.status_code == 200 and "cdn" not in docs.text  # works without internet
     assert http.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
     spec = http.get("/openapi.json").json()
-    for path in ("/api/instances", "/api/instances/{instance_id}", "/api/tasks", "/api/tasks/{task_id}",
-                 "/api/worktrees", "/api/worktrees/{worktree_id}", "/api/config"):  # fmt: skip
+    for path in (
+        "/api/instances",
+        "/api/instances/{instance_id}",
+        "/api/tasks",
+        "/api/tasks/{task_id}",
+        "/api/worktrees",
+        "/api/worktrees/{worktree_id}",
+        "/api/config",
+    ):
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert "InstanceOut" in spec["components"]["schemas"]

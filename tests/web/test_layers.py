@@ -11,9 +11,20 @@ import cc_orchestrator.web
 
 WEB = Path(cc_orchestrator.web.__file__).parent
 # tmux, git and SQLite are the services' business, never the face's
-FORBIDDEN = ("peewee", "sqlite3", "libtmux", "git", "subprocess", "psutil", "watchdog",
-             "cc_orchestrator.core.store", "cc_orchestrator.core.tmux", "cc_orchestrator.core.instances",
-             "cc_orchestrator.core.agents", "cc_orchestrator.core.git.worktrees")  # fmt: skip
+FORBIDDEN = (
+    "peewee",
+    "sqlite3",
+    "libtmux",
+    "git",
+    "subprocess",
+    "psutil",
+    "watchdog",
+    "cc_orchestrator.core.store",
+    "cc_orchestrator.core.tmux",
+    "cc_orchestrator.core.instances",
+    "cc_orchestrator.core.agents",
+    "cc_orchestrator.core.git.worktrees",
+)
 ALLOWED = {"cc_orchestrator.core.git.repository"}  # find_repo: which repository the server runs in
 
 
@@ -36,15 +47,24 @@ def test_the_web_face_uses_only_the_services():
 
 def test_importing_serve_loads_no_web_framework():
     code = "import sys, cc_orchestrator.web.server\nprint(' '.join(sys.modules))"
-    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    loaded = set(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    )
     for heavy in ("fastapi", "uvicorn", "starlette", "pydantic"):
         assert heavy not in loaded, f"importing cc_orchestrator.web.server pulls in {heavy}"
 
 
 def test_static_files_are_in_the_package():
     static = WEB / "static"
-    for name in ("index.html", "login.html", "app.css", "login.css", "js/main.js",
-                 "vendor/chartjs/chart.umd.min.js", "vendor/chartjs/LICENSE.md"):  # fmt: skip
+    for name in (
+        "index.html",
+        "login.html",
+        "app.css",
+        "login.css",
+        "js/main.js",
+        "vendor/chartjs/chart.umd.min.js",
+        "vendor/chartjs/LICENSE.md",
+    ):
         assert (static / name).is_file(), name
     html = (static / "index.html").read_text()
     assert "<script>" not in html and "style=" not in html  # the CSP allows no inline code

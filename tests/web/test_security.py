@@ -101,9 +101,18 @@ def test_the_websocket_needs_the_token(server):
 
 @pytest.mark.parametrize(
     "host",
-    ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example:{port}", "localhost.evil.example",
-     "localhost@evil.example", "[::2]:{port}", "127.0.0.2:{port}", "0.0.0.0:{port}", "localhost:99999"],
-)  # fmt: skip
+    [
+        "evil.example",
+        "evil.example:{port}",
+        "127.0.0.1.evil.example:{port}",
+        "localhost.evil.example",
+        "localhost@evil.example",
+        "[::2]:{port}",
+        "127.0.0.2:{port}",
+        "0.0.0.0:{port}",
+        "localhost:99999",
+    ],
+)
 def test_a_foreign_host_header_is_refused(server, host):
     host = host.format(port=server.port)
     with server.client() as http:
@@ -112,7 +121,9 @@ def test_a_foreign_host_header_is_refused(server, host):
     assert handshake(server, bearer(server, Host=host)) in (400, 403)
 
 
-@pytest.mark.parametrize("host", ["localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}", "localhost", "LOCALHOST:{port}"])
+@pytest.mark.parametrize(
+    "host", ["localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}", "localhost", "LOCALHOST:{port}"]
+)
 def test_loopback_host_names_are_allowed(server, host):
     with server.client() as http:
         assert http.get("/api/tasks", headers={"Host": host.format(port=server.port)}).status_code == 200
@@ -150,7 +161,10 @@ def test_cors_is_off_unless_configured(make_server):
     with plain.client() as http:
         response = http.options("/api/tasks", headers=preflight)
         assert "access-control-allow-origin" not in response.headers
-        assert "access-control-allow-origin" not in http.get("/api/tasks", headers={"Origin": "http://tool.example"}).headers
+        assert (
+            "access-control-allow-origin"
+            not in http.get("/api/tasks", headers={"Origin": "http://tool.example"}).headers
+        )
     configured = make_server(cors_origins=["http://tool.example"])
     with configured.client(token=None) as anonymous:
         response = anonymous.options("/api/tasks", headers=preflight)
@@ -201,7 +215,9 @@ def test_state_changes_with_the_cookie_need_the_csrf_header(server, orch):
     wrong = client.post("/api/tasks", json={"title": "wrong header"}, headers={"X-CSRF-Token": "0" * 64})
     assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "csrf_failed"
     foreign = client.post(
-        "/api/tasks", json={"title": "cross-site"}, headers={"X-CSRF-Token": csrf(client, server), "Origin": "http://evil.example"}
+        "/api/tasks",
+        json={"title": "cross-site"},
+        headers={"X-CSRF-Token": csrf(client, server), "Origin": "http://evil.example"},
     )
     assert foreign.status_code == 403 and foreign.json()["error"]["code"] == "bad_origin"
     assert client.delete("/api/tasks/1").status_code == 403
@@ -272,7 +288,9 @@ def test_throttle_forgets_after_its_window():
 
 def test_bodies_are_bounded(server, orch):
     with server.client() as http:
-        huge = http.post("/api/tasks", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers={"Content-Type": "application/json"})
+        huge = http.post(
+            "/api/tasks", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers={"Content-Type": "application/json"}
+        )
         assert huge.status_code == 413 and huge.json()["error"]["code"] == "too_large"
 
         def chunks():
@@ -414,8 +432,11 @@ def test_serve_prints_the_link_once_and_never_logs_the_token(cli_env, tmp_path):
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "cc_orchestrator.web", "--port", "0"],
-            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
-        )  # fmt: skip
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+        )
         try:
             match = retry_until(lambda: re.search(r"http://127\.0\.0\.1:(\d+)/\?token=(\S+)", log.read_text()))
             assert match.group(2) == TOKEN

@@ -52,10 +52,13 @@ def test_a_task_added_by_another_process_reaches_the_socket(server, cli_env):
     with open_socket(server) as ws:
         hello = receive_until(ws, lambda m: m["type"] == "hello")
         assert isinstance(hello["last_event_id"], int)
-        in_another_process(cli_env, """
+        in_another_process(
+            cli_env,
+            """
             from cc_orchestrator.core.orchestrator import Orchestrator
             Orchestrator().tasks.add("added from the CLI's process", priority="high")
-        """)  # fmt: skip
+        """,
+        )
         update = receive_until(ws, lambda m: m["type"] == "task_update")
         assert update["status"] == "PENDING" and update["priority"] == "HIGH"
         assert "added from the CLI's process" in update["message"]
@@ -65,11 +68,14 @@ def test_a_task_added_by_another_process_reaches_the_socket(server, cli_env):
 def test_an_instance_started_by_another_process_reaches_the_socket(server, cli_env, orch, git_repo):
     with open_socket(server) as ws:
         receive_until(ws, lambda m: m["type"] == "hello")
-        instance_id = in_another_process(cli_env, f"""
+        instance_id = in_another_process(
+            cli_env,
+            f"""
             from pathlib import Path
             from cc_orchestrator.core.orchestrator import Orchestrator
             print(Orchestrator().instances.start(Path({str(git_repo)!r})).id)
-        """)  # fmt: skip
+        """,
+        )
         status = receive_until(ws, lambda m: m["type"] == "instance_status" and m["instance_id"] == instance_id)
         assert status["status"] == "RUNNING" and status["previous"] == "STARTING"
         metrics = receive_until(ws, lambda m: m["type"] == "metrics" and instance_id in m["instances"])
@@ -90,9 +96,13 @@ def test_following_an_instance_log(server, orch, git_repo):
             http.post(f"/api/instances/{instance['id']}/send", json={"text": "echo this"})
             live = receive_until(
                 follower,
-                lambda m: m["type"] == "log_message" and m.get("source") == "agent" and not m["replay"]
-                and any("received: echo this" in line for line in m["lines"]),
-            )  # fmt: skip
+                lambda m: (
+                    m["type"] == "log_message"
+                    and m.get("source") == "agent"
+                    and not m["replay"]
+                    and any("received: echo this" in line for line in m["lines"])
+                ),
+            )
             assert live["level"] == "INFO"
             # the other client did not subscribe: it gets the orchestrator's events, not the pane
             other.send(json.dumps({"type": "ping"}))

@@ -16,8 +16,14 @@ from pathlib import Path
 from cc_orchestrator.core.errors import InvalidInput
 
 EVENTS = (
-    "SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Notification", "Stop", "SessionEnd",
-)  # fmt: skip
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PostToolUse",
+    "Notification",
+    "Stop",
+    "SessionEnd",
+)
 SETTINGS = Path(".claude") / "settings.local.json"
 EXCLUDE_LINE = "/.claude/settings.local.json"
 
@@ -63,8 +69,9 @@ def install(worktree: Path, spool: Path) -> None:
 def _exclude(worktree: Path) -> None:
     result = subprocess.run(
         ["git", "-C", str(worktree), "rev-parse", "--git-path", "info/exclude"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         return
     exclude = Path(result.stdout.strip())

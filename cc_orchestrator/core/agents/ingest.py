@@ -81,7 +81,9 @@ class SpoolIngester:
         if not sizes:
             return []
         rows = self.store.read(
-            lambda: list(InstanceRow.select(InstanceRow.id, InstanceRow.spool_offset).where(InstanceRow.id.in_(list(sizes))))
+            lambda: list(
+                InstanceRow.select(InstanceRow.id, InstanceRow.spool_offset).where(InstanceRow.id.in_(list(sizes)))
+            )
         )
         return [r.id for r in rows if sizes[r.id] > r.spool_offset]
 
@@ -127,9 +129,13 @@ class SpoolIngester:
         line = describe(payload)
         if line:
             self.events.add(
-                EventKind.LOG_MESSAGE, line, level=Level.INFO, instance_id=row.id, task_id=row.task_id,
+                EventKind.LOG_MESSAGE,
+                line,
+                level=Level.INFO,
+                instance_id=row.id,
+                task_id=row.task_id,
                 data={"hook": payload.get("hook_event_name")},
-            )  # fmt: skip
+            )
         state = state_for(payload)
         current = InstanceStatus(row.status)
         if state is not None and current.is_live and current is not InstanceStatus.STARTING:
@@ -162,8 +168,11 @@ class SpoolIngester:
         usage = read_usage(row.transcript_path, since)
         if usage != since:
             InstanceRow.update(
-                transcript_offset=usage.offset, last_message_id=usage.last_message_id,
-                tokens_in=usage.input_tokens, tokens_out=usage.output_tokens, model=usage.model,
-            ).where(InstanceRow.id == row.id).execute()  # fmt: skip
+                transcript_offset=usage.offset,
+                last_message_id=usage.last_message_id,
+                tokens_in=usage.input_tokens,
+                tokens_out=usage.output_tokens,
+                model=usage.model,
+            ).where(InstanceRow.id == row.id).execute()
             row.tokens_in, row.tokens_out = usage.input_tokens, usage.output_tokens
             row.transcript_offset, row.last_message_id, row.model = usage.offset, usage.last_message_id, usage.model

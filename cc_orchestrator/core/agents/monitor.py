@@ -34,17 +34,19 @@ class Monitor:
         orch, settings = self.orchestrator, self.orchestrator.settings
         quiet = (now - instance.last_activity).total_seconds()
         self._flag(
-            instance, "hung",
+            instance,
+            "hung",
             instance.status is InstanceStatus.RUNNING and quiet > settings.hung_after_seconds,
             f"instance {instance.id} looks hung: no output for {int(quiet // 60)} min",
-        )  # fmt: skip
+        )
         if instance.status is InstanceStatus.ERROR and settings.auto_restart:
             if instance.restarts < settings.max_restarts:
                 orch.instances.restart(instance.id)
                 orch.events.log(
                     f"restarted instance {instance.id} ({instance.restarts + 1} of {settings.max_restarts})",
-                    level=Level.WARNING, instance_id=instance.id,
-                )  # fmt: skip
+                    level=Level.WARNING,
+                    instance_id=instance.id,
+                )
             else:
                 self._flag(instance, "restarts", True, f"instance {instance.id} keeps failing; not restarting it again")
         usage = instance.resource_usage
@@ -53,7 +55,9 @@ class Monitor:
             over.append(f"memory {usage.memory_mb:.0f} MB > {settings.max_memory_mb:.0f} MB")
         if settings.max_cpu_percent and usage.cpu_percent > settings.max_cpu_percent:
             over.append(f"CPU {usage.cpu_percent:.0f}% > {settings.max_cpu_percent:.0f}%")
-        if self._flag(instance, "resources", bool(over), f"instance {instance.id} is over its limits: {', '.join(over)}"):
+        if self._flag(
+            instance, "resources", bool(over), f"instance {instance.id} is over its limits: {', '.join(over)}"
+        ):
             if settings.stop_on_resource_limit and instance.status.is_live:
                 orch.instances.stop(instance.id)
         if instance.held_until is not None and now >= instance.held_until and instance.status.is_live:

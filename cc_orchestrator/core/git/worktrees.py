@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cc_orchestrator.core.errors import (
-    Conflict, ExternalError, InvalidInput, NotFound, OrchestratorError,
+    Conflict,
+    ExternalError,
+    InvalidInput,
+    NotFound,
+    OrchestratorError,
 )
 from cc_orchestrator.core.events import EventLog, aware, utcnow
 from cc_orchestrator.core.git import repository as git
@@ -73,9 +77,7 @@ def _losses(row: WorktreeRow, files: list[str], commits: list[str]) -> str:
 class WorktreeService:
     """One git worktree and branch per agent, recorded in the store, with safe removal."""
 
-    def __init__(
-        self, store: Store, events: EventLog, worktrees_dir: Path, stale_after_days: int = 7
-    ) -> None:
+    def __init__(self, store: Store, events: EventLog, worktrees_dir: Path, stale_after_days: int = 7) -> None:
         self.store = store
         self.events = events
         self.worktrees_dir = Path(worktrees_dir).expanduser()
@@ -93,9 +95,7 @@ class WorktreeService:
             raise InvalidInput(f"invalid branch name {branch!r}: its folder would leave {root}")
         return path
 
-    def create(
-        self, repo: Path, branch: str, base: str | None = None, instance_id: str | None = None
-    ) -> Worktree:
+    def create(self, repo: Path, branch: str, base: str | None = None, instance_id: str | None = None) -> Worktree:
         """A new branch from `base` (default: the current branch) in a new worktree folder."""
         repo = git.find_repo(repo)
         branch = git.validate_branch_name(repo, branch)
@@ -117,9 +117,7 @@ class WorktreeService:
             git.run_git(repo, "worktree", "add", "--no-track", "-b", branch, str(path), base)
             added = True
             summary = git.head_commit(path)[0]
-            return self.store.write(
-                lambda: self._insert(repo, path, branch, base, summary, instance_id, True)
-            )
+            return self.store.write(lambda: self._insert(repo, path, branch, base, summary, instance_id, True))
         except BaseException:
             self._discard(repo, path if added else None, branch, base_sha)
             raise
@@ -134,10 +132,10 @@ class WorktreeService:
         if not inspect:  # no git calls: only whether each folder is still there
             return [self._checked(row, Path(row.path).is_dir()) for row in rows]
         found = [self._inspected(row) for row in rows]
-        fresh = {w.id: w.last_commit for w, r in zip(found, rows) if w.last_commit != r.last_commit}
+        fresh = {w.id: w.last_commit for w, r in zip(found, rows, strict=True) if w.last_commit != r.last_commit}
         for wid, text in fresh.items():
             self.store.write(
-                lambda: WorktreeRow.update(last_commit=text).where(WorktreeRow.id == wid).execute()
+                lambda wid=wid, text=text: WorktreeRow.update(last_commit=text).where(WorktreeRow.id == wid).execute()
             )
         return found
 
@@ -210,9 +208,7 @@ class WorktreeService:
 
         def forget() -> None:
             WorktreeRow.delete().where(WorktreeRow.id == row.id).execute()
-            self.events.add(
-                EventKind.WORKTREE_UPDATE, message, level=level, worktree_id=row.id, data=data
-            )
+            self.events.add(EventKind.WORKTREE_UPDATE, message, level=level, worktree_id=row.id, data=data)
 
         self.store.write(forget)
         return _to_worktree(row, exists=path.exists())
@@ -246,9 +242,12 @@ class WorktreeService:
         repo, root = git.find_repo(repo), self.worktrees_dir.resolve()
         known = set(self.store.read(lambda: [r.path for r in WorktreeRow.select(WorktreeRow.path)]))
         strays = [
-            w for w in git.list_worktrees(repo)
-            if not (w.bare or w.prunable) and w.path.is_dir()
-            and w.path.resolve().is_relative_to(root) and str(w.path.resolve()) not in known
+            w
+            for w in git.list_worktrees(repo)
+            if not (w.bare or w.prunable)
+            and w.path.is_dir()
+            and w.path.resolve().is_relative_to(root)
+            and str(w.path.resolve()) not in known
         ]
         if not strays:
             return []
@@ -299,14 +298,17 @@ class WorktreeService:
             wid = secrets.token_hex(3)
         data = {"repo": str(repo), "path": str(path), "branch": branch, "base_branch": base}
         row = WorktreeRow.create(
-            **data, id=wid, created_branch=created_branch, instance_id=instance_id,
-            last_commit=summary, status=_owner_status(instance_id).value, created_at=utcnow(),
+            **data,
+            id=wid,
+            created_branch=created_branch,
+            instance_id=instance_id,
+            last_commit=summary,
+            status=_owner_status(instance_id).value,
+            created_at=utcnow(),
         )
         verb = "created" if created_branch else "adopted"
         message = f"{verb} worktree {wid} ({branch}) at {path}"
-        self.events.add(
-            EventKind.WORKTREE_UPDATE, message, worktree_id=wid, instance_id=instance_id, data=data
-        )
+        self.events.add(EventKind.WORKTREE_UPDATE, message, worktree_id=wid, instance_id=instance_id, data=data)
         return _to_worktree(row)
 
     def _discard(self, repo: Path, path: Path | None, branch: str, base_sha: str) -> None:

@@ -30,8 +30,9 @@ def answer(service, ref: str, approve: bool) -> Instance:
             set_status(service.events, current, InstanceStatus.RUNNING, f"{verb} by user", source="user")
         service.events.log(
             f"{verb} {screen.dialog.name} on instance {row.id}: {screen.text}",
-            instance_id=row.id, data={"dialog": screen.dialog.name, "keys": keys},
-        )  # fmt: skip
+            instance_id=row.id,
+            data={"dialog": screen.dialog.name, "keys": keys},
+        )
 
     service.store.write(record)
     service.refresher.forget(row.id)  # RUNNING was a guess: the next refresh reads the screen

@@ -14,7 +14,11 @@ def adopt_session(orchestrator, session: TmuxSession) -> Instance:
     """Re-use the stopped row of that id if there is one, else make a new row from tmux's view."""
     pane = orchestrator.tmux.snapshot().get(session.name)
     lines = orchestrator.tmux.run(
-        "display-message", "-p", "-t", pane.pane_id if pane else f"={session.name}", "#{pane_current_path}",
+        "display-message",
+        "-p",
+        "-t",
+        pane.pane_id if pane else f"={session.name}",
+        "#{pane_current_path}",
         check=False,
     )
     cwd = lines[0] if lines else ""
@@ -37,16 +41,17 @@ def adopt_session(orchestrator, session: TmuxSession) -> Instance:
         row = InstanceRow.get_or_none(InstanceRow.id == instance_id)
         if row is None:
             row = InstanceRow.create(
-                id=instance_id, tmux_session=session.name, created_at=utcnow(),
-                agent_command=json.dumps([]), **values,
+                id=instance_id,
+                tmux_session=session.name,
+                created_at=utcnow(),
+                agent_command=json.dumps([]),
+                **values,
             )
         else:
             InstanceRow.update(values).where(InstanceRow.id == instance_id).execute()
             row = InstanceRow.get_by_id(instance_id)
         if worktree is not None:
-            WorktreeRow.update(instance_id=instance_id, status="ACTIVE").where(
-                WorktreeRow.id == worktree.id
-            ).execute()
+            WorktreeRow.update(instance_id=instance_id, status="ACTIVE").where(WorktreeRow.id == worktree.id).execute()
         orchestrator.events.add(
             EventKind.INSTANCE_STATUS,
             f"instance {instance_id} {status.value}: adopted orphaned session {session.name}",

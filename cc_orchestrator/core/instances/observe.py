@@ -50,9 +50,7 @@ def observe(status: InstanceStatus, starter_pid: int | None, pane: PaneState | N
             # (tmux/tmux#4841); the refresh has already waited a moment for it.
             return Observation(InstanceStatus.ERROR, "agent exited; tmux did not report its exit status")
         if pane.exit_signal:
-            return Observation(
-                InstanceStatus.ERROR, f"agent killed by signal {pane.exit_signal}", None, None
-            )
+            return Observation(InstanceStatus.ERROR, f"agent killed by signal {pane.exit_signal}", None, None)
         code = pane.exit_status or 0
         if code == 0:
             return Observation(InstanceStatus.STOPPED, "agent exited", None, 0)

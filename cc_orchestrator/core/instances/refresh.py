@@ -157,8 +157,10 @@ class StateRefresher:
         self.service.events.add(
             EventKind.LOG_MESSAGE,
             f"instance {row.id} hit its usage limit; no new work until {until:%Y-%m-%d %H:%M} UTC",
-            level=Level.WARNING, instance_id=row.id, data={"held_until": until.isoformat()},
-        )  # fmt: skip
+            level=Level.WARNING,
+            instance_id=row.id,
+            data={"held_until": until.isoformat()},
+        )
 
 
 def _parse(text):
@@ -177,4 +179,3 @@ def _from_epoch(seconds: float):
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
-

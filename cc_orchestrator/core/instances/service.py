@@ -9,20 +9,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cc_orchestrator.config.settings import Settings
+from cc_orchestrator.core.agents.ingest import SpoolIngester
 from cc_orchestrator.core.errors import Conflict, InvalidInput, NotFound
 from cc_orchestrator.core.events import EventLog
-from cc_orchestrator.core.agents.ingest import SpoolIngester
 from cc_orchestrator.core.instances import readiness
 from cc_orchestrator.core.instances.refresh import StateRefresher
 from cc_orchestrator.core.instances.rows import find_row, to_instance
 from cc_orchestrator.core.instances.starting import start as start_instance
+from cc_orchestrator.core.instances.status import set_status
+from cc_orchestrator.core.logs import PaneLogs
 from cc_orchestrator.core.models import EventKind, Instance, InstanceStatus, TaskStatus
 from cc_orchestrator.core.processes import ProcessSampler, terminate_tree
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tasks import TaskService
-from cc_orchestrator.core.instances.status import set_status
-from cc_orchestrator.core.logs import PaneLogs
 from cc_orchestrator.core.tmux.service import PaneState, TmuxService
 
 if TYPE_CHECKING:
@@ -138,9 +138,9 @@ class InstanceService:
             self.tmux.send_text(row.tmux_session, row.pending_prompt)
         except Exception:
             self.store.write(
-                lambda: InstanceRow.update(pending_prompt=row.pending_prompt)
-                .where(InstanceRow.id == instance_id)
-                .execute()
+                lambda: (
+                    InstanceRow.update(pending_prompt=row.pending_prompt).where(InstanceRow.id == instance_id).execute()
+                )
             )
             raise
 
@@ -249,7 +249,9 @@ class InstanceService:
         def stopped() -> None:
             current = InstanceRow.get_by_id(row.id)
             message = current.status_message if current.status == "ERROR" else "stopped by user"
-            set_status(self.events, current, InstanceStatus.STOPPED, message, exit_status=current.exit_status, source="user")
+            set_status(
+                self.events, current, InstanceStatus.STOPPED, message, exit_status=current.exit_status, source="user"
+            )
             if current.task_id is not None:
                 task = self.tasks.get(current.task_id)
                 if task.status is TaskStatus.ASSIGNED:

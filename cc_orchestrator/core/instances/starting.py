@@ -65,9 +65,11 @@ def start(
         worktree = service.worktrees.create(repo, branch, base, instance_id=instance_id)
         created_worktree = worktree.id
         service.store.write(
-            lambda: InstanceRow.update(worktree_id=worktree.id, worktree_path=worktree.path)
-            .where(InstanceRow.id == instance_id)
-            .execute()
+            lambda: (
+                InstanceRow.update(worktree_id=worktree.id, worktree_path=worktree.path)
+                .where(InstanceRow.id == instance_id)
+                .execute()
+            )
         )
         if profile.hooks == "claude":
             from cc_orchestrator.core.agents import claude_hooks
@@ -90,12 +92,11 @@ def start(
         raise
     return service.get(instance_id, refresh=False)
 
+
 def _reserve(service, instance_id, repo, branch, argv, layout, task_id, prompt, agent) -> InstanceRow:
     limit = service.settings.max_instances
     if live_count() >= limit:
-        raise Conflict(
-            f"all {limit} instance slots are in use; stop an instance or raise max_instances"
-        )
+        raise Conflict(f"all {limit} instance slots are in use; stop an instance or raise max_instances")
     now = utcnow()
     row = InstanceRow.create(
         id=instance_id,
@@ -116,6 +117,7 @@ def _reserve(service, instance_id, repo, branch, argv, layout, task_id, prompt, 
     if task_id is not None:
         service.tasks.assign(task_id, instance_id)
     return row
+
 
 def _roll_back(service, instance_id, session, worktree_id, task_id, exc) -> None:
     """Undo what this start made: the session, the rows, then the brand-new worktree."""
@@ -147,7 +149,9 @@ def agent_argv(profile) -> list[str]:
 
     argv = shlex.split(profile.command) + list(profile.args)
     if not argv:
-        raise InvalidInput(f"agent {profile.name!r} has no command: set agents.{profile.name}.command or pass --command")
+        raise InvalidInput(
+            f"agent {profile.name!r} has no command: set agents.{profile.name}.command or pass --command"
+        )
     return argv
 
 

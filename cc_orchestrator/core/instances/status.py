@@ -36,11 +36,7 @@ def set_status(
         values[InstanceRow.pid] = None
         values[InstanceRow.exit_status] = exit_status
         values[InstanceRow.pending_prompt] = None
-    updated = (
-        InstanceRow.update(values)
-        .where(InstanceRow.id == row.id, InstanceRow.status == row.status)
-        .execute()
-    )
+    updated = InstanceRow.update(values).where(InstanceRow.id == row.id, InstanceRow.status == row.status).execute()
     if not updated:
         return False
     if row.worktree_id:

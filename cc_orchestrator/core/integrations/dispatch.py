@@ -106,16 +106,24 @@ class Dispatcher:
             if self.configured["jira"]:
                 outcomes.append(self.service.move_jira_issue(task))
             elif self.settings.jira_statuses.get(status.value.lower()):
-                outcomes.append(self._unset(task, f"{task.source_id} was not moved: Jira is not set up "
-                                                  "(jira_url, CC_ORCHESTRATOR_JIRA_TOKEN)"))  # fmt: skip
+                outcomes.append(
+                    self._unset(
+                        task,
+                        f"{task.source_id} was not moved: Jira is not set up (jira_url, CC_ORCHESTRATOR_JIRA_TOKEN)",
+                    )
+                )
         if task.source == "github":
             wants_pull = status is TaskStatus.REVIEW and self.settings.github_pull_requests
             if wants_pull and self.configured["github"]:
                 # Back in review after more work: the push updates the pull request already open.
                 outcomes.append(self.service.open_pull_request(task.id))
             elif wants_pull:
-                outcomes.append(self._unset(task, "no pull request was opened: set CC_ORCHESTRATOR_GITHUB_TOKEN, "
-                                                  f"then `cco tasks pr {task.id}`"))  # fmt: skip
+                outcomes.append(
+                    self._unset(
+                        task,
+                        f"no pull request was opened: set CC_ORCHESTRATOR_GITHUB_TOKEN, then `cco tasks pr {task.id}`",
+                    )
+                )
             elif status is TaskStatus.DONE and self.configured["github"]:
                 outcomes.append(self.service.close_out_issue(task))
         return outcomes

@@ -22,7 +22,7 @@ _RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
 
 def parse_repository(text: str) -> str:
-    """"owner/repo" (also from a github.com URL), lower-cased: GitHub names ignore case."""
+    """ "owner/repo" (also from a github.com URL), lower-cased: GitHub names ignore case."""
     name = (text or "").strip().removesuffix(".git").rstrip("/")
     if "://" in name or name.startswith("git@"):
         name = "/".join(re.split(r"[/:]", name)[-2:])
@@ -32,7 +32,7 @@ def parse_repository(text: str) -> str:
 
 
 def repository_from_remote(url: str) -> str | None:
-    """"owner/repo" from a remote URL (https or ssh), or None if it does not look like one."""
+    """ "owner/repo" from a remote URL (https or ssh), or None if it does not look like one."""
     match = re.search(r"[/:]([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?$", url.strip())
     return f"{match.group(1)}/{match.group(2)}".lower() if match else None
 
@@ -149,7 +149,9 @@ class GitHub:
             raise IntegrationError(self.http.explain(response, f"a pull request from {head} into {base}"))
         owner = repo.split("/")[0]
         found = self.http.get(
-            f"/repos/{_path(repo)}/pulls", params={"head": f"{owner}:{head}", "state": "open"}, what=f"repository {repo}"
+            f"/repos/{_path(repo)}/pulls",
+            params={"head": f"{owner}:{head}", "state": "open"},
+            what=f"repository {repo}",
         ).json()
         if not found:
             raise IntegrationError(f"GitHub says a pull request from {head} exists in {repo} but lists none")

@@ -17,10 +17,17 @@ from cc_orchestrator.core.models import ExternalIssue, Priority
 TOKEN_SETTING = "CC_ORCHESTRATOR_JIRA_TOKEN"
 _FIELDS = ["summary", "description", "priority", "status"]
 _PRIORITIES = {
-    "highest": Priority.HIGH, "blocker": Priority.HIGH, "critical": Priority.HIGH, "high": Priority.HIGH,
-    "medium": Priority.MEDIUM, "major": Priority.MEDIUM,
-    "low": Priority.LOW, "lowest": Priority.LOW, "minor": Priority.LOW, "trivial": Priority.LOW,
-}  # fmt: skip
+    "highest": Priority.HIGH,
+    "blocker": Priority.HIGH,
+    "critical": Priority.HIGH,
+    "high": Priority.HIGH,
+    "medium": Priority.MEDIUM,
+    "major": Priority.MEDIUM,
+    "low": Priority.LOW,
+    "lowest": Priority.LOW,
+    "minor": Priority.LOW,
+    "trivial": Priority.LOW,
+}
 # When no transition reaches the configured status by name, one reaching this category will do.
 _CATEGORIES = {"pending": "new", "in_progress": "indeterminate", "done": "done"}
 _PAGE = 100
@@ -120,7 +127,9 @@ class Jira:
         chosen = chosen or next((t for t in offered if (t.get("name") or "").lower() == wanted), None)
         category = _CATEGORIES.get(task_status)
         if chosen is None and category:
-            by_category = [t for t in offered if ((t.get("to") or {}).get("statusCategory") or {}).get("key") == category]
+            by_category = [
+                t for t in offered if ((t.get("to") or {}).get("statusCategory") or {}).get("key") == category
+            ]
             chosen = by_category[0] if len(by_category) == 1 else None
         if chosen is None:
             return None

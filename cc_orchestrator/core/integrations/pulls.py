@@ -71,7 +71,14 @@ def push(branch: TaskBranch, remote: str) -> list[str]:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     try:
         done = subprocess.run(
-            ["git", "push", "--porcelain", "--set-upstream", remote, f"refs/heads/{branch.branch}:refs/heads/{branch.branch}"],
+            [
+                "git",
+                "push",
+                "--porcelain",
+                "--set-upstream",
+                remote,
+                f"refs/heads/{branch.branch}:refs/heads/{branch.branch}",
+            ],
             cwd=branch.worktree,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -131,7 +131,8 @@ class IntegrationService:
             target = repository_from_remote(pulls.remote_url(branch, settings.github_remote)) or ""
             if not target:
                 raise IntegrationError(
-                    f"cannot tell which GitHub repository remote {settings.github_remote!r} is; name it with --github OWNER/REPO"
+                    f"cannot tell which GitHub repository remote {settings.github_remote!r} is; "
+                    "name it with --github OWNER/REPO"
                 )
         client = self.github()
         try:

@@ -85,7 +85,7 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create data folder {self.path.parent}: {exc.strerror}")
+            raise StoreError(f"cannot create data folder {self.path.parent}: {exc.strerror}") from None
         self.db = _database(self.path)
         database_proxy.initialize(self.db)
         with self.errors():

@@ -33,16 +33,31 @@ def _v2_agent_states(db: pw.SqliteDatabase) -> None:
     _add_columns(
         db,
         tables.InstanceRow,
-        ["agent", "waiting_for", "session_id", "spool_offset", "transcript_path", "transcript_offset",
-         "last_message_id", "tokens_in", "tokens_out", "model", "held_until", "limit_notice", "restarts"],
-    )  # fmt: skip
+        [
+            "agent",
+            "waiting_for",
+            "session_id",
+            "spool_offset",
+            "transcript_path",
+            "transcript_offset",
+            "last_message_id",
+            "tokens_in",
+            "tokens_out",
+            "model",
+            "held_until",
+            "limit_notice",
+            "restarts",
+        ],
+    )
 
 
 def _v3_integrations(db: pw.SqliteDatabase) -> None:
     _add_columns(db, tables.TaskRow, ["source_project", "source_url", "pr_url"])
     db.create_tables([tables.CursorRow], safe=True)
     # The integrations start after what happened so far: history is never acted on.
-    db.execute_sql("INSERT OR IGNORE INTO cursors (name, value) SELECT 'integrations', COALESCE(MAX(id), 0) FROM events")
+    db.execute_sql(
+        "INSERT OR IGNORE INTO cursors (name, value) SELECT 'integrations', COALESCE(MAX(id), 0) FROM events"
+    )
     db.execute_sql(
         "CREATE INDEX IF NOT EXISTS tasks_source_source_project_source_id ON tasks (source, source_project, source_id)"
     )

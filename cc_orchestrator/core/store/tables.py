@@ -41,9 +41,7 @@ class TaskRow(BaseTable):
 
 class TaskDependencyRow(BaseTable):
     task = pw.ForeignKeyField(TaskRow, on_delete="CASCADE", column_name="task_id")
-    depends_on = pw.ForeignKeyField(
-        TaskRow, on_delete="CASCADE", column_name="depends_on_id", index=True
-    )
+    depends_on = pw.ForeignKeyField(TaskRow, on_delete="CASCADE", column_name="depends_on_id", index=True)
 
     class Meta:
         table_name = "task_dependencies"
@@ -52,9 +50,7 @@ class TaskDependencyRow(BaseTable):
 
 class InstanceRow(BaseTable):
     id = pw.TextField(primary_key=True)
-    task = pw.ForeignKeyField(
-        TaskRow, null=True, on_delete="SET NULL", column_name="task_id", index=True
-    )
+    task = pw.ForeignKeyField(TaskRow, null=True, on_delete="SET NULL", column_name="task_id", index=True)
     worktree_id = pw.TextField(null=True)
     worktree_path = pw.TextField()
     tmux_session = pw.TextField(unique=True)

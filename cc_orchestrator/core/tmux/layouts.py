@@ -55,9 +55,7 @@ def resolve_layout(name: str, custom: dict[str, list] | None = None) -> Layout:
         return BUILTIN_LAYOUTS[key]
     for custom_name, windows in (custom or {}).items():
         if custom_name.lower() == key:
-            plans = tuple(
-                WindowPlan(w.name, tuple(w.panes) or ("",), w.layout) for w in windows
-            )
+            plans = tuple(WindowPlan(w.name, tuple(w.panes) or ("",), w.layout) for w in windows)
             return Layout(custom_name, "custom layout from the configuration", windows=plans)
     known = ", ".join([*BUILTIN_LAYOUTS, *(custom or {})])
     raise InvalidInput(f"unknown layout {name!r}: choose one of {known}")

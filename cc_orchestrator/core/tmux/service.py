@@ -44,7 +44,11 @@ _SESSION_FORMAT = _SEP.join(
     ]
 )
 _NO_SERVER = (
-    "no server running", "error connecting to", "no sessions", "server exited unexpectedly", "lost server",
+    "no server running",
+    "error connecting to",
+    "no sessions",
+    "server exited unexpectedly",
+    "lost server",
     # A server whose last session was just killed answers `list-panes -a` this way while it exits.
     "no current target",
 )
@@ -96,9 +100,7 @@ class TmuxService:
             self.require()
             import libtmux
 
-            self._server = libtmux.Server(
-                socket_name=self.socket_name, tmux_bin=shutil.which("tmux")
-            )
+            self._server = libtmux.Server(socket_name=self.socket_name, tmux_bin=shutil.which("tmux"))
         return self._server
 
     def run(self, *args: str, check: bool = True) -> list[str]:
@@ -190,7 +192,12 @@ class TmuxService:
     def agent_pane(self, name: str) -> str:
         """The pane id of a session's agent pane (NotFound if the session is gone)."""
         lines = self.run(
-            "list-panes", "-s", "-t", f"={name}", "-F", "#{pane_id}" + _SEP + "#{" + ROLE_OPTION + "}",
+            "list-panes",
+            "-s",
+            "-t",
+            f"={name}",
+            "-F",
+            "#{pane_id}" + _SEP + "#{" + ROLE_OPTION + "}",
             check=False,
         )
         for line in lines:
@@ -236,12 +243,36 @@ class TmuxService:
         command = argv if len(argv) > 1 else ["env", "--", *argv]
         # One tmux process: options are set before the agent could exit, so its status is kept.
         args = [
-            "new-session", "-d", "-s", name, "-n", "agent", "-c", cwd,
-            "-x", str(size[0]), "-y", str(size[1]), *env_args, "--", *command,
-            ";", "set-option", "-p", ROLE_OPTION, "agent",
-            ";", "set-option", "-w", "remain-on-exit", "on",
-            ";", "set-option", MARKER_OPTION, self.marker,
-        ]  # fmt: skip
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-n",
+            "agent",
+            "-c",
+            cwd,
+            "-x",
+            str(size[0]),
+            "-y",
+            str(size[1]),
+            *env_args,
+            "--",
+            *command,
+            ";",
+            "set-option",
+            "-p",
+            ROLE_OPTION,
+            "agent",
+            ";",
+            "set-option",
+            "-w",
+            "remain-on-exit",
+            "on",
+            ";",
+            "set-option",
+            MARKER_OPTION,
+            self.marker,
+        ]
         if log_command:
             args += [";", "pipe-pane", "-o", log_command]
         for split in layout.agent_splits:

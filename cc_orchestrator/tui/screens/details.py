@@ -17,10 +17,10 @@ from cc_orchestrator.core.models import Event, Instance, Task
 from cc_orchestrator.tui import humanize
 from cc_orchestrator.tui.live import Snapshot
 from cc_orchestrator.tui.widgets.instances import state_cell
+from cc_orchestrator.tui.widgets.key_bar import KeyBar
 from cc_orchestrator.tui.widgets.log_view import event_line
 from cc_orchestrator.tui.widgets.pane import Pane
 from cc_orchestrator.tui.widgets.task_board import PRIORITY_STYLES, SOURCES
-from cc_orchestrator.tui.widgets.key_bar import KeyBar
 from cc_orchestrator.tui.widgets.worktree_map import short_path
 
 if TYPE_CHECKING:
@@ -113,16 +113,22 @@ class InstanceDetail(Screen):
         if instance.waiting_for:
             title.append(f"  {instance.waiting_for.splitlines()[0]}", "yellow")
         title.append("\n\n")
-        return title + fields([
-            ("task", f"#{task.id} {task.title}" if task else "-"), ("agent", instance.agent),
-            ("branch", instance.branch or "-"), ("worktree", instance.worktree_path or "-"),
-            ("pid", str(instance.pid or "-")), ("cpu / mem", f"{humanize.cpu(usage.cpu_percent)} / {humanize.memory(usage.memory_mb)}"),
-            ("tokens", f"{humanize.count(instance.tokens_in)} in, {humanize.count(instance.tokens_out)} out"),
-            ("model", instance.model or "-"),
-            ("started", f"{humanize.ago(instance.created_at, now)} ago"),
-            ("active", f"{humanize.ago(instance.last_activity, now)} ago"),
-            ("message", instance.status_message or "-"), ("restarts", str(instance.restarts)),
-        ])  # fmt: skip
+        return title + fields(
+            [
+                ("task", f"#{task.id} {task.title}" if task else "-"),
+                ("agent", instance.agent),
+                ("branch", instance.branch or "-"),
+                ("worktree", instance.worktree_path or "-"),
+                ("pid", str(instance.pid or "-")),
+                ("cpu / mem", f"{humanize.cpu(usage.cpu_percent)} / {humanize.memory(usage.memory_mb)}"),
+                ("tokens", f"{humanize.count(instance.tokens_in)} in, {humanize.count(instance.tokens_out)} out"),
+                ("model", instance.model or "-"),
+                ("started", f"{humanize.ago(instance.created_at, now)} ago"),
+                ("active", f"{humanize.ago(instance.last_activity, now)} ago"),
+                ("message", instance.status_message or "-"),
+                ("restarts", str(instance.restarts)),
+            ]
+        )
 
     def show_screen(self, text: str) -> None:
         log = self.query_one("#detail-screen", RichLog)
@@ -139,8 +145,13 @@ class InstanceDetail(Screen):
             log.write(Text("this instance has no worktree", "dim"))
             return
         wt = report.worktree
-        log.write(Text.assemble((wt.branch, "bold"), f" against {wt.base_branch}: ",
-                                (f"{report.ahead} ahead, {report.behind} behind", "cyan")))  # fmt: skip
+        log.write(
+            Text.assemble(
+                (wt.branch, "bold"),
+                f" against {wt.base_branch}: ",
+                (f"{report.ahead} ahead, {report.behind} behind", "cyan"),
+            )
+        )
         log.write(Text(f"\nUncommitted files ({len(report.uncommitted_files)})", "bold yellow"))
         for name in report.uncommitted_files or ["(none)"]:
             log.write(f"  {name}")
@@ -203,15 +214,25 @@ class TaskDetail(Screen):
         deps = Text()
         for dep in task.dependencies:
             other = by_id.get(dep)
-            deps.append(f"#{dep} {other.status.value if other else '?'}  ", "green" if other and other.status.value == "DONE" else "yellow")
+            deps.append(
+                f"#{dep} {other.status.value if other else '?'}  ",
+                "green" if other and other.status.value == "DONE" else "yellow",
+            )
         head = Text.assemble((f" Task {task.id} ", "bold reverse"), "  ", (task.title, "bold"), "\n\n")
-        head += fields([
-            ("status", task.status.value), ("priority", Text(task.priority.value, PRIORITY_STYLES[task.priority])),
-            ("source", source_text(task)), ("PR", link(task.pr_url, task.pr_url) if task.pr_url else "-"),
-            ("instance", task.assigned_instance or "-"), ("repo", short_path(task.repo) if task.repo else "-"),
-            ("depends on", deps if task.dependencies else "-"), ("blocked", "yes" if task.blocked else "no"),
-            ("created", f"{humanize.ago(task.created_at, now)} ago"), ("updated", f"{humanize.ago(task.updated_at, now)} ago"),
-        ])  # fmt: skip
+        head += fields(
+            [
+                ("status", task.status.value),
+                ("priority", Text(task.priority.value, PRIORITY_STYLES[task.priority])),
+                ("source", source_text(task)),
+                ("PR", link(task.pr_url, task.pr_url) if task.pr_url else "-"),
+                ("instance", task.assigned_instance or "-"),
+                ("repo", short_path(task.repo) if task.repo else "-"),
+                ("depends on", deps if task.dependencies else "-"),
+                ("blocked", "yes" if task.blocked else "no"),
+                ("created", f"{humanize.ago(task.created_at, now)} ago"),
+                ("updated", f"{humanize.ago(task.updated_at, now)} ago"),
+            ]
+        )
         self.query_one("#detail-head", Static).update(head)
         self.query_one("#task-description", Static).update(task.description or "(no description)")
         self.query_one(EventsLog).add([e for e in snapshot.events if e.task_id == self.task_id], now)
@@ -234,7 +255,7 @@ def link(words: str, url: str) -> Text:
 
 
 def source_text(task: Task) -> Text:
-    """"GitHub acme/web#12" with the label linking to the issue; "manual" for a hand-made task."""
+    """ "GitHub acme/web#12" with the label linking to the issue; "manual" for a hand-made task."""
     if task.source == "manual":
         return Text("manual")
     text = Text(f"{SOURCES.get(task.source, task.source)} ")

@@ -18,10 +18,9 @@ from textual.screen import ModalScreen
 from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from cc_orchestrator.tui.widgets.fields import TextBox, TextInput
-
 from cc_orchestrator.core.models import Priority, Task
 from cc_orchestrator.core.tasks import MAX_TITLE
+from cc_orchestrator.tui.widgets.fields import TextBox, TextInput
 
 
 @dataclass(frozen=True)
@@ -88,12 +87,18 @@ class TaskForm(ModalScreen[None]):
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield Label("Priority")
-                    yield Select(priorities, value=task.priority if task else Priority.MEDIUM, allow_blank=False, id="priority")
+                    yield Select(
+                        priorities, value=task.priority if task else Priority.MEDIUM, allow_blank=False, id="priority"
+                    )
                 with Vertical():
                     yield Label("Depends on (task ids)")
                     deps = " ".join(map(str, task.dependencies)) if task else ""
-                    yield TextInput(deps, id="dependencies", placeholder="e.g. 3 7",
-                                validators=[DependencyIds(self.known_ids, task.id if task else None)])  # fmt: skip
+                    yield TextInput(
+                        deps,
+                        id="dependencies",
+                        placeholder="e.g. 3 7",
+                        validators=[DependencyIds(self.known_ids, task.id if task else None)],
+                    )
             yield Static("", id="form-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")

@@ -27,12 +27,24 @@ STATE_STYLES = {
 }
 # key, label, width (None: as wide as its content)
 COLUMNS = [
-    ("id", "ID", 6), ("state", "STATE", 15), ("task", "TASK", 28), ("branch", "BRANCH", 26),
-    ("cpu", "CPU", 4), ("mem", "MEM", 5), ("tokens", "TOKENS", 6), ("age", "AGE", 4),
+    ("id", "ID", 6),
+    ("state", "STATE", 15),
+    ("task", "TASK", 28),
+    ("branch", "BRANCH", 26),
+    ("cpu", "CPU", 4),
+    ("mem", "MEM", 5),
+    ("tokens", "TOKENS", 6),
+    ("age", "AGE", 4),
     ("active", "ACTIVE", 6),
-]  # fmt: skip
-_ATTENTION = [InstanceStatus.WAITING_INPUT, InstanceStatus.ERROR, InstanceStatus.RUNNING,
-              InstanceStatus.STARTING, InstanceStatus.IDLE, InstanceStatus.STOPPED]  # fmt: skip
+]
+_ATTENTION = [
+    InstanceStatus.WAITING_INPUT,
+    InstanceStatus.ERROR,
+    InstanceStatus.RUNNING,
+    InstanceStatus.STARTING,
+    InstanceStatus.IDLE,
+    InstanceStatus.STOPPED,
+]
 SORTS: dict[str, Callable[[Instance], object]] = {
     "started": lambda i: i.created_at,
     "state": lambda i: (_ATTENTION.index(i.status), i.created_at),
@@ -127,7 +139,7 @@ class InstanceTable(DataTable):
             if old is None:
                 self.add_row(*cells, key=key)
             elif old != cells:
-                for (column, _, _), before, after in zip(COLUMNS, old, cells):
+                for (column, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
                     if before != after:
                         self.update_cell(key, column, after)
             self._shown[key] = cells
@@ -224,7 +236,9 @@ class InstancesPane(Pane):
     async def action_filter(self) -> None:
         box = next(iter(self.query("#instance-filter").results(Input)), None)
         if box is None:
-            box = TextInput(placeholder="filter: id, state, task, branch (Enter keeps it, Esc clears)", id="instance-filter")
+            box = TextInput(
+                placeholder="filter: id, state, task, branch (Enter keeps it, Esc clears)", id="instance-filter"
+            )
             await self.mount(box, before=self.table)
         box.display = True
         box.focus()

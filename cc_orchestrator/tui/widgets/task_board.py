@@ -51,6 +51,7 @@ def next_status(task: Task, step: int) -> TaskStatus | None:
     ASSIGNED is skipped: only starting an instance puts a task there.
     """
     from cc_orchestrator.core.tasks import TRANSITIONS  # peewee: not needed for the first paint
+
     index = BOARD.index(task.status) + step
     while 0 <= index < len(BOARD):
         status = BOARD[index]
@@ -181,7 +182,9 @@ class TaskBoard(Pane):
             return
         target = next_status(task, step)
         if target is None:
-            self.notify(f"task {task.id} cannot move {'right' if step > 0 else 'left'} from {task.status}", severity="warning")
+            self.notify(
+                f"task {task.id} cannot move {'right' if step > 0 else 'left'} from {task.status}", severity="warning"
+            )
             return
         self.request("tasks.move", task.id, target)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
@@ -27,7 +27,7 @@ def get_config(svc: Svc):
 @router.put("", response_model=ConfigOut, summary="Change settings")
 def update_config(
     svc: Svc,
-    values: dict[str, Any] = Body(examples=[{"max_instances": 8, "auto_assign": True}]),
+    values: Annotated[dict[str, Any], Body(examples=[{"max_instances": 8, "auto_assign": True}])],
 ):
     """Stores each value as `config set` would, for every face. Unknown keys are refused before
     anything is stored; values are then stored in order, and the first invalid one stops the

@@ -20,7 +20,9 @@ def list_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     instance_id: str | None = None,
     task_id: Annotated[int | None, Query(ge=1, description="only this task's events")] = None,
-    kind: Annotated[str | None, Query(description="instance_status, task_update, worktree_update or log_message")] = None,
+    kind: Annotated[
+        str | None, Query(description="instance_status, task_update, worktree_update or log_message")
+    ] = None,
     min_level: Annotated[str | None, Query(description="DEBUG, INFO, WARNING or ERROR")] = None,
 ):
     """Without `after`: the newest `limit` events (oldest first)."""

@@ -66,7 +66,9 @@ def list_instances(
         and (task_id is None or i.task_id == task_id)
     ]
     page = pages.page(found)
-    return Page[InstanceOut](items=[_out(i) for i in page.items], total=page.total, limit=page.limit, offset=page.offset)
+    return Page[InstanceOut](
+        items=[_out(i) for i in page.items], total=page.total, limit=page.limit, offset=page.offset
+    )
 
 
 @router.post("", status_code=201, response_model=InstanceOut, summary="Start an instance")
@@ -106,7 +108,9 @@ def update_instance(svc: Svc, instance_id: InstanceId, body: InstanceUpdate):
             return _out(current)
         result = svc.board.call(lambda: instances.stop(current.id))
     elif current.status.is_live:
-        raise Conflict(f"instance {current.id} is {current.status.value}; only a stopped or failed one can be restarted")
+        raise Conflict(
+            f"instance {current.id} is {current.status.value}; only a stopped or failed one can be restarted"
+        )
     else:
         result = svc.board.call(lambda: instances.restart(current.id))
     svc.hub.poke()
@@ -183,4 +187,3 @@ def instance_metrics(svc: Svc, instance_id: InstanceId):
     instance = svc.board.get(instance_id)
     samples = [MetricSample(timestamp=t, cpu_percent=c, memory_mb=m) for t, c, m in svc.board.history(instance.id)]
     return InstanceMetrics(instance_id=instance.id, samples=samples)
-

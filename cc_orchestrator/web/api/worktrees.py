@@ -41,7 +41,9 @@ def list_worktrees(
     found = svc.orchestrator.worktrees.list(repo, inspect=inspect)
     found = [w for w in found if wanted is None or w.status is wanted]
     page = pages.page(found)
-    return Page[WorktreeOut](items=[_out(w) for w in page.items], total=page.total, limit=page.limit, offset=page.offset)
+    return Page[WorktreeOut](
+        items=[_out(w) for w in page.items], total=page.total, limit=page.limit, offset=page.offset
+    )
 
 
 @router.post("", status_code=201, response_model=WorktreeOut, summary="Create a worktree")
