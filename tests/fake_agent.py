@@ -7,11 +7,16 @@ so the orchestrator's services can be exercised end to end without a model.
 Lines it understands:
   work SECONDS        print a working line ("... esc to interrupt"), sleep, print "done"
   ask FILE            ask "Do you want to create FILE?" with numbered choices; 1/y creates it
+  choose FILE [STYLE] the same question as a menu read with arrow keys and Enter, the cursor
+                      starting on "No" (as Claude Code 2.1.332's trust dialog does); STYLE is
+                      marker (❯, no numbers; digits ignored), highlight (reverse video only),
+                      numbered (❯ and 1. 2. 3.), or stuck (ignores every key)
   write FILE [TEXT]   create FILE in the current folder
   exit [STATUS]       exit with STATUS (default 0)
   anything else       echoed back as "received: LINE"
-Options: --exit-at-once STATUS, --exit-after SECONDS, --ready-delay SECONDS, --spawn-child (a child process that
-must die with the agent), --ignore-term (ignore SIGTERM, to test the KILL escalation).
+Options: --prompt TEXT (the ready prompt, default "❯ "), --exit-at-once STATUS, --exit-after SECONDS,
+--ready-delay SECONDS, --spawn-child (a child process that must die with the agent), --ignore-term
+(ignore SIGTERM, to test the KILL escalation).
 """
 
 import argparse
@@ -19,7 +24,9 @@ import os
 import signal
 import subprocess
 import sys
+import termios
 import time
+import tty
 
 PROMPT = "\u276f "  # the same glyph Claude Code's idle prompt starts with
 
@@ -37,6 +44,57 @@ def ask(path: str) -> None:
         print(f"skipped {path}")
 
 
+CHOICES = ["Yes, create it", "Yes, and don't ask again", "No, skip it"]
+KEYS = {b"\x1b[A": -1, b"\x1bOA": -1, b"\x1b[B": 1, b"\x1bOB": 1}
+
+
+def draw(cursor: int, style: str, redraw: bool) -> None:
+    if redraw:
+        sys.stdout.write(f"\x1b[{len(CHOICES)}A")
+    for index, label in enumerate(CHOICES):
+        chosen = index == cursor
+        if style == "highlight":
+            line = f"  \x1b[7m{label}\x1b[0m" if chosen else f"  {label}"
+        elif style == "numbered":
+            line = f"{'❯' if chosen else ' '} {index + 1}. {label}"
+        else:
+            line = f"{'❯' if chosen else ' '} {label}"
+        sys.stdout.write("\r\x1b[2K" + line + "\n")
+    sys.stdout.flush()
+
+
+def choose(path: str, style: str = "marker") -> None:
+    """A menu like Claude Code's: arrows move, Enter confirms, then the menu leaves the screen."""
+    print(f"Do you want to create {path}?")
+    cursor = len(CHOICES) - 1
+    draw(cursor, style, redraw=False)
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    try:
+        while True:
+            key = os.read(fd, 16)
+            if style == "stuck":
+                continue
+            if key in KEYS:
+                cursor = max(0, min(len(CHOICES) - 1, cursor + KEYS[key]))
+            elif style == "numbered" and key.strip().isdigit() and 1 <= int(key.strip()) <= len(CHOICES):
+                cursor = int(key.strip()) - 1
+                break
+            elif key in (b"\r", b"\n"):
+                break
+            draw(cursor, style, redraw=True)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+    sys.stdout.write(f"\x1b[{len(CHOICES) + 1}A\x1b[J")  # the dialog leaves the screen
+    if CHOICES[cursor].startswith("Yes"):
+        with open(path, "w") as fh:
+            fh.write(f"created by fake agent ({CHOICES[cursor]})\n")
+        print(f"created {path}")
+    else:
+        print(f"skipped {path}")
+
+
 def handle(line: str) -> None:
     words = line.split()
     if not words:
@@ -48,6 +106,8 @@ def handle(line: str) -> None:
         print("done")
     elif words[0] == "ask" and len(words) > 1:
         ask(words[1])
+    elif words[0] == "choose" and len(words) > 1:
+        choose(words[1], *words[2:3])
     elif words[0] == "write" and len(words) > 1:
         with open(words[1], "w") as fh:
             fh.write(" ".join(words[2:]) + "\n")
@@ -60,6 +120,7 @@ def handle(line: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--prompt", default=PROMPT)
     parser.add_argument("--exit-at-once", type=int, default=None)
     parser.add_argument("--exit-after", type=float, default=None, help="exit 0 after SECONDS")
     parser.add_argument("--ready-delay", type=float, default=0.0)
@@ -78,7 +139,7 @@ def main() -> None:
     time.sleep(args.ready_delay)
     print(f"fake-agent ready in {os.path.basename(os.getcwd())}")
     while True:
-        print(PROMPT, end="", flush=True)
+        print(args.prompt, end="", flush=True)
         line = sys.stdin.readline()
         if not line:
             break

@@ -8,9 +8,9 @@ import subprocess
 import psutil
 import pytest
 
-from cc_orchestrator.core.errors import Conflict, InvalidInput, OrchestratorError
 from cc_orchestrator.core.models import InstanceStatus, TaskStatus
 from cc_orchestrator.core.orchestrator import Orchestrator
+from cc_orchestrator.errors import Conflict, InvalidInput, OrchestratorError
 from tests.helpers import FAKE_AGENT_COMMAND, capture, git, retry_until
 
 FAKE = FAKE_AGENT_COMMAND.split()

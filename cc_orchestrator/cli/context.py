@@ -25,7 +25,7 @@ class CliContext:
         return find_repo(self.repo_option or Path.cwd())
 
     def repo_if_any(self) -> Path | None:
-        from cc_orchestrator.core.errors import NotARepository
+        from cc_orchestrator.errors import NotARepository
 
         try:
             return self.repo()

@@ -60,14 +60,20 @@ def _show(instance, as_json: bool) -> None:
 @click.option("--command", "agent_command", metavar="CMD", help="Agent program to run instead of agent_command.")
 @click.option("--layout", "-l", help="tmux layout: default, claude, development or a custom one.")
 @click.option("--agent", "-a", help="Agent profile: claude, codex, aider, gemini, generic or your own.")
+@click.option("--no-wait", is_flag=True, help="Return once the session runs; the prompt is delivered later.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
-def start(ctx: CliContext, task_id, branch, base, agent_command, layout, agent, as_json) -> None:
+def start(ctx: CliContext, task_id, branch, base, agent_command, layout, agent, no_wait, as_json) -> None:
     """Start an agent in a new worktree and tmux session."""
     import shlex
 
+    from cc_orchestrator.cli.delivery import await_prompt
+
     orchestrator = ctx.orchestrator
-    argv = shlex.split(agent_command) if agent_command else None
+    try:
+        argv = shlex.split(agent_command) if agent_command else None
+    except ValueError as exc:
+        raise click.UsageError(f"--command cannot be split like a shell would: {exc}") from None
     if agent_command is not None and not argv:
         raise click.UsageError("--command is empty")
     if task_id is not None:
@@ -75,8 +81,7 @@ def start(ctx: CliContext, task_id, branch, base, agent_command, layout, agent, 
     instance = orchestrator.instances.start(
         ctx.repo(), task_id=task_id, branch=branch, base=base, command=argv, layout=layout, agent=agent
     )
-    if task_id is not None:
-        orchestrator.instances.deliver_when_ready(instance.id)
+    if await_prompt(orchestrator, instance, wait=not no_wait) is not None:
         instance = orchestrator.instances.get(instance.id, refresh=False)
     if as_json:
         emit_json(instance)

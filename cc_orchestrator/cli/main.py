@@ -68,7 +68,7 @@ def cli(ctx: click.Context, repo: str | None) -> None:
 
 
 def main() -> None:
-    from cc_orchestrator.core.errors import OrchestratorError
+    from cc_orchestrator.errors import OrchestratorError
 
     try:
         cli.main(prog_name="cc-orchestrator", standalone_mode=False)

@@ -165,8 +165,16 @@ def assign(ctx: CliContext, task_id, auto, no_wait, as_json) -> None:
     orchestrator = ctx.orchestrator
     if auto == bool(task_id):
         raise click.UsageError("give a TASK_ID or --auto (not both)")
+    from cc_orchestrator.cli.delivery import await_prompt
+
     repo = ctx.repo_if_any()
-    started = orchestrator.auto_assign(repo) if auto else [orchestrator.assign(task_id, repo, wait=not no_wait)]
+    if auto:
+        started = orchestrator.auto_assign(repo)
+    else:
+        instance = orchestrator.assign(task_id, repo, wait=False)
+        if await_prompt(orchestrator, instance, wait=not no_wait) is not None:
+            instance = orchestrator.instances.get(instance.id, refresh=False)
+        started = [instance]
     if as_json:
         emit_json(started if auto else started[0])
         follow_up(ctx, as_json)

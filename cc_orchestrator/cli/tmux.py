@@ -90,8 +90,8 @@ def layouts(ctx: CliContext, as_json) -> None:
 @pass_context
 def attach(ctx: CliContext, name) -> None:
     """Attach this terminal to one of our sessions."""
-    from cc_orchestrator.core.errors import NotFound
     from cc_orchestrator.core.tmux.service import session_name
+    from cc_orchestrator.errors import NotFound
 
     tmux = ctx.orchestrator.tmux
     target = name if name.startswith("cc-orchestrator-") else session_name(name)

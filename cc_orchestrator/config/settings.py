@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     worktree_root: Path | None = None  # default: <data_dir>/worktrees
     tmux_socket: str | None = None  # None: the user's normal tmux server
     tmux_enabled: bool = True
-    agent_command: str = "claude"  # the default agent's command
+    agent_command: str | None = None  # a program to run by default; its name picks the profile
     default_agent: str = "claude"
     agents: dict[str, dict[str, Any]] = Field(default_factory=dict)  # [agents.NAME] tables
     trust_worktrees: bool = False  # answer an agent's folder-trust dialog for worktrees we made
@@ -149,9 +149,14 @@ class Settings(BaseSettings):
 
     @field_validator("agent_command")
     @classmethod
-    def _command_parses(cls, value: str) -> str:
-        if not shlex.split(value):
-            raise ValueError("agent_command must name a program")
+    def _command_parses(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            if not shlex.split(value):
+                raise ValueError("agent_command must name a program")
+        except ValueError as exc:
+            raise ValueError(f"agent_command cannot be split like a shell would: {exc}") from None
         return value
 
     @field_validator("tmux_socket")
@@ -166,16 +171,30 @@ class Settings(BaseSettings):
         """Every agent profile by name, built-ins merged with the user's `agents` tables."""
         from cc_orchestrator.config.agents import resolve_profiles
 
-        return resolve_profiles(self.agents, self.agent_command, self.default_agent)
+        return resolve_profiles(self.agents)
 
-    def profile(self, name: str | None = None):
-        from cc_orchestrator.core.errors import InvalidInput
+    def profile(self, name: str | None = None, command: list[str] | None = None):
+        """The profile to start an agent with: `name` if given (run as `command`, if given);
+        else the profile of `command`'s program, or of `agent_command`'s; else `default_agent`."""
+        from cc_orchestrator.config.agents import profile_for_program
+        from cc_orchestrator.errors import InvalidInput
 
-        wanted = (name or self.default_agent).strip().lower()
         profiles = self.profiles
-        if wanted not in profiles:
-            raise InvalidInput(f"unknown agent {wanted!r}: choose one of {', '.join(profiles)}")
-        return profiles[wanted]
+        if name:
+            wanted = name.strip().lower()
+            if wanted not in profiles:
+                raise InvalidInput(f"unknown agent {wanted!r}: choose one of {', '.join(profiles)}")
+            chosen = profiles[wanted]
+            if command:
+                return chosen.model_copy(update={"command": shlex.join(command), "args": []})
+            if not chosen.command and self.agent_command:  # generic runs agent_command
+                return chosen.model_copy(update={"command": self.agent_command})
+            return chosen
+        if command:
+            return profile_for_program(profiles, command)
+        if self.agent_command:
+            return profile_for_program(profiles, shlex.split(self.agent_command))
+        return self.profile(self.default_agent)
 
     @property
     def database_path(self) -> Path:

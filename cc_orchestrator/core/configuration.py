@@ -6,11 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from cc_orchestrator.core.errors import InvalidInput
 from cc_orchestrator.core.events import EventLog, utcnow
 from cc_orchestrator.core.models import EventKind
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import ConfigurationRow
+from cc_orchestrator.errors import InvalidInput
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from cc_orchestrator.core.errors import InvalidInput
+from cc_orchestrator.errors import InvalidInput
 
 
 class InstanceStatus(enum.StrEnum):

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from cc_orchestrator.config import paths
-from cc_orchestrator.core.errors import NotFound
 from cc_orchestrator.core.events import EventLog
 from cc_orchestrator.core.models import Instance, TmuxSession
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.tasks import TaskService
+from cc_orchestrator.errors import NotFound
 
 
 class Orchestrator:
@@ -127,8 +127,9 @@ class Orchestrator:
     def assign(self, task_id: int | str, repo: Path | str | None = None, wait: bool = True) -> Instance:
         """Start an instance for a ready task and hand it the task as its first prompt.
 
-        With `wait`, block until the agent is ready and the prompt is delivered (or the ready
-        timeout passes; the prompt then stays pending and the next refresh delivers it).
+        With `wait`, block until the agent is ready and the prompt is delivered (or a dialog
+        needs the user, or the ready timeout passes; the prompt then stays pending and the
+        next refresh delivers it); `instances.deliver_when_ready` says which.
         """
         task = self.tasks.get(task_id)  # readiness is checked when the slot is reserved
         where = task.repo or repo or Path.cwd()

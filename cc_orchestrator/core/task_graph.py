@@ -11,9 +11,9 @@ from collections.abc import Iterable
 
 import peewee as pw
 
-from cc_orchestrator.core.errors import InvalidInput, NotFound
 from cc_orchestrator.core.models import TaskStatus
 from cc_orchestrator.core.store.tables import TaskDependencyRow, TaskRow
+from cc_orchestrator.errors import InvalidInput, NotFound
 
 # Stay well under SQLite's limit on bound parameters in one statement.
 _CHUNK = 500

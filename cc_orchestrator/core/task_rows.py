@@ -12,10 +12,10 @@ from typing import Any
 import peewee as pw
 
 from cc_orchestrator.core import task_graph
-from cc_orchestrator.core.errors import InvalidInput
 from cc_orchestrator.core.events import aware
 from cc_orchestrator.core.models import Priority, Task, TaskStatus, parse_enum
 from cc_orchestrator.core.store.tables import TaskRow
+from cc_orchestrator.errors import InvalidInput
 
 _COLUMNS = (
     TaskRow.id,

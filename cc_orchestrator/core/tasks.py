@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 import peewee as pw
 
 from cc_orchestrator.core import task_graph
-from cc_orchestrator.core.errors import Conflict, InvalidInput, NotFound
 from cc_orchestrator.core.events import EventLog, utcnow
 from cc_orchestrator.core.models import (
     EventKind,
@@ -29,6 +28,7 @@ from cc_orchestrator.core.models import (
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow, TaskRow
 from cc_orchestrator.core.task_rows import check_page, filtered, parse_task_id, select_tasks, to_task
+from cc_orchestrator.errors import Conflict, InvalidInput, NotFound
 
 T = TypeVar("T")
 

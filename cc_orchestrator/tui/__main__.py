@@ -7,7 +7,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cc_orchestrator.core.errors import OrchestratorError
+    from cc_orchestrator.errors import OrchestratorError
     from cc_orchestrator.tui.app import run
 
     parser = argparse.ArgumentParser(prog="python -m cc_orchestrator.tui")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from cc_orchestrator.core.errors import OrchestratorError
+from cc_orchestrator.errors import OrchestratorError
 from cc_orchestrator.tui import jump
 from cc_orchestrator.tui.live import Loaded, ready_for_tmux
 from cc_orchestrator.tui.widgets.pane import Pane

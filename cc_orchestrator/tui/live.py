@@ -111,7 +111,7 @@ class Poller:
 
     def reports(self, worktree_ids: Iterable[str]) -> dict[str, WorktreeReport]:
         """git's report per worktree; a worktree that vanished meanwhile is left out."""
-        from cc_orchestrator.core.errors import OrchestratorError
+        from cc_orchestrator.errors import OrchestratorError
 
         found = {}
         for wid in worktree_ids:
@@ -150,8 +150,8 @@ def ready_for_tmux() -> None:
 
 def default_repo(repo: str | None) -> str | None:
     """--repo, else the repository holding the current folder, else None (tasks carry theirs)."""
-    from cc_orchestrator.core.errors import OrchestratorError
     from cc_orchestrator.core.git.repository import find_repo
+    from cc_orchestrator.errors import OrchestratorError
 
     try:
         return str(find_repo(Path(repo) if repo else Path.cwd()))

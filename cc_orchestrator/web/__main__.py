@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cc_orchestrator.core.errors import OrchestratorError
+from cc_orchestrator.errors import OrchestratorError
 from cc_orchestrator.web.server import serve
 
 

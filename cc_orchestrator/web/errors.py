@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
-from cc_orchestrator.core.errors import OrchestratorError
+from cc_orchestrator.errors import OrchestratorError
 
 log = logging.getLogger(__name__)
 

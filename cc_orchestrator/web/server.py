@@ -15,7 +15,7 @@ import socket
 import sys
 from pathlib import Path
 
-from cc_orchestrator.core.errors import Conflict, InvalidInput
+from cc_orchestrator.errors import Conflict, InvalidInput
 
 TOKEN_ENV = "CC_ORCHESTRATOR_WEB_TOKEN"
 ALLOWED_HOSTS_ENV = "CC_ORCHESTRATOR_WEB_ALLOWED_HOSTS"  # more Host names, comma-separated
@@ -102,9 +102,9 @@ def serve(
     """
     import uvicorn
 
-    from cc_orchestrator.core.errors import OrchestratorError
     from cc_orchestrator.core.git.repository import find_repo
     from cc_orchestrator.core.orchestrator import Orchestrator
+    from cc_orchestrator.errors import OrchestratorError
     from cc_orchestrator.web.app import create_app
 
     remote = not is_loopback(host)

@@ -16,7 +16,7 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from cc_orchestrator.core.errors import OrchestratorError
+from cc_orchestrator.errors import OrchestratorError
 from cc_orchestrator.web.events import Client, encode
 from cc_orchestrator.web.follow import agent_lines
 

@@ -13,7 +13,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from cc_orchestrator.core.errors import InvalidInput
+from cc_orchestrator.errors import InvalidInput
 
 EVENTS = (
     "SessionStart",

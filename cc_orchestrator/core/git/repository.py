@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cc_orchestrator.core.errors import (
+from cc_orchestrator.errors import (
     ExternalError,
     InvalidInput,
     MissingDependency,

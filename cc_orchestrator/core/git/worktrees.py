@@ -16,18 +16,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cc_orchestrator.core.errors import (
+from cc_orchestrator.core.events import EventLog, aware, utcnow
+from cc_orchestrator.core.git import repository as git
+from cc_orchestrator.core.models import EventKind, InstanceStatus, Level, Worktree, WorktreeStatus
+from cc_orchestrator.core.store.database import Store
+from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
+from cc_orchestrator.errors import (
     Conflict,
     ExternalError,
     InvalidInput,
     NotFound,
     OrchestratorError,
 )
-from cc_orchestrator.core.events import EventLog, aware, utcnow
-from cc_orchestrator.core.git import repository as git
-from cc_orchestrator.core.models import EventKind, InstanceStatus, Level, Worktree, WorktreeStatus
-from cc_orchestrator.core.store.database import Store
-from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
 
 _ENDED = (InstanceStatus.ERROR.value, InstanceStatus.STOPPED.value)
 _HEX = frozenset("0123456789abcdef")

@@ -5,33 +5,41 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cc_orchestrator.core.errors import Conflict
+from cc_orchestrator.core.instances.answering import NoDialog, Unanswered, answer_dialog
 from cc_orchestrator.core.instances.rows import find_row
 from cc_orchestrator.core.instances.status import set_status
-from cc_orchestrator.core.models import Instance, InstanceStatus
+from cc_orchestrator.core.models import Instance, InstanceStatus, Level
 from cc_orchestrator.core.store.tables import InstanceRow
+from cc_orchestrator.errors import Conflict
 
 
 def answer(service, ref: str, approve: bool) -> Instance:
-    """Approve or reject whatever yes/no question the agent shows now."""
+    """Approve or reject the question the agent shows now, by the meaning of its options.
+
+    When the dialog will not leave the screen, the instance stays WAITING_INPUT with a
+    message saying which option could not be chosen, and the Conflict says so too."""
     instance = service._live(ref)
     row = service.store.read(lambda: find_row(instance.id))
-    screen = service.refresher.capture(row)
-    if screen is None or screen.kind != "waiting" or screen.dialog is None:
-        raise Conflict(f"instance {instance.id} is not asking anything right now")
-    keys = screen.dialog.approve if approve else screen.dialog.reject
-    service.tmux.send_keys(row.tmux_session, *keys)
     verb = "approved" if approve else "rejected"
-    _until_answered(service, row, screen)
+    try:
+        given = answer_dialog(service.tmux, row.tmux_session, service.profile_for(row), approve)
+    except Unanswered as exc:
+        _stuck(service, row, exc.message)
+        raise Conflict(f"instance {instance.id}: {exc.message}") from None
+    except NoDialog:
+        raise Conflict(f"instance {instance.id} is not asking anything right now") from None
+    except Conflict as exc:
+        raise Conflict(f"instance {instance.id}: {exc.message}") from None
+    chosen = given.option or " ".join(given.keys)
 
     def record() -> None:
         current = InstanceRow.get_by_id(row.id)
         if current.status == InstanceStatus.WAITING_INPUT.value:
             set_status(service.events, current, InstanceStatus.RUNNING, f"{verb} by user", source="user")
         service.events.log(
-            f"{verb} {screen.dialog.name} on instance {row.id}: {screen.text}",
+            f"{verb} {given.dialog} on instance {row.id} ({chosen}): {given.question}",
             instance_id=row.id,
-            data={"dialog": screen.dialog.name, "keys": keys},
+            data={"dialog": given.dialog, "option": given.option, "keys": list(given.keys)},
         )
 
     service.store.write(record)
@@ -39,17 +47,12 @@ def answer(service, ref: str, approve: bool) -> Instance:
     return service.get(row.id, refresh=False)
 
 
-def _until_answered(service, row, asked, timeout: float = 1.0) -> None:
-    """Wait (briefly) until the question has left the screen, so the next refresh does not see
-    it again and a second approve does not land in whatever comes next."""
-    import time
+def _stuck(service, row, message: str) -> None:
+    def record() -> None:
+        InstanceRow.update(status_message=message).where(InstanceRow.id == row.id).execute()
+        service.events.log(f"instance {row.id}: {message}", level=Level.WARNING, instance_id=row.id)
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        screen = service.refresher.capture(row)
-        if screen is None or screen.kind != "waiting" or screen.text != asked.text:
-            return
+    service.store.write(record)
 
 
 def interrupt(service, ref: str) -> Instance:

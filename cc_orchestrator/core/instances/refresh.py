@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from cc_orchestrator.core.agents.menu import plain
 from cc_orchestrator.core.agents.screen import ScreenState, classify
 from cc_orchestrator.core.instances.observe import Observation, observe
 from cc_orchestrator.core.instances.rows import LIVE_STATUSES
@@ -18,6 +19,7 @@ from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.models import EventKind, InstanceStatus, Level
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tmux.service import PaneState
+from cc_orchestrator.errors import NotFound, OrchestratorError
 
 SCREEN_STATES = {
     "working": InstanceStatus.RUNNING,
@@ -38,6 +40,7 @@ class StateRefresher:
         self.service = service
         # instance id -> (wall time of its last capture, tmux activity time it had then)
         self._captured: dict[str, tuple[float, float]] = {}
+        self._warned: dict[str, str] = {}  # instance id -> the last trouble logged for it
 
     def refresh(self, screens: bool = True) -> RefreshResult:
         svc = self.service
@@ -66,29 +69,51 @@ class StateRefresher:
         if changes or result.screens or touched:
             svc.store.write(lambda: self._apply(changes, result.screens, touched))
         for row in rows:
-            screen = result.screens.get(row.id)
-            if screen is None or screen.kind != "waiting" or screen.dialog is None:
+            pane = panes.get(row.tmux_session)
+            if pane is None or pane.dead or row.status == InstanceStatus.STARTING.value:
                 continue
-            if svc.auto_answers(row, screen.dialog):
-                svc.tmux.send_keys(row.tmux_session, *screen.dialog.approve)
-                svc.events.log(f"answered {screen.dialog.name} dialog of instance {row.id}", instance_id=row.id)
-                result.answered.append(row.id)
-                self._captured.pop(row.id, None)
-        for row in rows:
-            screen = result.screens.get(row.id)
-            if row.pending_prompt and screen is not None and screen.kind == "ready":
-                svc.deliver_pending(row.id)
+            try:
+                if row.pending_prompt:
+                    self._deliver_if_ready(row)
+                else:
+                    self._auto_answer(row, result)
+            except OrchestratorError as exc:  # one instance's trouble never stops the others'
+                self._warn_once(row.id, str(exc))
         return result
 
-    def capture(self, row: InstanceRow, pane_id: str | None = None, activity: float = 0.0) -> ScreenState | None:
-        from cc_orchestrator.core.errors import NotFound
+    def _deliver_if_ready(self, row: InstanceRow) -> None:
+        from cc_orchestrator.core.instances import readiness
 
+        if readiness.check(self.service, row).ready:
+            self.service.deliver_pending(row.id)
+
+    def _auto_answer(self, row: InstanceRow, result: RefreshResult) -> None:
+        from cc_orchestrator.core.instances.answering import answer_dialog
+
+        screen = result.screens.get(row.id)
+        svc = self.service
+        if screen is None or screen.kind != "waiting" or not svc.auto_answers(row, screen.dialog):
+            return
+        answer = answer_dialog(svc.tmux, row.tmux_session, svc.profile_for(row), approve=True)
+        svc.events.log(
+            f"answered the {answer.dialog} dialog of instance {row.id}: {answer.option or ' '.join(answer.keys)}",
+            instance_id=row.id,
+        )
+        result.answered.append(row.id)
+        self._captured.pop(row.id, None)
+
+    def _warn_once(self, instance_id: str, message: str) -> None:
+        if self._warned.get(instance_id) != message:
+            self._warned[instance_id] = message
+            self.service.events.log(f"instance {instance_id}: {message}", level=Level.WARNING, instance_id=instance_id)
+
+    def capture(self, row: InstanceRow, pane_id: str | None = None, activity: float = 0.0) -> ScreenState | None:
         try:
-            text = self.service.tmux.capture(row.tmux_session, pane_id=pane_id)
+            styled = self.service.tmux.capture(row.tmux_session, pane_id=pane_id, escapes=True)
         except NotFound:
             return None
         self._captured[row.id] = (time.time(), activity)
-        return classify(text, self.service.profile_for(row))
+        return classify(plain(styled), self.service.profile_for(row), styled)
 
     def forget(self, instance_id: str) -> None:
         self._captured.pop(instance_id, None)

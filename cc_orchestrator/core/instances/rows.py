@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import secrets
 
-from cc_orchestrator.core.errors import InvalidInput, NotFound
 from cc_orchestrator.core.events import aware
 from cc_orchestrator.core.models import Instance, InstanceStatus, ResourceUsage
 from cc_orchestrator.core.store.tables import InstanceRow
+from cc_orchestrator.errors import InvalidInput, NotFound
 
 LIVE_STATUSES = [s.value for s in InstanceStatus if s.is_live]
 

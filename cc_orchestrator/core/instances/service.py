@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from cc_orchestrator.config.settings import Settings
 from cc_orchestrator.core.agents.ingest import SpoolIngester
-from cc_orchestrator.core.errors import Conflict, InvalidInput, NotFound
 from cc_orchestrator.core.events import EventLog
 from cc_orchestrator.core.instances import readiness
 from cc_orchestrator.core.instances.refresh import StateRefresher
@@ -24,6 +23,7 @@ from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tasks import TaskService
 from cc_orchestrator.core.tmux.service import PaneState, TmuxService
+from cc_orchestrator.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.git.worktrees import WorktreeService
@@ -111,15 +111,20 @@ class InstanceService:
 
     # -- prompts -----------------------------------------------------------------------
 
-    def deliver_when_ready(self, ref: str, timeout: float | None = None) -> bool:
-        """Wait for the agent to be ready, then paste its pending prompt. False if not yet."""
+    def deliver_when_ready(self, ref: str, timeout: float | None = None, progress=None) -> readiness.Readiness:
+        """Wait for the agent to be ready, then paste its pending prompt.
+
+        Returns what was seen: ready (and delivered), a dialog that needs the user, or why the
+        prompt is still pending when `timeout` passed. `progress(readiness)` hears each change.
+        """
         row = self.store.read(lambda: find_row(ref))
         if not row.pending_prompt:
-            return True
+            return readiness.Readiness(True, "no prompt was pending")
         wait = self.settings.prompt_ready_timeout if timeout is None else timeout
-        if not readiness.wait_until_ready(self, row, wait):
-            return False
-        return self.deliver_pending(row.id)
+        state = readiness.wait_until_ready(self, row, wait, progress)
+        if state.ready and not self.deliver_pending(row.id):
+            return readiness.Readiness(True, "another process delivered it")
+        return state
 
     def deliver_pending(self, instance_id: str) -> bool:
         """Take the pending prompt (compare-and-set, so one process sends it) and paste it."""

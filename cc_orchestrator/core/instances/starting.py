@@ -9,7 +9,6 @@ import json
 import os
 from pathlib import Path
 
-from cc_orchestrator.core.errors import Conflict
 from cc_orchestrator.core.events import utcnow
 from cc_orchestrator.core.instances.rows import live_count, new_instance_id
 from cc_orchestrator.core.instances.status import set_status
@@ -17,6 +16,7 @@ from cc_orchestrator.core.models import Instance, InstanceStatus, Level, TaskSta
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tmux.layouts import resolve_layout
 from cc_orchestrator.core.tmux.service import session_name
+from cc_orchestrator.errors import Conflict
 
 
 def task_prompt(task) -> str:
@@ -48,8 +48,9 @@ def start(
 
     service.tmux.require()
     plan = resolve_layout(layout or service.settings.default_layout, service.settings.custom_layouts)
-    profile = service.settings.profile(agent)
-    argv = list(command) if command else agent_argv(profile)
+    profile = service.settings.profile(agent, command)
+    argv = agent_argv(profile)
+    require_program(argv, profile, service.settings.profiles)
     repo = find_repo(repo)
     task = service.tasks.get(task_id) if task_id is not None else None
     if task is not None and prompt is None:
@@ -142,10 +143,27 @@ def _roll_back(service, instance_id, session, worktree_id, task_id, exc) -> None
         pass  # the original error is what the user needs to see
 
 
+def require_program(argv: list[str], profile, profiles) -> None:
+    """Refuse, before anything is made, to start a program that is not installed."""
+    import shutil
+
+    from cc_orchestrator.errors import MissingDependency
+
+    program = argv[0]
+    found = shutil.which(program) if os.sep not in program else (program if os.access(program, os.X_OK) else None)
+    if found is not None:
+        return
+    how = f"install it with `{profile.install}`" if profile.install else "install it or put it on PATH"
+    others = ", ".join(name for name in profiles if name != profile.name)
+    raise MissingDependency(
+        f"{program} is not installed or not on PATH: {how}, or start another agent with --agent ({others})"
+    )
+
+
 def agent_argv(profile) -> list[str]:
     import shlex
 
-    from cc_orchestrator.core.errors import InvalidInput
+    from cc_orchestrator.errors import InvalidInput
 
     argv = shlex.split(profile.command) + list(profile.args)
     if not argv:

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import peewee as pw
 
-from cc_orchestrator.core.errors import NotFound, OrchestratorError
 from cc_orchestrator.core.integrations.service import IntegrationService, Outcome
 from cc_orchestrator.core.models import Event, EventKind, InstanceStatus, Level, Task, TaskStatus
 from cc_orchestrator.core.store.database import Store
+from cc_orchestrator.errors import NotFound, OrchestratorError
 
 CURSOR = "integrations"
 STALE = timedelta(minutes=10)

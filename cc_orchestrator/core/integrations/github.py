@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from cc_orchestrator.core.errors import InvalidInput
 from cc_orchestrator.core.integrations.http import HttpClient, IntegrationError
 from cc_orchestrator.core.models import ExternalIssue, Priority
+from cc_orchestrator.errors import InvalidInput
 
 TOKEN_SETTING = "CC_ORCHESTRATOR_GITHUB_TOKEN"
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from cc_orchestrator.core.errors import OrchestratorError
+from cc_orchestrator.errors import OrchestratorError
 
 # httpx logs every request URL at INFO; a Slack webhook URL is itself a secret.
 for _name in ("httpx", "httpcore"):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from cc_orchestrator.core.errors import InvalidInput
 from cc_orchestrator.core.integrations.http import HttpClient, IntegrationError
 from cc_orchestrator.core.models import ExternalIssue, Priority
+from cc_orchestrator.errors import InvalidInput
 
 TOKEN_SETTING = "CC_ORCHESTRATOR_JIRA_TOKEN"
 _FIELDS = ["summary", "description", "priority", "status"]

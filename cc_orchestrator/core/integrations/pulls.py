@@ -13,12 +13,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from cc_orchestrator.core.errors import ExternalError
 from cc_orchestrator.core.git.repository import ahead_behind, reason, try_git, uncommitted_files
 from cc_orchestrator.core.integrations.http import IntegrationError
 from cc_orchestrator.core.models import Task
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
+from cc_orchestrator.errors import ExternalError
 
 _PUSH_TIMEOUT = 120.0
 _CREDENTIALS_IN_URL = re.compile(r"(//)[^/@\s]+@")

@@ -19,9 +19,9 @@ from typing import TypeVar
 
 import peewee as pw
 
-from cc_orchestrator.core.errors import StoreError
 from cc_orchestrator.core.store import migrations
 from cc_orchestrator.core.store.tables import database_proxy
+from cc_orchestrator.errors import StoreError
 
 BUSY_TIMEOUT_MS = 30_000  # SQLite's busy handler is not fair: a writer can wait behind bursts
 PRAGMAS = {

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import peewee as pw
 
-from cc_orchestrator.core.errors import StoreError
 from cc_orchestrator.core.store import tables
+from cc_orchestrator.errors import StoreError
 
 
 def _add_columns(db: pw.SqliteDatabase, model: type[pw.Model], names: list[str]) -> None:

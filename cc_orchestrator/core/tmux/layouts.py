@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cc_orchestrator.core.errors import InvalidInput
+from cc_orchestrator.errors import InvalidInput
 
 
 @dataclass(frozen=True)

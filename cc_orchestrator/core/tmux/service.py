@@ -13,9 +13,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cc_orchestrator.core.errors import ExternalError, MissingDependency, NotFound
 from cc_orchestrator.core.models import TmuxSession
 from cc_orchestrator.core.tmux.layouts import Layout
+from cc_orchestrator.errors import ExternalError, MissingDependency, NotFound
 
 SESSION_PREFIX = "cc-orchestrator-"
 ROLE_OPTION = "@cco-role"
@@ -206,14 +206,16 @@ class TmuxService:
                 return pane_id
         raise NotFound(f"no tmux session {name!r}")
 
-    def capture(self, name: str, lines: int | None = None, pane_id: str | None = None) -> str:
-        """The agent pane's visible text (plus `lines` of history when given).
+    def capture(self, name: str, lines: int | None = None, pane_id: str | None = None, escapes: bool = False) -> str:
+        """The agent pane's visible text (plus `lines` of history when given); with `escapes`,
+        its colours and attributes too (a menu's highlighted option).
 
         With the `pane_id` a snapshot gave, this is one tmux call instead of two.
         """
         pane = pane_id or self.agent_pane(name)
         start = ["-S", f"-{lines}"] if lines else []
-        result = self.server.cmd("capture-pane", "-p", "-J", *start, "-t", pane)
+        styled = ["-e"] if escapes else []
+        result = self.server.cmd("capture-pane", "-p", "-J", *styled, *start, "-t", pane)
         self.calls += 1
         if result.returncode != 0:
             raise NotFound(f"no tmux session {name!r}")

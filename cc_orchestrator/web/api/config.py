@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from cc_orchestrator.core.errors import InvalidInput
+from cc_orchestrator.errors import InvalidInput
 from cc_orchestrator.web.api.deps import Svc
 from cc_orchestrator.web.models import ConfigEntryOut, ConfigOut
 

@@ -8,7 +8,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
 
-from cc_orchestrator.core.errors import InvalidInput
+from cc_orchestrator.errors import InvalidInput
 from cc_orchestrator.web.board import InstanceBoard
 from cc_orchestrator.web.events import EventHub
 from cc_orchestrator.web.models import Page

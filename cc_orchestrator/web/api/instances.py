@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from cc_orchestrator.core.errors import Conflict, InvalidInput
 from cc_orchestrator.core.models import InstanceStatus, parse_enum
+from cc_orchestrator.errors import Conflict, InvalidInput
 from cc_orchestrator.web.api.deps import Pages, Svc
 from cc_orchestrator.web.models import (
     InstanceCreate,

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from cc_orchestrator.core.errors import NotFound
 from cc_orchestrator.core.models import WorktreeStatus, parse_enum
+from cc_orchestrator.errors import NotFound
 from cc_orchestrator.web.api.deps import Pages, Svc
 from cc_orchestrator.web.models import Page, WorktreeCreate, WorktreeOut, WorktreeReportOut
 
