@@ -12,10 +12,10 @@ import pytest
 
 from cc_orchestrator.core.agents import claude_hooks
 from cc_orchestrator.core.agents.limits import parse_reset
-from cc_orchestrator.core.errors import Conflict
 from cc_orchestrator.core.models import InstanceStatus
 from cc_orchestrator.core.orchestrator import Orchestrator
 from cc_orchestrator.core.store.tables import InstanceRow
+from cc_orchestrator.errors import Conflict
 from tests.helpers import FAKE_AGENT_COMMAND, git, retry_until
 
 FAKE = FAKE_AGENT_COMMAND.split()

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from cc_orchestrator.core.errors import Conflict, InvalidInput, NotFound
 from cc_orchestrator.core.events import EventLog, utcnow
 from cc_orchestrator.core.models import EventKind, Priority, TaskStatus
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow, TaskDependencyRow, TaskRow
 from cc_orchestrator.core.tasks import TRANSITIONS, TaskService
+from cc_orchestrator.errors import Conflict, InvalidInput, NotFound
 
 S = TaskStatus
 

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from cc_orchestrator.core.errors import NotFound
 from cc_orchestrator.core.tmux.layouts import BUILTIN_LAYOUTS, resolve_layout
 from cc_orchestrator.core.tmux.service import TmuxService, session_name
+from cc_orchestrator.errors import NotFound
 from tests.helpers import FAKE_AGENT, capture, retry_until, tmux
 
 AGENT = [sys.executable, str(FAKE_AGENT)]

@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from cc_orchestrator.core.errors import (
+from cc_orchestrator.core.events import EventLog, utcnow
+from cc_orchestrator.core.git.repository import current_branch, find_repo
+from cc_orchestrator.core.git.worktrees import WorktreeService
+from cc_orchestrator.core.models import EventKind, WorktreeStatus
+from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
+from cc_orchestrator.errors import (
     Conflict,
     InvalidInput,
     MissingDependency,
     NotARepository,
     NotFound,
 )
-from cc_orchestrator.core.events import EventLog, utcnow
-from cc_orchestrator.core.git.repository import current_branch, find_repo
-from cc_orchestrator.core.git.worktrees import WorktreeService
-from cc_orchestrator.core.models import EventKind, WorktreeStatus
-from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
 from tests.helpers import git
 
 

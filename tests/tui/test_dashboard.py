@@ -164,7 +164,7 @@ async def test_a_key_is_handled_at_once_while_a_poll_hangs(demo_app):
 
 
 async def test_a_failing_poll_is_one_toast_and_polling_goes_on(demo_app):
-    from cc_orchestrator.core.errors import StoreError
+    from cc_orchestrator.errors import StoreError
 
     app = demo_app()
     calls = []

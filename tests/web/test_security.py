@@ -303,7 +303,7 @@ def test_bodies_are_bounded(server, orch):
 
 
 def test_a_short_token_from_the_environment_is_refused(monkeypatch):
-    from cc_orchestrator.core.errors import InvalidInput
+    from cc_orchestrator.errors import InvalidInput
     from cc_orchestrator.web.server import load_token
 
     monkeypatch.setenv("CC_ORCHESTRATOR_WEB_TOKEN", "short")
@@ -381,7 +381,7 @@ def test_agents_get_an_argument_list_never_a_shell_line(server, git_repo, tmp_pa
 
 
 def test_serve_refuses_a_remote_address_unless_asked(monkeypatch, cli_env):
-    from cc_orchestrator.core.errors import InvalidInput
+    from cc_orchestrator.errors import InvalidInput
     from cc_orchestrator.web import server
 
     with pytest.raises(InvalidInput, match="refusing to listen on 192.0.2.1"):
@@ -416,7 +416,7 @@ def test_serve_on_a_remote_address_warns(monkeypatch, capsys, cli_env):
 
 
 def test_serve_reports_a_taken_port(cli_env):
-    from cc_orchestrator.core.errors import Conflict
+    from cc_orchestrator.errors import Conflict
     from cc_orchestrator.web import server
 
     with socket.socket() as taken:
