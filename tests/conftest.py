@@ -81,3 +81,9 @@ def store(settings):
     opened = Store(settings.database_path)
     yield opened
     opened.close()
+
+
+def pytest_report_header(config):
+    from tests.agents import describe
+
+    return describe()

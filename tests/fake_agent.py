@@ -14,7 +14,8 @@ Lines it understands:
   write FILE [TEXT]   create FILE in the current folder
   exit [STATUS]       exit with STATUS (default 0)
   anything else       echoed back as "received: LINE"
-Options: --prompt TEXT (the ready prompt, default "❯ "), --exit-at-once STATUS, --exit-after SECONDS,
+Options: --prompt TEXT (the ready prompt, default "❯ "), --startup-choose FILE (a dialog before the first prompt),
+--resume SESSION, --exit-at-once STATUS, --exit-after SECONDS,
 --ready-delay SECONDS, --spawn-child (a child process that must die with the agent), --ignore-term
 (ignore SIGTERM, to test the KILL escalation).
 """
@@ -121,6 +122,8 @@ def handle(line: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--prompt", default=PROMPT)
+    parser.add_argument("--startup-choose", metavar="FILE", help="ask `choose FILE` before the first prompt")
+    parser.add_argument("--resume", metavar="SESSION", help="say which session it resumes")
     parser.add_argument("--exit-at-once", type=int, default=None)
     parser.add_argument("--exit-after", type=float, default=None, help="exit 0 after SECONDS")
     parser.add_argument("--ready-delay", type=float, default=0.0)
@@ -137,6 +140,10 @@ def main() -> None:
     if args.spawn_child:
         subprocess.Popen(["sleep", "1000"], start_new_session=False)
     time.sleep(args.ready_delay)
+    if args.resume:
+        print(f"resuming session {args.resume}")
+    if args.startup_choose:
+        choose(args.startup_choose)
     print(f"fake-agent ready in {os.path.basename(os.getcwd())}")
     while True:
         print(args.prompt, end="", flush=True)

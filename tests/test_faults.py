@@ -24,7 +24,7 @@ def test_tmux_kill_server_turns_instances_stopped(cli_env, data_dir, git_repo):
     assert {e.instance_id for e in report.status_changes} == {first.id, second.id}
     for instance in orch.instances.list():
         assert instance.status is InstanceStatus.STOPPED
-        assert instance.status_message == "tmux session ended"
+        assert instance.status_message == "session lost: its tmux session has ended"
         assert os.path.isdir(instance.worktree_path)  # the work is still there
     # and the tool keeps working: a new instance starts a new server
     assert orch.instances.start(git_repo).status is InstanceStatus.RUNNING

@@ -44,6 +44,7 @@ def _show(instance, as_json: bool) -> None:
             ),
             ("usage limit", f"until {instance.held_until:%Y-%m-%d %H:%M} UTC" if instance.held_until else None),
             ("restarts", instance.restarts),
+            ("session", instance.session_id),
             ("command", " ".join(instance.agent_command) or None),
             ("layout", instance.layout),
             ("prompt", "waiting for the agent" if instance.prompt_pending else None),
@@ -232,6 +233,46 @@ def restart(ctx: CliContext, instance_id, agent_command) -> None:
     argv = shlex.split(agent_command) if agent_command else None
     instance = ctx.orchestrator.instances.restart(instance_id, command=argv)
     click.echo(f"restarted instance {instance.id} ({instance.status.value})")
+
+
+@command.command("recover")
+@click.option("--all", "everything", is_flag=True, help="Every stopped or failed instance, not only lost sessions.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be restarted.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def recover(ctx: CliContext, everything, dry_run, as_json) -> None:
+    """After a reboot or a killed tmux server: restart lost agents one by one, resuming each conversation."""
+    from cc_orchestrator.core.instances.recovery import candidates
+
+    instances = ctx.orchestrator.instances
+    if dry_run:
+        rows = candidates(instances, everything)
+        if as_json:
+            emit_json([instances.get(r.id, refresh=False) for r in rows])
+            return
+        for row in rows:
+            how = f"resume {row.session_id}" if row.session_id else "continue"
+            click.echo(f"would restart {row.id} ({row.status}: {row.status_message}) with {how}")
+        if not rows:
+            click.echo("nothing to recover")
+        return
+
+    def said(result) -> None:
+        if as_json:
+            return
+        if result.error:
+            click.echo(f"instance {result.instance.id}: not restarted: {result.error}", err=True)
+        else:
+            how = "resumed its session" if result.resumed else "continued"
+            click.echo(f"instance {result.instance.id}: {how}; {result.instance.status.value}, {result.seen}")
+
+    done = instances.recover(everything, on_each=said)
+    if as_json:
+        emit_json([r.instance for r in done])
+    elif not done:
+        click.echo("nothing to recover" + ("" if everything else " (use --all for every stopped instance)"))
+    if any(r.error for r in done):
+        raise click.exceptions.Exit(1)
 
 
 @command.command("logs")

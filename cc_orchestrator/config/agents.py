@@ -94,6 +94,7 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
             ),
             dict(name="api_key", pattern=r"Do you want to use this API key\?", approve=["1"]),
             dict(name="permission", pattern=r"Do you want to (?!use this API key)[^\n]*\?", approve=["1"]),
+            dict(name="login", pattern=r"Select login method:?", approve_label=None, reject_label=None),
         ],
         usage_limit_pattern=r"(?:hit your limit|usage limit)[^\n]*?resets (?:at )?(?P<when>[0-9][^\n·]*)",
     ),
@@ -101,6 +102,7 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
         command="codex",
         install="npm install -g @openai/codex",
         tested_versions=["0.171.0", "0.171.0"],
+        args=["--no-daemon"],  # else it leaves an app-server daemon running after the pane ends
         continue_args=["resume", "--last"],
         resume_args=["resume", "{session_id}"],
         hooks="codex",
@@ -114,6 +116,7 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
                 pattern=r"Trust this folder\?|Do you trust the contents of this directory\?",
                 approve_label=_TRUST,
             ),
+            dict(name="sign_in", pattern=r"Choose how you want to use Codex\.", approve_label=None, reject_label=None),
             dict(
                 name="approval",
                 pattern=r"Would you like to (?:run|make|apply|grant)[^\n]*\?|Allow (?:command|this)[^\n]*\?",

@@ -147,6 +147,7 @@ class Instance:
     model: str | None = None
     held_until: datetime | None = None  # usage limit: no new work before this time
     restarts: int = 0
+    session_id: str | None = None  # the agent's own conversation id, to resume it
 
 
 @dataclass(frozen=True)

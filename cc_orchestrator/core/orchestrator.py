@@ -110,6 +110,14 @@ class Orchestrator:
         self.events.log("settings changed; using the new values")
         return True
 
+    def agent_warnings(self) -> list[str]:
+        """A line per installed agent newer than the newest version tested with us (the TUI's
+        header and `serve` say it once at start)."""
+        from cc_orchestrator.core.agents.doctor import newer_than_tested
+
+        profiles = {p.name: p for p in (*self.settings.profiles.values(), self.settings.profile())}
+        return newer_than_tested([p for p in profiles.values() if p.tested_versions])
+
     def watch_spools(self, on_change=None):
         """Start a watchdog watcher that ingests hook spools as they are written."""
         from cc_orchestrator.core.agents.watch import SpoolWatcher

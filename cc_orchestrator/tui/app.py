@@ -79,6 +79,8 @@ class OrchestratorApp(Polling, Requests, SourceRequests, App[None]):
 
     async def on_mount(self) -> None:
         await self.push_screen(self.dashboard)
+        if self.polling:
+            self.run_worker(self._check_agents, thread=True, group="agents", exit_on_error=False)
         if self._initial is None:
             self._start_poll(first=True)
             return
@@ -92,6 +94,17 @@ class OrchestratorApp(Polling, Requests, SourceRequests, App[None]):
         settings = self.orch.settings
         keymap = dict(getattr(settings, "keymap", None) or {})
         self.call_from_thread(self._configure, keymap, bool(getattr(settings, "bell", False)))
+
+    def _check_agents(self) -> None:
+        """In a worker: `claude --version` and the like take a moment."""
+        self.call_from_thread(self._warn, self.orch.agent_warnings())
+
+    def _warn(self, warnings: list[str]) -> None:
+        """Once per start: an installed agent newer than the newest version we tested."""
+        for warning in warnings:
+            self.notify(warning, severity="warning", timeout=20)
+        if warnings:
+            self.dashboard.warning = warnings[0]
 
     def _configure(self, keymap: dict[str, str], bell: bool) -> None:
         """The user's settings (loaded with the first snapshot, never on the event loop)."""

@@ -75,6 +75,7 @@ class InstanceOut(Out):
     model: str | None
     held_until: datetime | None
     restarts: int
+    session_id: str | None
 
 
 class TaskOut(Out):

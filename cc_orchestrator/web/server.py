@@ -133,6 +133,8 @@ def serve(
                 f"{ALLOWED_HOSTS_ENV}).",
                 file=sys.stderr,
             )
+        for warning in orchestrator.agent_warnings():
+            print(f"WARNING: {warning}", file=sys.stderr, flush=True)
         print(f"cc-orchestrator dashboard: {url}", flush=True)
         print(
             "  (the link signs in one browser once; elsewhere open /login and paste the token, "

@@ -196,3 +196,17 @@ async def test_move_a_card_with_the_keyboard(live_app, orch):
         await wait_for(pilot, lambda: app.dashboard.tasks.columns[TaskStatus.IN_PROGRESS].row_count == 1)
         await pilot.press("right", "right", "shift+right")  # IN_PROGRESS -> REVIEW
         await wait_for(pilot, lambda: orch.tasks.get(task.id).status is TaskStatus.REVIEW)
+
+
+async def test_an_agent_newer_than_tested_is_warned_about_in_the_header(live_app, tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "claude").write_text("#!/bin/sh\necho '9.9.9 (Claude Code)'\n")
+    (bin_dir / "claude").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard.warning)
+        assert "claude 9.9.9 is newer than the newest version tested" in app.dashboard.warning
+        assert "9.9.9" in str(app.dashboard.query_one("#summary").render())
+        assert any("agents doctor claude" in n for n in notes(app))

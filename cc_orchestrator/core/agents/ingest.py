@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+from cc_orchestrator.core.agents import codex
 from cc_orchestrator.core.events import EventLog
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.models import EventKind, InstanceStatus, Level
@@ -64,10 +66,13 @@ def _short(text, width: int = 200) -> str:
 
 
 class SpoolIngester:
-    def __init__(self, store: Store, events: EventLog, spool_dir: Path) -> None:
+    def __init__(
+        self, store: Store, events: EventLog, spool_dir: Path, codex_home: Callable[[InstanceRow], Path] | None = None
+    ) -> None:
         self.store = store
         self.events = events
         self.spool_dir = Path(spool_dir)
+        self.codex_home = codex_home or (lambda row: codex.codex_home({}))
 
     def path(self, instance_id: str) -> Path:
         return self.spool_dir / f"{instance_id}.jsonl"
@@ -120,6 +125,9 @@ class SpoolIngester:
         return count
 
     def _apply(self, row: InstanceRow, payload: dict) -> None:
+        if codex.is_notification(payload):
+            self._apply_codex(row, payload)
+            return
         if payload.get("session_id") and payload.get("session_id") != row.session_id:
             row.session_id = payload["session_id"]
             InstanceRow.update(session_id=row.session_id).where(InstanceRow.id == row.id).execute()
@@ -146,6 +154,32 @@ class SpoolIngester:
         if payload.get("hook_event_name") in TOKEN_EVENTS and row.transcript_path:
             self._count_tokens(row)
 
+    def _apply_codex(self, row: InstanceRow, payload: dict) -> None:
+        """A Codex turn ended: IDLE, and the session it belongs to (not its title side thread)."""
+        thread = str(payload.get("thread-id") or "")
+        if row.session_id and thread != row.session_id:
+            return
+        rollout = codex.find_rollout(self.codex_home(row), thread)
+        if rollout is None:
+            return
+        if thread != row.session_id or str(rollout) != row.transcript_path:
+            row.session_id, row.transcript_path = thread, str(rollout)
+            InstanceRow.update(session_id=thread, transcript_path=str(rollout)).where(
+                InstanceRow.id == row.id
+            ).execute()
+        self.events.add(
+            EventKind.LOG_MESSAGE,
+            codex.describe(payload),
+            level=Level.INFO,
+            instance_id=row.id,
+            task_id=row.task_id,
+            data={"hook": codex.TURN_COMPLETE},
+        )
+        current = InstanceStatus(row.status)
+        if current.is_live and current is not InstanceStatus.STARTING and current is not InstanceStatus.IDLE:
+            set_status(self.events, row, InstanceStatus.IDLE, source="hook")
+        self._count_tokens(row)
+
     def recount_transcripts(self, rows: list[InstanceRow]) -> None:
         """Count tokens written after the last hook (Claude Code may write its final reply to the
         transcript after the Stop hook ran): one stat per instance, a read only when it grew."""
@@ -165,7 +199,8 @@ class SpoolIngester:
         from cc_orchestrator.core.agents.transcript import TranscriptUsage, read_usage
 
         since = TranscriptUsage(row.transcript_offset, row.last_message_id, row.tokens_in, row.tokens_out, row.model)
-        usage = read_usage(row.transcript_path, since)
+        reader = codex.read_usage if codex.is_rollout(row.transcript_path) else read_usage
+        usage = reader(row.transcript_path, since)
         if usage != since:
             InstanceRow.update(
                 transcript_offset=usage.offset,

@@ -99,15 +99,17 @@ def _menu_below(lines: list[str], row: int, styles: list[Style] | None) -> Menu 
 
 
 def _numbered_block(parsed) -> list[int] | None:
-    """Lines numbered 1, 2, 3 ...; an unnumbered line between two is a wrapped label or a hint."""
+    """Lines numbered 1, 2, 3 ...; up to two lines between two options (a wrapped label, a hint,
+    a blank line) belong to the one above."""
     start = next((i for i, m in parsed.items() if m and m["number"] == "1"), None)
     if start is None:
         return None
     block, i = [start], start + 1
-    while i in parsed and parsed[i] is not None and i - block[-1] <= 2:
-        if parsed[i]["number"] == str(len(block) + 1):
+    while i in parsed and i - block[-1] <= 3:
+        match = parsed[i]
+        if match is not None and match["number"] == str(len(block) + 1):
             block.append(i)
-        elif parsed[i]["number"] is not None:
+        elif match is not None and match["number"] is not None:
             break  # another list
         i += 1
     return block

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from cc_orchestrator.core.instances.answering import NoDialog, Unanswered, answer_dialog
-from cc_orchestrator.core.instances.rows import find_row
+from cc_orchestrator.core.instances.rows import find_row, live_count
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.models import Instance, InstanceStatus, Level
 from cc_orchestrator.core.store.tables import InstanceRow
@@ -65,9 +66,11 @@ def interrupt(service, ref: str) -> Instance:
 
 
 def restart(service, ref: str, command: list[str] | None = None) -> Instance:
-    """Start a dead agent again in its worktree, resuming its conversation where the profile
-    knows how (Claude Code: --continue). Its session is reused when it is still there."""
-    from cc_orchestrator.core.instances.starting import agent_argv
+    """Start a dead or stopped agent again in its worktree, continuing its conversation: with
+    the session id it recorded (Claude Code `--resume ID`, Codex `resume ID`), else the
+    profile's continue arguments. Its session is reused when it is still there. It takes a
+    slot like a start (STARTING first, so a concurrent start or stop sees it)."""
+    from cc_orchestrator.core.instances.starting import agent_argv, agent_session, require_program
     from cc_orchestrator.core.tmux.layouts import resolve_layout
 
     service.refresh()
@@ -78,31 +81,63 @@ def restart(service, ref: str, command: list[str] | None = None) -> Instance:
     if not row.worktree_path or not Path(row.worktree_path).is_dir():
         raise Conflict(f"instance {row.id} has no worktree left to restart in")
     profile = service.profile_for(row)
-    argv = list(command) if command else (json.loads(row.agent_command) or agent_argv(profile))
-    if not command:
-        argv += [a for a in profile.continue_args if a not in argv]
-    if profile.hooks == "claude":
-        from cc_orchestrator.core.agents import claude_hooks
-
-        claude_hooks.install(Path(row.worktree_path), service.ingester.path(row.id))
-    env = {**profile.env, "CC_ORCHESTRATOR_INSTANCE_ID": row.id}
-    log = service.logs.pipe_command(row.id)
-    if pane is not None:
-        state = service.tmux.respawn(row.tmux_session, pane.pane_id, row.worktree_path, argv, env, log)
-    else:
-        plan = resolve_layout(row.layout, service.settings.custom_layouts)
-        state = service.tmux.create_session(row.tmux_session, row.worktree_path, argv, plan, env, log_command=log)
+    argv = list(command) if command else resume_argv(row, profile, agent_argv)
+    require_program(argv, profile, service.settings.profiles)
+    previous = service.store.write(lambda: _reserve_restart(service, row.id))
+    try:
+        argv, env = agent_session(service, row.id, profile, argv, row.worktree_path)
+        log = service.logs.pipe_command(row.id)
+        if pane is not None:
+            state = service.tmux.respawn(row.tmux_session, pane.pane_id, row.worktree_path, argv, env, log)
+        else:
+            plan = resolve_layout(row.layout, service.settings.custom_layouts)
+            state = service.tmux.create_session(row.tmux_session, row.worktree_path, argv, plan, env, log_command=log)
+    except BaseException as exc:
+        service.store.write(lambda error=exc: _undo_restart(service, row.id, previous, error))
+        raise
     service.refresher.forget(row.id)
 
     def running() -> None:
         current = InstanceRow.get_by_id(row.id)
-        InstanceRow.update(restarts=current.restarts + 1, exit_status=None, held_until=None).where(
+        InstanceRow.update(restarts=current.restarts + 1, exit_status=None, held_until=None, starter_pid=None).where(
             InstanceRow.id == row.id
         ).execute()
-        if not InstanceStatus(current.status).is_live:
+        if current.status == InstanceStatus.STARTING.value:
             set_status(service.events, current, InstanceStatus.RUNNING, "restarted", pid=state.pid, source="user")
         else:  # it was live in the database but its process was gone
             InstanceRow.update(pid=state.pid).where(InstanceRow.id == row.id).execute()
 
     service.store.write(running)
     return service.get(row.id, refresh=False)
+
+
+def resume_argv(row: InstanceRow, profile, agent_argv) -> list[str]:
+    """The agent's own command plus what continues its conversation."""
+    argv = json.loads(row.agent_command or "[]") or agent_argv(profile)
+    if row.session_id and profile.resume_args:
+        extra = [a.replace("{session_id}", row.session_id) for a in profile.resume_args]
+    else:
+        extra = list(profile.continue_args)
+    return argv + [a for a in extra if a not in argv]
+
+
+def _reserve_restart(service, instance_id: str) -> str:
+    """STARTING, if the instance was not live and a slot is free; its status before."""
+    current = InstanceRow.get_by_id(instance_id)
+    if InstanceStatus(current.status).is_live:
+        return current.status
+    limit = service.settings.max_instances
+    if live_count() >= limit:
+        raise Conflict(f"all {limit} instance slots are in use; stop an instance or raise max_instances")
+    previous = current.status
+    set_status(service.events, current, InstanceStatus.STARTING, "restarting", source="user")
+    InstanceRow.update(starter_pid=os.getpid()).where(InstanceRow.id == instance_id).execute()
+    return previous
+
+
+def _undo_restart(service, instance_id: str, previous: str, exc: BaseException) -> None:
+    current = InstanceRow.get_by_id(instance_id)
+    InstanceRow.update(starter_pid=None).where(InstanceRow.id == instance_id).execute()
+    if current.status == InstanceStatus.STARTING.value and previous != current.status:
+        reason = str(exc) or type(exc).__name__
+        set_status(service.events, current, InstanceStatus(previous), f"restart failed: {reason}", source="user")

@@ -21,6 +21,8 @@ from cc_orchestrator.errors import Conflict, NotFound
 
 STEP_TIMEOUT = 0.5  # for one arrow key to show on the screen
 DIGIT_WAIT = 0.3  # for a typed option number to answer a menu by itself
+STILL_SECONDS = 0.15  # how long a dialog must hold still before the first key
+SETTLE_TIMEOUT = 0.6  # at most, for that
 POLL = 0.02
 
 
@@ -30,6 +32,7 @@ class Answer:
     question: str
     option: str | None  # the label chosen; None when keystrokes were sent (no menu to read)
     keys: tuple[str, ...]
+    confirmed: bool = True  # False: the cursor never reached the option, nothing was confirmed
 
 
 class Unanswered(Conflict):
@@ -52,18 +55,40 @@ def answer_dialog(
     """Approve or reject the dialog on the screen; Conflict when there is none or no option
     means that, Unanswered when it would not leave the screen."""
     pane = tmux.agent_pane(session)
-    screen = look(tmux, session, profile, pane)
+    screen = _settled(tmux, session, pane, profile)
     if screen.kind != "waiting" or screen.dialog is None:
         raise NoDialog("it is not asking anything right now")
     answer = None
     for _ in range(retries + 1):
         answer = _answer_once(tmux, session, pane, profile, screen, approve)
-        screen = _until_gone(tmux, session, pane, profile, screen, timeout)
-        if screen is None:
-            return answer
+        if answer.confirmed:
+            left = _until_gone(tmux, session, pane, profile, screen, timeout)
+            if left is None:
+                return answer
+            screen = left
+        else:  # the cursor would not go there: read the dialog again
+            screen = look(tmux, session, profile, pane)
+            if screen.kind != "waiting" or screen.dialog is None:
+                return answer
     assert answer is not None
     what = f"{answer.option!r}" if answer.option else f"the keys {' '.join(answer.keys)}"
     raise Unanswered(f"could not choose {what} in the {answer.dialog} dialog: it is still on the screen")
+
+
+def _settled(tmux, session, pane, profile) -> ScreenState:
+    """The screen once it has held still for STILL_SECONDS: a dialog can be drawn again just
+    after it shows, and the redraw puts its cursor back (Claude Code 2.1.332's trust dialog
+    does, within about 0.1 s), so a key sent before that is lost."""
+    screen, since = look(tmux, session, profile, pane), time.monotonic()
+    deadline = since + SETTLE_TIMEOUT
+    while time.monotonic() < deadline:
+        time.sleep(POLL)
+        again = look(tmux, session, profile, pane)
+        if again != screen:
+            screen, since = again, time.monotonic()
+        elif time.monotonic() - since >= STILL_SECONDS:
+            break
+    return screen
 
 
 def _answer_once(tmux, session, pane, profile, screen: ScreenState, approve: bool) -> Answer:
@@ -93,19 +118,33 @@ def _answer_once(tmux, session, pane, profile, screen: ScreenState, approve: boo
             sent.extend(dialog.confirm)
         return Answer(dialog.name, screen.text, option.label, tuple(sent))
     cursor = menu.cursor
-    for _ in range(len(menu.options) * 2):  # the cursor may wrap or skip; never loop forever
+    for _ in range(len(menu.options) * 3):  # the cursor may wrap, skip or be put back; never loop forever
         if cursor == target:
-            break
+            cursor = _cursor_now(tmux, session, pane, profile, screen)
+            if cursor == target:
+                tmux.send_keys(session, *dialog.confirm)
+                sent.extend(dialog.confirm)
+                break
+        if cursor is None:
+            break  # the dialog changed under us: the retry reads it again
         step = "Down" if target > cursor else "Up"
         tmux.send_keys(session, step)
         sent.append(step)
-        cursor = _cursor_after(tmux, session, pane, profile, screen, cursor)
-        if cursor is None:
-            break  # the dialog changed under us: the retry reads it again
-    if cursor == target:
-        tmux.send_keys(session, *dialog.confirm)
-        sent.extend(dialog.confirm)
-    return Answer(dialog.name, screen.text, option.label, tuple(sent))
+        moved = _cursor_after(tmux, session, pane, profile, screen, cursor)
+        if moved == cursor:
+            break  # the key did not move it: this menu is not listening
+        cursor = moved
+    confirmed = bool(sent) and sent[-len(dialog.confirm) :] == list(dialog.confirm)
+    return Answer(dialog.name, screen.text, option.label, tuple(sent), confirmed)
+
+
+def _cursor_now(tmux, session, pane, profile, asked: ScreenState) -> int | None:
+    """Where the cursor is a moment later (a redraw may have put it back); None if the dialog went."""
+    time.sleep(POLL)
+    screen = look(tmux, session, profile, pane)
+    if screen.menu is None or screen.text != asked.text:
+        return None
+    return screen.menu.cursor
 
 
 def _cursor_after(tmux, session, pane, profile, asked: ScreenState, before: int) -> int | None:

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from cc_orchestrator.core.models import InstanceStatus
 from cc_orchestrator.core.tmux.service import PaneState
 
+# An agent whose tmux session vanished (a reboot, a killed tmux server); `instances recover`
+# starts these again, resuming their conversations.
+SESSION_LOST = "session lost: its tmux session has ended"
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -43,7 +47,7 @@ def observe(status: InstanceStatus, starter_pid: int | None, pane: PaneState | N
             if starter_alive(starter_pid):
                 return None  # another process is still starting it
             return Observation(InstanceStatus.ERROR, "start was interrupted before the agent ran")
-        return Observation(InstanceStatus.STOPPED, "tmux session ended")
+        return Observation(InstanceStatus.STOPPED, SESSION_LOST)
     if pane.dead:
         if pane.exit_status is None and pane.exit_signal is None:
             # tmux marks a pane dead when its pty closes and may never reap the status

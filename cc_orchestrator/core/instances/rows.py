@@ -39,6 +39,7 @@ def to_instance(row: InstanceRow, usage: ResourceUsage | None = None) -> Instanc
         model=row.model,
         held_until=aware(row.held_until),
         restarts=row.restarts,
+        session_id=row.session_id,
     )
 
 

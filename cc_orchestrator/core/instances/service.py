@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cc_orchestrator.config.settings import Settings
+from cc_orchestrator.core.agents.codex import codex_home
 from cc_orchestrator.core.agents.ingest import SpoolIngester
 from cc_orchestrator.core.events import EventLog
 from cc_orchestrator.core.instances import readiness
@@ -48,7 +49,9 @@ class InstanceService:
         self._worktrees = worktrees
         self.sampler = sampler or ProcessSampler()
         self.logs = PaneLogs(settings.logs_dir / "panes", max_bytes=settings.log_max_bytes)
-        self.ingester = SpoolIngester(store, events, settings.data_dir / "spool")
+        self.ingester = SpoolIngester(
+            store, events, settings.data_dir / "spool", lambda row: codex_home(self.profile_for(row).env)
+        )
         self.refresher = StateRefresher(self)
 
     def profile_for(self, row: InstanceRow):
@@ -206,6 +209,13 @@ class InstanceService:
         from cc_orchestrator.core.instances.actions import restart
 
         return restart(self, ref, command)
+
+    def recover(self, everything: bool = False, on_each=None):
+        """Restart, one at a time, the agents whose session was lost (a reboot, a killed tmux
+        server), resuming their conversations; with `everything`, every stopped or failed one."""
+        from cc_orchestrator.core.instances.recovery import recover
+
+        return recover(self, everything, on_each)
 
     def resume_after_limit(self, ref: str) -> Instance:
         """The usage limit has reset: lift the hold and ask the agent to go on."""

@@ -72,13 +72,9 @@ def start(
                 .execute()
             )
         )
-        if profile.hooks == "claude":
-            from cc_orchestrator.core.agents import claude_hooks
-
-            claude_hooks.install(Path(worktree.path), service.ingester.path(instance_id))
-        env = {**profile.env, "CC_ORCHESTRATOR_INSTANCE_ID": instance_id}
+        command, env = agent_session(service, instance_id, profile, argv, worktree.path)
         pane = service.tmux.create_session(
-            row.tmux_session, worktree.path, argv, plan, env, log_command=service.logs.pipe_command(instance_id)
+            row.tmux_session, worktree.path, command, plan, env, log_command=service.logs.pipe_command(instance_id)
         )
 
         def running() -> None:
@@ -141,6 +137,23 @@ def _roll_back(service, instance_id, session, worktree_id, task_id, exc) -> None
         service.events.log(f"could not start an instance: {reason}", level=Level.ERROR)
     except Exception:
         pass  # the original error is what the user needs to see
+
+
+def agent_session(service, instance_id: str, profile, argv: list[str], worktree: str) -> tuple[list[str], dict]:
+    """The command and environment an agent's pane runs, with our hooks wired in: Claude Code's
+    in the worktree's settings, Codex's notify program on its command line."""
+    env = {**profile.env, "CC_ORCHESTRATOR_INSTANCE_ID": instance_id}
+    spool = service.ingester.path(instance_id)
+    if profile.hooks == "claude":
+        from cc_orchestrator.core.agents import claude_hooks
+
+        claude_hooks.install(Path(worktree), spool)
+    elif profile.hooks == "codex":
+        from cc_orchestrator.core.agents import codex
+
+        spool.parent.mkdir(parents=True, exist_ok=True)
+        argv = [argv[0], *codex.notify_args(spool, codex.codex_home(profile.env)), *argv[1:]]
+    return argv, env
 
 
 def require_program(argv: list[str], profile, profiles) -> None:

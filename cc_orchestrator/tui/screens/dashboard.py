@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from cc_orchestrator.core.git.worktrees import WorktreeReport
 
 
-def summary(snapshot: Snapshot) -> Text:
+def summary(snapshot: Snapshot, warning: str = "") -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" cc-orchestrator ", "bold reverse")
     text.append(f"  {short_path(snapshot.repo)}" if snapshot.repo else "  (no repository)", "dim")
@@ -42,10 +43,14 @@ def summary(snapshot: Snapshot) -> Text:
     text.append(f"   tasks: {ready} ready, {done}/{len(snapshot.tasks)} done", "dim")
     if not snapshot.live:
         text.append("   connecting to tmux...", "dim italic")
+    if warning:
+        text.append(f"   ! {warning}", "bold yellow")
     return text
 
 
 class Dashboard(Screen):
+    warning: reactive[str] = reactive("")  # one line in the summary, e.g. an untested agent version
+
     BINDINGS = [
         Binding("tab", "pane(1)", "Next pane", id="dashboard.next_pane", show=False),
         Binding("shift+tab", "pane(-1)", "Previous pane", id="dashboard.previous_pane", show=False),
@@ -58,6 +63,7 @@ class Dashboard(Screen):
         self.worktrees = WorktreeMap()
         self.logs = LogPane()
         self._summary: Text | None = None
+        self._snapshot: Snapshot | None = None
 
     @property
     def panes(self) -> list[Pane]:
@@ -78,10 +84,19 @@ class Dashboard(Screen):
         self.tasks.show(snapshot.tasks)
         self.worktrees.show(snapshot.worktrees, reports)
         self.logs.show_events(snapshot.events, now)
-        line = summary(snapshot)
-        if line != self._summary:
+        self._snapshot = snapshot
+        self._show_summary()
+
+    def watch_warning(self) -> None:
+        if self._snapshot is not None:
+            self._show_summary()
+
+    def _show_summary(self) -> None:
+        line = summary(self._snapshot, self.warning)
+        shown = self.query("#summary")  # empty while the app shuts down
+        if line != self._summary and shown:
             self._summary = line
-            self.query_one("#summary", Static).update(line)
+            shown.first(Static).update(line)
 
     def show_reports(self, snapshot: Snapshot, reports: dict[str, WorktreeReport]) -> None:
         self.worktrees.show(snapshot.worktrees, reports)
