@@ -303,3 +303,24 @@ def test_the_cli_recovers_with_a_line_per_instance(cli_env, git_repo, data_dir):
     assert result.returncode == 0, result.stderr
     assert "continued;" in result.stdout  # no session id recorded: its continue arguments
     assert os.path.exists(data_dir)
+
+
+def test_hooks_of_a_run_that_ended_never_touch_the_restarted_agent(orch, git_repo):
+    """A dying agent's last hook (SessionEnd) can land after the restart: it writes to the old
+    run's spool, which is no longer read."""
+    import json
+
+    instance = orch.instances.start(git_repo)
+    status_becomes(orch, instance.id, InstanceStatus.IDLE)
+    orch.instances.send(instance.id, "exit 3")
+    status_becomes(orch, instance.id, InstanceStatus.ERROR)
+    orch.instances.restart(instance.id)
+    status_becomes(orch, instance.id, InstanceStatus.IDLE)
+    late = {"hook_event_name": "SessionEnd", "reason": "prompt_input_exit", "session_id": "old"}
+    orch.instances.ingester.spool_dir.mkdir(parents=True, exist_ok=True)
+    with orch.instances.ingester.path(instance.id, 0).open("a") as fh:
+        fh.write(json.dumps(late) + "\n")
+    assert orch.instances.get(instance.id).status is InstanceStatus.IDLE
+    with orch.instances.ingester.path(instance.id, 1).open("a") as fh:
+        fh.write(json.dumps(late) + "\n")
+    assert orch.instances.get(instance.id).status is InstanceStatus.STOPPED

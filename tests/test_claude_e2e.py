@@ -198,3 +198,32 @@ def test_a_rejected_write_creates_nothing_and_the_instance_goes_idle(orch, git_r
     assert not (Path(instance.worktree_path) / "hello.py").exists()
     messages = [e.message for e in orch.events.since(0, instance_id=instance.id)]
     assert not any(m.startswith("turn ended") for m in messages)
+
+
+def test_after_a_reboot_recover_resumes_the_conversation(orch, git_repo):
+    """The tmux server dies (a reboot, as far as our agents know); recover starts Claude Code
+    again with `--resume <session id>` from its hooks, and the conversation is still there."""
+    from tests.helpers import kill_tmux_server
+
+    instance = orch.instances.start(git_repo, prompt="say hello")
+    answer_startup_dialogs(orch, instance.id)
+
+    def turn_ended() -> bool:
+        orch.instances.get(instance.id)  # a refresh: ingest the hooks
+        return any(e.message.startswith("turn ended") for e in orch.events.since(0, instance_id=instance.id))
+
+    eventually(turn_ended, lambda: capture(orch.settings.tmux_socket, instance.tmux_session))
+    session_id = orch.instances.get(instance.id).session_id
+    assert session_id
+    kill_tmux_server(orch.settings.tmux_socket)
+    lost = orch.instances.get(instance.id)
+    assert lost.status is InstanceStatus.STOPPED and lost.status_message.startswith("session lost")
+    (recovery,) = orch.instances.recover()
+    assert recovery.resumed and not recovery.error, recovery
+    with open(f"/proc/{recovery.instance.pid}/cmdline", "rb") as fh:
+        assert f"--resume\0{session_id}".encode() in fh.read()
+    wait_for_status(orch, instance.id, InstanceStatus.IDLE)
+    eventually(
+        lambda: "say hello" in capture(orch.settings.tmux_socket, instance.tmux_session),
+        lambda: capture(orch.settings.tmux_socket, instance.tmux_session),
+    )

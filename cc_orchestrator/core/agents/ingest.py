@@ -37,7 +37,9 @@ def state_for(payload: dict) -> tuple[InstanceStatus, str] | None:
         return None
     if event in ("Stop", "SessionStart"):
         return InstanceStatus.IDLE, ""
-    if event == "SessionEnd" and payload.get("reason") != "clear":
+    # Only a user's own exit: a session ended by a signal ("other": tmux killed, a reboot) is
+    # the process's to report, as "session lost", so that `instances recover` resumes it.
+    if event == "SessionEnd" and payload.get("reason") in ("prompt_input_exit", "logout"):
         return InstanceStatus.STOPPED, "the agent ended its session"
     return None
 
@@ -74,8 +76,10 @@ class SpoolIngester:
         self.spool_dir = Path(spool_dir)
         self.codex_home = codex_home or (lambda row: codex.codex_home({}))
 
-    def path(self, instance_id: str) -> Path:
-        return self.spool_dir / f"{instance_id}.jsonl"
+    def path(self, instance_id: str, run: int = 0) -> Path:
+        """The spool of one run of an instance's agent (a restart is a new run, with a spool of
+        its own: the hooks of the run that ended may still write to the old one)."""
+        return self.spool_dir / (f"{instance_id}.jsonl" if run == 0 else f"{instance_id}.{run}.jsonl")
 
     def pending(self) -> list[str]:
         """Instances whose spool has grown past what was ingested (one stat each, one query)."""
@@ -85,12 +89,15 @@ class SpoolIngester:
             return []
         if not sizes:
             return []
+        ids = list({name.split(".")[0] for name in sizes})
         rows = self.store.read(
             lambda: list(
-                InstanceRow.select(InstanceRow.id, InstanceRow.spool_offset).where(InstanceRow.id.in_(list(sizes)))
+                InstanceRow.select(InstanceRow.id, InstanceRow.spool_offset, InstanceRow.restarts).where(
+                    InstanceRow.id.in_(ids)
+                )
             )
         )
-        return [r.id for r in rows if sizes[r.id] > r.spool_offset]
+        return [r.id for r in rows if sizes.get(self.path(r.id, r.restarts).stem, 0) > r.spool_offset]
 
     def ingest(self, instance_ids: list[str] | None = None) -> int:
         """Apply every new spool line; returns how many payloads were applied."""
@@ -104,7 +111,7 @@ class SpoolIngester:
         if row is None:
             return 0
         try:
-            with self.path(instance_id).open("rb") as fh:
+            with self.path(instance_id, row.restarts).open("rb") as fh:
                 fh.seek(row.spool_offset)
                 chunk = fh.read()
         except FileNotFoundError:

@@ -85,7 +85,7 @@ def restart(service, ref: str, command: list[str] | None = None) -> Instance:
     require_program(argv, profile, service.settings.profiles)
     previous = service.store.write(lambda: _reserve_restart(service, row.id))
     try:
-        argv, env = agent_session(service, row.id, profile, argv, row.worktree_path)
+        argv, env = agent_session(service, row.id, profile, argv, row.worktree_path, previous.restarts + 1)
         log = service.logs.pipe_command(row.id)
         if pane is not None:
             state = service.tmux.respawn(row.tmux_session, pane.pane_id, row.worktree_path, argv, env, log)
@@ -99,7 +99,7 @@ def restart(service, ref: str, command: list[str] | None = None) -> Instance:
 
     def running() -> None:
         current = InstanceRow.get_by_id(row.id)
-        InstanceRow.update(restarts=current.restarts + 1, exit_status=None, held_until=None, starter_pid=None).where(
+        InstanceRow.update(exit_status=None, held_until=None, starter_pid=None).where(
             InstanceRow.id == row.id
         ).execute()
         if current.status == InstanceStatus.STARTING.value:
@@ -121,23 +121,27 @@ def resume_argv(row: InstanceRow, profile, agent_argv) -> list[str]:
     return argv + [a for a in extra if a not in argv]
 
 
-def _reserve_restart(service, instance_id: str) -> str:
-    """STARTING, if the instance was not live and a slot is free; its status before."""
+def _reserve_restart(service, instance_id: str) -> InstanceRow:
+    """A new run (its own spool from offset 0), STARTING if the instance was not live and a slot
+    is free; the row as it was before."""
     current = InstanceRow.get_by_id(instance_id)
-    if InstanceStatus(current.status).is_live:
-        return current.status
-    limit = service.settings.max_instances
-    if live_count() >= limit:
-        raise Conflict(f"all {limit} instance slots are in use; stop an instance or raise max_instances")
-    previous = current.status
-    set_status(service.events, current, InstanceStatus.STARTING, "restarting", source="user")
-    InstanceRow.update(starter_pid=os.getpid()).where(InstanceRow.id == instance_id).execute()
-    return previous
+    before = InstanceRow(**current.__data__)
+    if not InstanceStatus(current.status).is_live:
+        limit = service.settings.max_instances
+        if live_count() >= limit:
+            raise Conflict(f"all {limit} instance slots are in use; stop an instance or raise max_instances")
+        set_status(service.events, current, InstanceStatus.STARTING, "restarting", source="user")
+    InstanceRow.update(starter_pid=os.getpid(), restarts=before.restarts + 1, spool_offset=0).where(
+        InstanceRow.id == instance_id
+    ).execute()
+    return before
 
 
-def _undo_restart(service, instance_id: str, previous: str, exc: BaseException) -> None:
+def _undo_restart(service, instance_id: str, before: InstanceRow, exc: BaseException) -> None:
     current = InstanceRow.get_by_id(instance_id)
-    InstanceRow.update(starter_pid=None).where(InstanceRow.id == instance_id).execute()
-    if current.status == InstanceStatus.STARTING.value and previous != current.status:
+    InstanceRow.update(starter_pid=None, restarts=before.restarts, spool_offset=before.spool_offset).where(
+        InstanceRow.id == instance_id
+    ).execute()
+    if current.status == InstanceStatus.STARTING.value and before.status != current.status:
         reason = str(exc) or type(exc).__name__
-        set_status(service.events, current, InstanceStatus(previous), f"restart failed: {reason}", source="user")
+        set_status(service.events, current, InstanceStatus(before.status), f"restart failed: {reason}", source="user")

@@ -139,11 +139,14 @@ def _roll_back(service, instance_id, session, worktree_id, task_id, exc) -> None
         pass  # the original error is what the user needs to see
 
 
-def agent_session(service, instance_id: str, profile, argv: list[str], worktree: str) -> tuple[list[str], dict]:
+def agent_session(
+    service, instance_id: str, profile, argv: list[str], worktree: str, run: int = 0
+) -> tuple[list[str], dict]:
     """The command and environment an agent's pane runs, with our hooks wired in: Claude Code's
-    in the worktree's settings, Codex's notify program on its command line."""
+    in the worktree's settings, Codex's notify program on its command line, writing to the
+    spool of this run."""
     env = {**profile.env, "CC_ORCHESTRATOR_INSTANCE_ID": instance_id}
-    spool = service.ingester.path(instance_id)
+    spool = service.ingester.path(instance_id, run)
     if profile.hooks == "claude":
         from cc_orchestrator.core.agents import claude_hooks
 
