@@ -37,9 +37,13 @@ def status_becomes(orch, instance_id, status, timeout=10):
 
 def cco(cli_env, cwd, *args, timeout=60):
     return subprocess.run(
-        [sys.executable, "-m", "cc_orchestrator", *args], env=cli_env, cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "cc_orchestrator", *args],
+        env=cli_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         timeout=timeout,
-    )  # fmt: skip
+    )
 
 
 # -- dialogs answered by meaning -----------------------------------------------------------
@@ -270,8 +274,11 @@ def test_recover_restarts_lost_sessions_one_by_one_with_their_session_ids(cli_en
             assert back.status.is_live and back.restarts == 1
             with open(f"/proc/{back.pid}/cmdline", "rb") as fh:
                 assert f"--resume\0{session}".encode() in fh.read()
-            retry_until(lambda s=back.tmux_session, sid=session: f"resuming session {sid}" in capture(
-                orch.settings.tmux_socket, s))  # fmt: skip
+            retry_until(
+                lambda s=back.tmux_session, sid=session: (
+                    f"resuming session {sid}" in capture(orch.settings.tmux_socket, s)
+                )
+            )
         assert orch.instances.recover() == []
     finally:
         orch.close()

@@ -46,9 +46,21 @@ def write_rollout(home, thread: str) -> str:
     lines = [
         {"type": "session_meta", "payload": {"id": thread}},
         {"type": "turn_context", "payload": {"model": "gpt-fake"}},
-        {"type": "event_msg", "payload": {"type": "token_count", "info": {"total_token_usage": {
-            "input_tokens": 246, "cached_input_tokens": 0, "output_tokens": 90, "total_tokens": 336}}}},
-    ]  # fmt: skip
+        {
+            "type": "event_msg",
+            "payload": {
+                "type": "token_count",
+                "info": {
+                    "total_token_usage": {
+                        "input_tokens": 246,
+                        "cached_input_tokens": 0,
+                        "output_tokens": 90,
+                        "total_tokens": 336,
+                    }
+                },
+            },
+        },
+    ]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     return str(path)
 

@@ -52,8 +52,12 @@ def test_a_missing_program_is_reported_not_probed():
 def test_doctor_json_from_the_cli(cli_env, git_repo):
     result = subprocess.run(
         [sys.executable, "-m", "cc_orchestrator", "agents", "doctor", "generic", "--json"],
-        env=cli_env, cwd=git_repo, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=cli_env,
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     (report,) = json.loads(result.stdout)
     assert report["name"] == "generic" and report["probe"]["seen"] == "ready"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cc_orchestrator.errors import OrchestratorError
 from cc_orchestrator.tui import jump
-from cc_orchestrator.tui.live import Loaded, ready_for_tmux
+from cc_orchestrator.tui.live import Loaded
 from cc_orchestrator.tui.widgets.pane import Pane
 
 if TYPE_CHECKING:
@@ -47,7 +47,6 @@ class Requests(_Base):
 
     def _call(self, label, call, done, failed) -> None:
         try:
-            ready_for_tmux()
             result = call()
         except OrchestratorError as exc:
             self.post_message(Loaded(self._service_failed, label, exc.message, failed))
@@ -75,7 +74,6 @@ class Requests(_Base):
         self.run_worker(partial(self._jump, instance_id), thread=True, group="jump", exit_on_error=False)
 
     def _jump(self, instance_id: str) -> None:
-        ready_for_tmux()
         inside = jump.inside_server(self.orch.settings.tmux_socket)
         try:
             argv = self.orch.instances.attach_argv(instance_id, inside_tmux=inside)

@@ -7,7 +7,6 @@ newer one may replace an older one still queued without losing anything.
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -88,7 +87,6 @@ class Poller:
 
     def poll(self) -> Snapshot:
         """One round: ingest, refresh, health (one tmux call at idle), then the store."""
-        ready_for_tmux()
         instances = self.orch.tick()
         return self._snapshot(instances, live=True)
 
@@ -138,14 +136,6 @@ class Poller:
 
     def task_events(self, task_id: int, limit: int = 300) -> list[Event]:
         return self.orch.events.tail(limit=limit, task_id=task_id)
-
-
-def ready_for_tmux() -> None:
-    """Import libtmux safely while the app runs: it reads sys.stdout.encoding when imported,
-    and Textual's stdout capture has none. (Imported late: the first paint does not need it.)"""
-    if "libtmux" not in sys.modules and not hasattr(sys.stdout, "encoding"):
-        sys.stdout.encoding = getattr(sys.__stdout__, "encoding", None) or "utf-8"  # type: ignore[misc]
-    import libtmux  # noqa: F401
 
 
 def default_repo(repo: str | None) -> str | None:

@@ -184,8 +184,11 @@ def bench_start_with_20(base: Path, socket: str, runs: int) -> None:
         started = time.monotonic()
         result = subprocess.run(
             [sys.executable, "-m", "cc_orchestrator", "instances", "start", "--task", str(task_id)],
-            env=env, cwd=repo, capture_output=True, text=True,
-        )  # fmt: skip
+            env=env,
+            cwd=repo,
+            capture_output=True,
+            text=True,
+        )
         samples.append(time.monotonic() - started)
         if "prompt delivered" not in result.stderr:
             print(f"   (task {task_id}: {result.stderr.strip()[:200]})")

@@ -109,18 +109,33 @@ def shell_call(body: dict, command: str, reason: str) -> dict:
         name = "exec_command"
         args: dict[str, Any] = {"cmd": command, "sandbox_permissions": "require_escalated", "justification": reason}
     elif "shell_command" in tools:
-        name, args = "shell_command", {"command": command, "sandbox_permissions": "require_escalated",
-                                       "justification": reason}  # fmt: skip
+        name, args = (
+            "shell_command",
+            {"command": command, "sandbox_permissions": "require_escalated", "justification": reason},
+        )
     else:
-        name, args = "shell", {"command": ["bash", "-lc", command], "sandbox_permissions": "require_escalated",
-                               "justification": reason}  # fmt: skip
-    return {"type": "function_call", "id": _id("fc"), "call_id": _id("call"), "name": name,
-            "arguments": json.dumps(args), "status": "completed"}  # fmt: skip
+        name, args = (
+            "shell",
+            {"command": ["bash", "-lc", command], "sandbox_permissions": "require_escalated", "justification": reason},
+        )
+    return {
+        "type": "function_call",
+        "id": _id("fc"),
+        "call_id": _id("call"),
+        "name": name,
+        "arguments": json.dumps(args),
+        "status": "completed",
+    }
 
 
 def _message(text: str) -> dict:
-    return {"type": "message", "id": _id("msg"), "status": "completed", "role": "assistant",
-            "content": [{"type": "output_text", "text": text, "annotations": []}]}  # fmt: skip
+    return {
+        "type": "message",
+        "id": _id("msg"),
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
 
 
 def _fill(schema: dict) -> Any:
@@ -148,17 +163,29 @@ def reply_for(body: dict) -> list[dict]:
 
 
 def usage() -> dict:
-    return {"input_tokens": INPUT_TOKENS, "input_tokens_details": {"cached_tokens": 0},
-            "output_tokens": OUTPUT_TOKENS, "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": TOTAL_TOKENS}  # fmt: skip
+    return {
+        "input_tokens": INPUT_TOKENS,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": OUTPUT_TOKENS,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": TOTAL_TOKENS,
+    }
 
 
 def response(output: list[dict], model: str, response_id: str, status: str = "completed") -> dict:
     """The response object, as `response.created` (in progress) and `response.completed` carry it."""
     done = status == "completed"
-    return {"id": response_id, "object": "response", "created_at": int(time.time()), "status": status,
-            "model": model, "output": output if done else [], "usage": usage() if done else None,
-            "error": None, "incomplete_details": None}  # fmt: skip
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": status,
+        "model": model,
+        "output": output if done else [],
+        "usage": usage() if done else None,
+        "error": None,
+        "incomplete_details": None,
+    }
 
 
 def _item_events(index: int, item: dict) -> list[dict]:

@@ -15,8 +15,12 @@ def test_serve_warns_once_about_an_agent_newer_than_tested(cli_env, git_repo, tm
     env = {**cli_env, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
     server = subprocess.Popen(
         [sys.executable, "-m", "cc_orchestrator", "serve", "--port", "0"],
-        env=env, cwd=git_repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        env=env,
+        cwd=git_repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         link = server.stdout.readline()
         assert link.startswith("cc-orchestrator dashboard: http://127.0.0.1:")

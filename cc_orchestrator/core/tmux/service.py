@@ -1,4 +1,4 @@
-"""tmux sessions, one per instance, driven through libtmux's command runner.
+"""tmux sessions, one per instance, driven through our own runner (`runner.py`).
 
 A refresh asks tmux once for every pane (`list-panes -a -F ...`), never session by session.
 Only sessions this tool created are touched: they carry our name prefix and a session option
@@ -7,7 +7,6 @@ holding our data dir, so two orchestrators on one tmux server never touch each o
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -15,7 +14,8 @@ from datetime import UTC, datetime
 
 from cc_orchestrator.core.models import TmuxSession
 from cc_orchestrator.core.tmux.layouts import Layout
-from cc_orchestrator.errors import ExternalError, MissingDependency, NotFound
+from cc_orchestrator.core.tmux.runner import Result, TmuxRunner
+from cc_orchestrator.errors import ExternalError, NotFound
 
 SESSION_PREFIX = "cc-orchestrator-"
 ROLE_OPTION = "@cco-role"
@@ -86,32 +86,26 @@ class TmuxService:
         self.socket_name = socket_name
         self.marker = marker
         self.calls = 0  # tmux processes started; the refresh benchmark reads it
-        self._server = None
+        self.runner = TmuxRunner(socket_name)
 
     # -- running tmux ------------------------------------------------------------------
 
     def require(self) -> None:
-        if shutil.which("tmux") is None:
-            raise MissingDependency("tmux is not installed or not on PATH")
+        self.runner.binary  # noqa: B018 - raises MissingDependency without tmux
 
-    @property
-    def server(self):
-        if self._server is None:
-            self.require()
-            import libtmux
+    def cmd(self, *args: str, stdin: bytes | None = None) -> Result:
+        """One tmux process, whatever it answers."""
+        self.calls += 1
+        return self.runner(*args, stdin=stdin)
 
-            self._server = libtmux.Server(socket_name=self.socket_name, tmux_bin=shutil.which("tmux"))
-        return self._server
-
-    def run(self, *args: str, check: bool = True) -> list[str]:
+    def run(self, *args: str, check: bool = True, stdin: bytes | None = None) -> list[str]:
         """One tmux process; its stdout lines. `check` turns a failure into ExternalError.
 
         A lone ";" separates chained commands; any other argument ending in ";" is escaped, or
         tmux would end the command there (a prompt "run ls;" or an agent argument "x;" could
         otherwise inject a tmux command).
         """
-        self.calls += 1
-        result = self.server.cmd(*(_escaped(a) for a in args))
+        result = self.cmd(*(_escaped(a) for a in args), stdin=stdin)
         if check and result.returncode != 0:
             reason = (result.stderr or ["tmux failed"])[0]
             raise ExternalError(f"tmux {args[0]}: {reason}")
@@ -120,20 +114,17 @@ class TmuxService:
     def attach_argv(self, name: str) -> list[str]:
         """The command that attaches a terminal to a session (the face execs or runs it)."""
         self.require()
-        socket = ["-L", self.socket_name] if self.socket_name else []
-        return ["tmux", *socket, "attach-session", "-t", f"={name}"]
+        return self.runner.argv("attach-session", "-t", f"={name}", program="tmux")
 
     def switch_argv(self, name: str) -> list[str]:
         """For a client already inside this tmux server: switch instead of nesting."""
-        socket = ["-L", self.socket_name] if self.socket_name else []
-        return ["tmux", *socket, "switch-client", "-t", f"={name}"]
+        return self.runner.argv("switch-client", "-t", f"={name}", program="tmux")
 
     # -- reading state -----------------------------------------------------------------
 
     def snapshot(self) -> dict[str, PaneState]:
         """Every agent pane of our sessions, from exactly one tmux call."""
-        self.calls += 1
-        result = self.server.cmd("list-panes", "-a", "-F", _PANE_FORMAT)
+        result = self.cmd("list-panes", "-a", "-F", _PANE_FORMAT)
         if result.returncode != 0:
             if any(s in " ".join(result.stderr) for s in _NO_SERVER):
                 return {}
@@ -159,8 +150,7 @@ class TmuxService:
 
     def sessions(self, live_instance_ids: set[str] | None = None) -> list[TmuxSession]:
         """All sessions on the server, each marked ours or not, and orphan when ours but unclaimed."""
-        self.calls += 1
-        result = self.server.cmd("list-sessions", "-F", _SESSION_FORMAT)
+        result = self.cmd("list-sessions", "-F", _SESSION_FORMAT)
         if result.returncode != 0:
             return []
         found = []
@@ -215,8 +205,7 @@ class TmuxService:
         pane = pane_id or self.agent_pane(name)
         start = ["-S", f"-{lines}"] if lines else []
         styled = ["-e"] if escapes else []
-        result = self.server.cmd("capture-pane", "-p", "-J", *styled, *start, "-t", pane)
-        self.calls += 1
+        result = self.cmd("capture-pane", "-p", "-J", *styled, *start, "-t", pane)
         if result.returncode != 0:
             raise NotFound(f"no tmux session {name!r}")
         return "\n".join(result.stdout)
@@ -315,7 +304,8 @@ class TmuxService:
         self.run("kill-session", "-t", f"={name}")
 
     def send_text(self, name: str, text: str, enter: bool = True) -> None:
-        """Paste text into the agent pane through a buffer (safe for any characters), then Enter.
+        """Paste text into the agent pane through a buffer loaded from stdin (any size, any
+        characters; `set-buffer TEXT` fails past about 16 KB), then Enter.
 
         Enter waits until the paste has been drawn (the screen changed, then held still; at most
         a second): Claude Code drops an Enter that arrives before it has drawn pasted text.
@@ -323,7 +313,21 @@ class TmuxService:
         pane = self.agent_pane(name)
         buffer = f"cco-{uuid.uuid4().hex[:8]}"
         shown = self.capture(name, pane_id=pane) if enter else ""
-        self.run("set-buffer", "-b", buffer, "--", text, ";", "paste-buffer", "-d", "-p", "-b", buffer, "-t", pane)
+        self.run(
+            "load-buffer",
+            "-b",
+            buffer,
+            "-",
+            ";",
+            "paste-buffer",
+            "-d",
+            "-p",
+            "-b",
+            buffer,
+            "-t",
+            pane,
+            stdin=text.encode("utf-8", "surrogateescape"),
+        )
         if enter:
             before, deadline = shown, time.monotonic() + 1.0
             while time.monotonic() < deadline:
