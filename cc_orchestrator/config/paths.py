@@ -64,5 +64,12 @@ def data_dir() -> Path:
     return Path(explicit).expanduser() if explicit else default_data_dir()
 
 
+def socket_name(value: str | None) -> str | None:
+    """A valid `tmux_socket` (a name for `tmux -L`), or None for the user's default server."""
+    if value and ("/" in value or value.startswith(".")):
+        raise ValueError("tmux_socket is a socket name (tmux -L NAME), not a path")
+    return value or None
+
+
 def database_path(base: Path | None = None) -> Path:
     return (base or data_dir()) / DATABASE_NAME

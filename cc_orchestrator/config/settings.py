@@ -162,9 +162,7 @@ class Settings(BaseSettings):
     @field_validator("tmux_socket")
     @classmethod
     def _socket_name(cls, value: str | None) -> str | None:
-        if value and ("/" in value or value.startswith(".")):
-            raise ValueError("tmux_socket is a socket name (tmux -L NAME), not a path")
-        return value or None
+        return paths.socket_name(value)
 
     @property
     def profiles(self):

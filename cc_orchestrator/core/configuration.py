@@ -41,6 +41,19 @@ class ConfigService:
             ).tuples()[0]
         )
 
+    def raw(self, name: str) -> Any:
+        """One setting's value as given, from the first source that has it (explicit, env,
+        stored, file), without building `Settings`: pydantic costs 100+ ms, which a command
+        that needs only `tmux_socket` should not pay. None when no source sets it."""
+        if name in self.explicit:
+            return self.explicit[name]
+        from cc_orchestrator.config import paths
+
+        for value in (paths.env(name), self.stored().get(name), paths.read_config_file().get(name)):
+            if value is not None:
+                return value
+        return None
+
     def effective(self, stored: dict[str, Any] | None = None):
         from pydantic import ValidationError
 

@@ -52,7 +52,21 @@ class Orchestrator:
     def tmux(self):
         from cc_orchestrator.core.tmux.service import TmuxService
 
-        return TmuxService(self.settings.tmux_socket, marker=str(self.data_dir.resolve()))
+        return TmuxService(self.tmux_socket, marker=str(self.data_dir.resolve()))
+
+    @cached_property
+    def tmux_socket(self) -> str | None:
+        """The agents' tmux server (`tmux -L NAME`, or None for the user's own), read without
+        building Settings: the refresh, which every command runs, needs nothing else."""
+        if "settings" in self.__dict__:
+            return self.settings.tmux_socket
+        from cc_orchestrator.config.paths import socket_name
+        from cc_orchestrator.errors import InvalidInput
+
+        try:
+            return socket_name(self.config.raw("tmux_socket"))
+        except ValueError as exc:
+            raise InvalidInput(f"invalid tmux_socket: {exc}") from None
 
     @cached_property
     def worktrees(self):
@@ -64,7 +78,9 @@ class Orchestrator:
     def instances(self):
         from cc_orchestrator.core.instances import InstanceService
 
-        return InstanceService(self.store, self.events, self.settings, self.tmux, self.tasks, lambda: self.worktrees)
+        return InstanceService(
+            self.store, self.events, lambda: self.settings, self.tmux, self.tasks, lambda: self.worktrees, self.data_dir
+        )
 
     @cached_property
     def integrations(self):
@@ -102,8 +118,6 @@ class Orchestrator:
             update={"tmux_socket": current.tmux_socket, "data_dir": current.data_dir}
         )
         self.__dict__["settings"] = fresh
-        if "instances" in self.__dict__:
-            self.instances.settings = fresh
         if "worktrees" in self.__dict__:
             self.worktrees.worktrees_dir = fresh.worktrees_dir
             self.worktrees.stale_after_days = fresh.stale_after_days

@@ -21,6 +21,7 @@ class Monitor:
     def tick(self) -> list[Instance]:
         orch = self.orchestrator
         instances = orch.instances.list()
+        orch.instances.logs.max_bytes = orch.settings.log_max_bytes  # a setting changed elsewhere applies too
         orch.instances.logs.rotate_all()
         now = datetime.now(UTC)
         for instance in instances:

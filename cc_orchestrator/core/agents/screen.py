@@ -12,9 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cc_orchestrator.config.agents import AgentProfile, Dialog
 from cc_orchestrator.core.agents.menu import Menu, read_menu
+
+if TYPE_CHECKING:  # pydantic: not imported by a refresh that reads no screen
+    from cc_orchestrator.config.agents import AgentProfile, Dialog
 
 TAIL_LINES = 25
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cc_orchestrator.config.agents import AgentProfile
 from cc_orchestrator.core.agents.menu import plain
 from cc_orchestrator.core.agents.screen import ScreenState, classify
-from cc_orchestrator.core.tmux.service import TmuxService
 from cc_orchestrator.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from cc_orchestrator.config.agents import AgentProfile
+    from cc_orchestrator.core.tmux.service import TmuxService
 
 STEP_TIMEOUT = 0.5  # for one arrow key to show on the screen
 DIGIT_WAIT = 0.3  # for a typed option number to answer a menu by itself

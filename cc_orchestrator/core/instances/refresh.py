@@ -52,22 +52,23 @@ class StateRefresher:
         svc.ingester.recount_transcripts(rows)
         result.panes = panes = self._settled(svc.tmux.snapshot())
         changes: list[tuple[InstanceRow, Observation]] = []
+        to_read: list[tuple[InstanceRow, PaneState]] = []
         for row in rows:
             pane = panes.get(row.tmux_session)
             seen = observe(InstanceStatus(row.status), row.starter_pid, pane)
             if seen is not None:
                 changes.append((row, seen))
-            elif screens and pane is not None and not pane.dead and self._changed(row.id, pane):
-                screen = self.capture(row, pane.pane_id, pane.activity)
-                if screen is not None:
-                    result.screens[row.id] = screen
+            elif screens and pane is not None and not pane.dead and self._changed(row, pane):
+                to_read.append((row, pane))
+        result.screens = self._read_screens(to_read)
         touched = [
             (r, panes[r.tmux_session].activity)
             for r in rows
             if r.tmux_session in panes and panes[r.tmux_session].activity - _epoch(r.last_activity) >= 5
         ]
-        if changes or result.screens or touched:
-            svc.store.write(lambda: self._apply(changes, result.screens, touched))
+        captured = [(row.id, self._captured[row.id]) for row, _ in to_read if row.id in self._captured]
+        if changes or result.screens or touched or captured:
+            svc.store.write(lambda: self._apply(changes, result.screens, touched, captured))
         for row in rows:
             pane = panes.get(row.tmux_session)
             if pane is None or pane.dead or row.status == InstanceStatus.STARTING.value:
@@ -107,6 +108,17 @@ class StateRefresher:
             self._warned[instance_id] = message
             self.service.events.log(f"instance {instance_id}: {message}", level=Level.WARNING, instance_id=instance_id)
 
+    def _read_screens(self, panes: list[tuple[InstanceRow, PaneState]]) -> dict[str, ScreenState]:
+        """The screens of these panes, classified, from one tmux call for all of them."""
+        texts = self.service.tmux.capture_many([pane.pane_id for _, pane in panes])
+        screens = {}
+        for row, pane in panes:
+            styled = texts.get(pane.pane_id)
+            if styled is not None:
+                self._captured[row.id] = (time.time(), pane.activity)
+                screens[row.id] = classify(plain(styled), self.service.profile_for(row), styled)
+        return screens
+
     def capture(self, row: InstanceRow, pane_id: str | None = None, activity: float = 0.0) -> ScreenState | None:
         try:
             styled = self.service.tmux.capture(row.tmux_session, pane_id=pane_id, escapes=True)
@@ -116,17 +128,25 @@ class StateRefresher:
         return classify(plain(styled), self.service.profile_for(row), styled)
 
     def forget(self, instance_id: str) -> None:
-        self._captured.pop(instance_id, None)
+        """Read this pane's screen again at the next refresh, in any process."""
+        self._captured[instance_id] = (0.0, 0.0)
+        self.service.store.write(
+            lambda: (
+                InstanceRow.update(screen_captured_at=0.0, screen_activity=0.0)
+                .where(InstanceRow.id == instance_id)
+                .execute()
+            )
+        )
 
-    def _changed(self, instance_id: str, pane: PaneState) -> bool:
-        """Output may have arrived since our last capture. tmux's activity clock counts whole
-        seconds, so a capture taken in the second of the last output is repeated once, after
-        that second has ended; then the pane is left alone until its clock moves again."""
-        seen = self._captured.get(instance_id)
-        if seen is None:
-            return True
-        captured_at, activity = seen
-        if pane.activity > activity:
+    def _changed(self, row: InstanceRow, pane: PaneState) -> bool:
+        """Output may have arrived since any process last read the screen (the store
+        remembers when, and tmux's activity clock then). The clock counts whole seconds, so
+        a read in the second of the last output is repeated once, after that second has ended;
+        then the pane is left alone until its clock moves again."""
+        captured_at, activity = max(
+            self._captured.get(row.id, (0.0, 0.0)), (row.screen_captured_at, row.screen_activity)
+        )
+        if captured_at == 0.0 or pane.activity > activity:
             return True
         return captured_at < pane.activity + 1.0 <= time.time()
 
@@ -140,8 +160,12 @@ class StateRefresher:
             panes = self.service.tmux.snapshot()
         return panes
 
-    def _apply(self, changes, screens: dict[str, ScreenState], touched) -> None:
+    def _apply(self, changes, screens: dict[str, ScreenState], touched, captured) -> None:
         svc = self.service
+        for instance_id, (captured_at, activity) in captured:
+            InstanceRow.update(screen_captured_at=captured_at, screen_activity=activity).where(
+                InstanceRow.id == instance_id
+            ).execute()
         for row, seen in changes:
             current = InstanceRow.get_or_none(InstanceRow.id == row.id)
             if current is not None and current.status == row.status:

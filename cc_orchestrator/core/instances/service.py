@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cc_orchestrator.config.settings import Settings
 from cc_orchestrator.core.agents.codex import codex_home
 from cc_orchestrator.core.agents.ingest import SpoolIngester
 from cc_orchestrator.core.events import EventLog
@@ -27,6 +27,7 @@ from cc_orchestrator.core.tmux.service import PaneState, TmuxService
 from cc_orchestrator.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
+    from cc_orchestrator.config.settings import Settings
     from cc_orchestrator.core.git.worktrees import WorktreeService
 
 
@@ -35,24 +36,31 @@ class InstanceService:
         self,
         store: Store,
         events: EventLog,
-        settings: Settings,
+        settings: Callable[[], Settings],
         tmux: TmuxService,
         tasks: TaskService,
         worktrees: Callable[[], WorktreeService],
+        data_dir: Path,
         sampler: ProcessSampler | None = None,
     ) -> None:
+        """`settings` is called when a setting is needed (building them costs 100+ ms, which a
+        refresh that finds nothing new never pays); `data_dir` holds the spools and pane logs."""
         self.store = store
         self.events = events
-        self.settings = settings
+        self._settings = settings
         self.tmux = tmux
         self.tasks = tasks
         self._worktrees = worktrees
         self.sampler = sampler or ProcessSampler()
-        self.logs = PaneLogs(settings.logs_dir / "panes", max_bytes=settings.log_max_bytes)
+        self.logs = PaneLogs(Path(data_dir) / "logs" / "panes")
         self.ingester = SpoolIngester(
-            store, events, settings.data_dir / "spool", lambda row: codex_home(self.profile_for(row).env)
+            store, events, Path(data_dir) / "spool", lambda row: codex_home(self.profile_for(row).env)
         )
         self.refresher = StateRefresher(self)
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings()
 
     def profile_for(self, row: InstanceRow):
         """The instance's agent profile (generic if its profile was removed from the config)."""

@@ -64,7 +64,11 @@ def _v3_integrations(db: pw.SqliteDatabase) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS events_task_id ON events (task_id)")  # a task's history
 
 
-STEPS: list[Callable[[pw.SqliteDatabase], None]] = [_v1_initial, _v2_agent_states, _v3_integrations]
+def _v4_screens(db: pw.SqliteDatabase) -> None:
+    _add_columns(db, tables.InstanceRow, ["screen_captured_at", "screen_activity"])
+
+
+STEPS: list[Callable[[pw.SqliteDatabase], None]] = [_v1_initial, _v2_agent_states, _v3_integrations, _v4_screens]
 SCHEMA_VERSION = len(STEPS)
 
 

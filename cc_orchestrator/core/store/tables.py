@@ -78,6 +78,10 @@ class InstanceRow(BaseTable):
     held_until = pw.DateTimeField(null=True)  # usage limit: no new work until then
     limit_notice = pw.TextField(null=True)  # JSON: the usage-limit message handled, and when
     restarts = pw.IntegerField(default=0)
+    # schema 4: when any process last read the pane's screen, and tmux's activity clock then,
+    # so a new process re-reads only panes whose output moved since
+    screen_captured_at = pw.FloatField(default=0.0)
+    screen_activity = pw.FloatField(default=0.0)
     created_at = pw.DateTimeField()
     last_activity = pw.DateTimeField()
 

@@ -210,6 +210,33 @@ class TmuxService:
             raise NotFound(f"no tmux session {name!r}")
         return "\n".join(result.stdout)
 
+    def capture_many(self, pane_ids: list[str]) -> dict[str, str]:
+        """Several panes' visible text with their escapes, in one tmux call (a boundary line
+        after each); a pane that is gone is left out."""
+        if not pane_ids:
+            return {}
+        boundary = f"cco-capture-{uuid.uuid4().hex}"
+        args: list[str] = []
+        for pane in pane_ids:
+            args += [*([";"] if args else []), "capture-pane", "-p", "-J", "-e", "-t", pane]
+            args += [";", "display-message", "-p", boundary]
+        result = self.cmd(*args)
+        if result.returncode != 0:  # one pane went away: tmux stops the chain there
+            found = {}
+            for pane in pane_ids:
+                single = self.cmd("capture-pane", "-p", "-J", "-e", "-t", pane)
+                if single.returncode == 0:
+                    found[pane] = "\n".join(single.stdout)
+            return found
+        texts, current = [], []
+        for line in result.stdout:
+            if line == boundary:
+                texts.append("\n".join(current))
+                current = []
+            else:
+                current.append(line)
+        return dict(zip(pane_ids, texts, strict=False))
+
     # -- changing state ----------------------------------------------------------------
 
     def create_session(
