@@ -129,3 +129,16 @@ def test_a_trailing_semicolon_is_text_not_a_tmux_command_separator(service, tmux
     # an argument "x;" followed by a tmux command name must not run that command
     service.run("set-option", "-t", f"={name}:", "@probe", "x;", "kill-server", check=False)
     assert name in service.snapshot()
+
+
+def test_a_lone_semicolon_argument_reaches_the_agent_literally(tmux_socket, tmp_path):
+    """`--command "prog ; run-shell 'touch pwned'"` must run prog with those arguments, not a
+    tmux command; `find ... -exec ... \\;` needs a literal ";" too."""
+    service = TmuxService(tmux_socket, marker="m")
+    pwned = tmp_path / "pwned"
+    show = "import sys, time; print(sys.argv[1:]); time.sleep(30)"
+    argv = [sys.executable, "-c", show, ";", "run-shell", f"touch {pwned}"]
+    service.create_session("cc-orchestrator-semi01", str(tmp_path), argv, resolve_layout("default", {}))
+    retry_until(lambda: "run-shell" in service.capture("cc-orchestrator-semi01"))
+    assert "[';', 'run-shell'," in service.capture("cc-orchestrator-semi01")
+    assert not pwned.exists()

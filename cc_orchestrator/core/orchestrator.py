@@ -13,6 +13,7 @@ from typing import Any
 from cc_orchestrator.config import paths
 from cc_orchestrator.core.events import EventLog
 from cc_orchestrator.core.models import Instance, TmuxSession
+from cc_orchestrator.core.snapshot import Snapshot
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.tasks import TaskService
 from cc_orchestrator.errors import NotFound
@@ -50,9 +51,11 @@ class Orchestrator:
 
     @cached_property
     def tmux(self):
-        from cc_orchestrator.core.tmux.service import TmuxService
+        from cc_orchestrator.core.tmux.service import EVENTS_FILE, TmuxService
 
-        return TmuxService(self.tmux_socket, marker=str(self.data_dir.resolve()))
+        return TmuxService(
+            self.tmux_socket, marker=str(self.data_dir.resolve()), events=self.data_dir / "spool" / EVENTS_FILE
+        )
 
     @cached_property
     def tmux_socket(self) -> str | None:
@@ -104,6 +107,24 @@ class Orchestrator:
             instances = self.instances.list(refresh=False)
         self.integrations.kick()  # pull requests, Jira moves, Slack notices: on their own thread
         return instances
+
+    def snapshot(self, after_event_id: int = 0, refresh: bool = True) -> Snapshot:
+        """Instances, tasks, worktrees, overlaps and the events after `after_event_id`, consistent
+        with one another (journey 3). With `refresh`, tmux and the hook spools are read first
+        and each live agent's CPU and memory sampled; without, it is the store alone."""
+        from cc_orchestrator.core.snapshot import read_snapshot
+
+        usage = self.instances.sample(self.instances.refresh()) if refresh else {}
+        return read_snapshot(self, after_event_id, live=refresh, usage=usage)
+
+    def live(self, on_snapshot, on_error=None):
+        """Start pushing snapshots to `on_snapshot` whenever something changes (the TUI and
+        `serve`); returns the running `Live`, to `kick`, `focus` and `stop`."""
+        from cc_orchestrator.core.live import Live
+
+        live = Live(self, on_snapshot, on_error)
+        live.start()
+        return live
 
     def reload_settings(self) -> bool:
         """Take up values stored since the settings were read (by `config set`, the TUI or the

@@ -19,8 +19,14 @@ class Monitor:
         self._flagged: set[tuple[str, str]] = set()  # (instance id, condition) warned about
 
     def tick(self) -> list[Instance]:
+        """Refresh every instance, then check them."""
+        instances = self.orchestrator.instances.list()
+        self.check(instances)
+        return instances
+
+    def check(self, instances) -> None:
+        """The health checks over instances a refresh just read; no tmux call of its own."""
         orch = self.orchestrator
-        instances = orch.instances.list()
         orch.instances.logs.max_bytes = orch.settings.log_max_bytes  # a setting changed elsewhere applies too
         orch.instances.logs.rotate_all()
         now = datetime.now(UTC)
@@ -29,7 +35,6 @@ class Monitor:
                 self._check(instance, now)
             except Exception as exc:  # one instance's trouble must not stop the others' checks
                 orch.events.log(f"monitor: {instance.id}: {exc}", level=Level.WARNING, instance_id=instance.id)
-        return instances
 
     def _check(self, instance: Instance, now: datetime) -> None:
         orch, settings = self.orchestrator, self.orchestrator.settings

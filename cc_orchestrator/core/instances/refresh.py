@@ -42,15 +42,25 @@ class StateRefresher:
         self._captured: dict[str, tuple[float, float]] = {}
         self._warned: dict[str, str] = {}  # instance id -> the last trouble logged for it
 
-    def refresh(self, screens: bool = True) -> RefreshResult:
+    def refresh(
+        self, screens: bool = True, only: set[str] | None = None, panes: dict[str, PaneState] | None = None
+    ) -> RefreshResult:
+        """Every live instance, or `only` those whose output moved (their screens are read,
+        whatever tmux's clock says). With `panes` from a recent refresh, tmux is not asked for
+        them again: `Live` knows from inotify which panes changed and from /proc that their
+        processes live."""
         svc = self.service
         svc.ingester.ingest()
-        rows = svc.store.read(lambda: list(InstanceRow.select().where(InstanceRow.status.in_(LIVE_STATUSES))))
+        live = InstanceRow.status.in_(LIVE_STATUSES)
+        where = live if only is None else live & InstanceRow.id.in_(list(only))
+        rows = svc.store.read(lambda: list(InstanceRow.select().where(where)))
         result = RefreshResult()
         if not rows:
             return result
         svc.ingester.recount_transcripts(rows)
-        result.panes = panes = self._settled(svc.tmux.snapshot())
+        if panes is None or any(r.tmux_session not in panes for r in rows):
+            panes = self._settled(svc.tmux.snapshot())
+        result.panes = panes
         changes: list[tuple[InstanceRow, Observation]] = []
         to_read: list[tuple[InstanceRow, PaneState]] = []
         for row in rows:
@@ -58,7 +68,7 @@ class StateRefresher:
             seen = observe(InstanceStatus(row.status), row.starter_pid, pane)
             if seen is not None:
                 changes.append((row, seen))
-            elif screens and pane is not None and not pane.dead and self._changed(row, pane):
+            elif screens and pane is not None and not pane.dead and (only is not None or self._changed(row, pane)):
                 to_read.append((row, pane))
         result.screens = self._read_screens(to_read)
         touched = [

@@ -18,7 +18,7 @@ from cc_orchestrator.core.instances.rows import find_row, to_instance
 from cc_orchestrator.core.instances.starting import start as start_instance
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.logs import PaneLogs
-from cc_orchestrator.core.models import EventKind, Instance, InstanceStatus, TaskStatus
+from cc_orchestrator.core.models import EventKind, Instance, InstanceStatus, ResourceUsage, TaskStatus
 from cc_orchestrator.core.processes import ProcessSampler, terminate_tree
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow
@@ -102,9 +102,12 @@ class InstanceService:
         rows = self.store.read(query)
         if not refresh:  # no fresh view of the processes: leave the sampler's round alone
             return [to_instance(r) for r in rows]
-        alive = {p.pid for p in panes.values() if p.pid and not p.dead}
-        usage = self.sampler.sample(r.pid for r in rows if r.pid in alive)
+        usage = self.sample(panes)
         return [to_instance(r, usage.get(r.pid)) for r in rows]
+
+    def sample(self, panes: dict[str, PaneState]) -> dict[int, ResourceUsage]:
+        """CPU and memory of every live agent's process tree (from /proc: no subprocess)."""
+        return self.sampler.sample(p.pid for p in panes.values() if p.pid and not p.dead)
 
     # -- the refresh (journey 3) ---------------------------------------------------------
 

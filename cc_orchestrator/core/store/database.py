@@ -119,6 +119,20 @@ class Store:
         with self.errors():
             return fn()
 
+    def read_consistent(self, fn: Callable[[], T]) -> T:
+        """Run several queries as of one moment: a deferred transaction, whose first read
+        fixes the snapshot WAL shows it (writers are neither blocked nor seen meanwhile)."""
+        with self.errors():
+            if self.db.in_transaction():
+                return fn()
+            with self.db.transaction("DEFERRED"):
+                return fn()
+
+    def data_version(self) -> int:
+        """Changes when another connection (any process) has committed since our last look."""
+        with self.errors():
+            return self.db.execute_sql("PRAGMA data_version").fetchone()[0]
+
     def close(self) -> None:
         """Close this thread's connection (other threads and Stores of the file keep theirs)."""
         if not self.db.is_closed():

@@ -11,6 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cc_orchestrator.core.models import TmuxSession
 from cc_orchestrator.core.tmux.layouts import Layout
@@ -18,6 +19,7 @@ from cc_orchestrator.core.tmux.runner import Result, TmuxRunner
 from cc_orchestrator.errors import ExternalError, NotFound
 
 SESSION_PREFIX = "cc-orchestrator-"
+EVENTS_FILE = "tmux.events"  # in the spool folder: tmux appends a line when an agent's pane dies
 ROLE_OPTION = "@cco-role"
 MARKER_OPTION = "@cco-marker"
 _SEP = "\x1f"
@@ -82,9 +84,12 @@ def _int(text: str) -> int | None:
 class TmuxService:
     """Our sessions on one tmux server (`socket_name`, or the user's default server)."""
 
-    def __init__(self, socket_name: str | None, marker: str) -> None:
+    def __init__(self, socket_name: str | None, marker: str, events: Path | None = None) -> None:
+        """`events`: a file that tmux itself appends a line to when an agent's pane dies
+        (`pane-died <session>`), so a watcher learns of it at once."""
         self.socket_name = socket_name
         self.marker = marker
+        self.events = events
         self.calls = 0  # tmux processes started; the refresh benchmark reads it
         self.runner = TmuxRunner(socket_name)
 
@@ -94,18 +99,18 @@ class TmuxService:
         self.runner.binary  # noqa: B018 - raises MissingDependency without tmux
 
     def cmd(self, *args: str, stdin: bytes | None = None) -> Result:
-        """One tmux process, whatever it answers."""
+        """One tmux process, whatever it answers (arguments escaped as `run` says)."""
         self.calls += 1
-        return self.runner(*args, stdin=stdin)
+        return self.runner(*(_escaped(a) for a in args), stdin=stdin)
 
     def run(self, *args: str, check: bool = True, stdin: bytes | None = None) -> list[str]:
         """One tmux process; its stdout lines. `check` turns a failure into ExternalError.
 
-        A lone ";" separates chained commands; any other argument ending in ";" is escaped, or
-        tmux would end the command there (a prompt "run ls;" or an agent argument "x;" could
-        otherwise inject a tmux command).
+        `THEN` separates chained commands; any other argument ending in ";", a lone ";"
+        included, is escaped, or tmux would end the command there (an agent argument ";" or
+        "x;" could otherwise start a tmux command of the user's choosing).
         """
-        result = self.cmd(*(_escaped(a) for a in args), stdin=stdin)
+        result = self.cmd(*args, stdin=stdin)
         if check and result.returncode != 0:
             reason = (result.stderr or ["tmux failed"])[0]
             raise ExternalError(f"tmux {args[0]}: {reason}")
@@ -218,8 +223,8 @@ class TmuxService:
         boundary = f"cco-capture-{uuid.uuid4().hex}"
         args: list[str] = []
         for pane in pane_ids:
-            args += [*([";"] if args else []), "capture-pane", "-p", "-J", "-e", "-t", pane]
-            args += [";", "display-message", "-p", boundary]
+            args += [*([THEN] if args else []), "capture-pane", "-p", "-J", "-e", "-t", pane]
+            args += [THEN, "display-message", "-p", boundary]
         result = self.cmd(*args)
         if result.returncode != 0:  # one pane went away: tmux stops the chain there
             found = {}
@@ -276,33 +281,34 @@ class TmuxService:
             *env_args,
             "--",
             *command,
-            ";",
+            THEN,
             "set-option",
             "-p",
             ROLE_OPTION,
             "agent",
-            ";",
+            THEN,
             "set-option",
             "-w",
             "remain-on-exit",
             "on",
-            ";",
+            THEN,
             "set-option",
             MARKER_OPTION,
             self.marker,
         ]
         if log_command:
-            args += [";", "pipe-pane", "-o", log_command]
+            args += [THEN, "pipe-pane", "-o", _format_safe(log_command)]
+        args += self._death_hook(name)
         for split in layout.agent_splits:
-            args += [";", "split-window", "-v", "-l", "30%", "-c", cwd, *_shell(split)]
+            args += [THEN, "split-window", "-v", "-l", "30%", "-c", cwd, *_shell(split)]
         for window in layout.windows:
-            args += [";", "new-window", "-n", window.name, "-c", cwd, *_shell(window.panes[0])]
+            args += [THEN, "new-window", "-n", window.name, "-c", cwd, *_shell(window.panes[0])]
             for pane in window.panes[1:]:
-                args += [";", "split-window", "-c", cwd, *_shell(pane)]
+                args += [THEN, "split-window", "-c", cwd, *_shell(pane)]
             if len(window.panes) > 1:
-                args += [";", "select-layout", window.layout]
-        args += [";", "select-window", "-t", f"={name}:{{start}}"]
-        args += [";", "select-pane", "-t", f"={name}:{{start}}.{{top-left}}"]
+                args += [THEN, "select-layout", window.layout]
+        args += [THEN, "select-window", "-t", f"={name}:{{start}}"]
+        args += [THEN, "select-pane", "-t", f"={name}:{{start}}.{{top-left}}"]
         self.run(*args)
         state = self.snapshot().get(name)
         if state is None:
@@ -317,12 +323,25 @@ class TmuxService:
         command = argv if len(argv) > 1 else ["env", "--", *argv]
         args = ["respawn-pane", "-k", "-t", pane_id, "-c", cwd, *env_args, "--", *command]
         if log_command:
-            args += [";", "pipe-pane", "-t", pane_id, "-o", log_command]
+            args += [THEN, "pipe-pane", "-t", pane_id, "-o", _format_safe(log_command)]
         self.run(*args)
         state = self.snapshot().get(name)
         if state is None:
             raise ExternalError(f"tmux session {name} vanished while restarting its agent")
         return state
+
+    def _death_hook(self, name: str) -> list[str]:
+        """`set-hook pane-died`: tmux appends `pane-died <session>` to the events file. The
+        command goes inside tmux's single quotes, so a path with one gets no hook (the
+        watcher's sweep still sees the death, a few seconds later)."""
+        if self.events is None or "'" in str(self.events):
+            return []
+        self.events.parent.mkdir(parents=True, exist_ok=True)
+        path = _format_safe(str(self.events))
+        for special in ("\\", '"', "$", "`"):
+            path = path.replace(special, "\\" + special)
+        shell = f'printf "%s %s\\n" pane-died "#{{session_name}}" >> "{path}"'
+        return [THEN, "set-hook", "pane-died", f"run-shell -b '{shell}'"]  # on the new session
 
     def kill_session(self, name: str) -> None:
         """Kill one of our sessions; refuse anyone else's."""
@@ -345,7 +364,7 @@ class TmuxService:
             "-b",
             buffer,
             "-",
-            ";",
+            THEN,
             "paste-buffer",
             "-d",
             "-p",
@@ -369,9 +388,27 @@ class TmuxService:
         self.run("send-keys", "-t", self.agent_pane(name), *keys)
 
 
+def _format_safe(text: str) -> str:
+    """`text` for a tmux command that expands formats (pipe-pane, run-shell): a `#` in a path
+    (a folder named `#{x}`) would otherwise be read as a format and break the command."""
+    return text.replace("#", "##")
+
+
+class _Then(str):
+    """The separator between chained tmux commands. Only this object separates: every other
+    argument, a lone ";" the user typed included, reaches its command literally."""
+
+    __slots__ = ()
+
+
+THEN = _Then(";")
+
+
 def _escaped(argument: str) -> str:
+    if argument is THEN:
+        return ";"
     argument = str(argument)
-    return argument[:-1] + "\\;" if argument.endswith(";") and argument != ";" else argument
+    return argument[:-1] + "\\;" if argument.endswith(";") else argument
 
 
 def _shell(command: str) -> list[str]:

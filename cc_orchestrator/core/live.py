@@ -1,0 +1,270 @@
+"""Journey 3 for the faces that stay open (the TUI, `serve`): pushed, not polled.
+
+The signals already exist, so they replace a clock:
+- a hook spool grows (Claude Code's hooks, Codex's notify): that spool is ingested;
+- an agent's pane log grows (tmux `pipe-pane` writes its output there): that pane's screen is
+  read, soon after the first write and at most every AT_MOST_EVERY while output keeps coming;
+- tmux appends `pane-died SESSION` to its events file: tmux is asked about the processes;
+- the database's WAL changes and `PRAGMA data_version` says another connection committed (the
+  CLI, a hook, another face, this face's own actions): the store is read again.
+Each round touches only what changed, then `on_snapshot` gets a new `Snapshot` if anything
+differs. A sweep every SWEEP_SECONDS is the safety net and the source of CPU and memory
+figures: /proc says whether each agent still runs (no subprocess at all), the health checks
+and auto-assign run, changed settings are taken up. The instance on screen (`focus`) has its
+CPU and memory read every FOCUS_SECONDS.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cc_orchestrator.core.snapshot import Snapshot, read_snapshot
+from cc_orchestrator.core.tmux.service import PaneState, session_name
+
+SWEEP_SECONDS = 5.0
+FOCUS_SECONDS = 1.0
+FIRST_READ = 0.02  # after an agent's first output, read its screen this soon (its burst ends)
+AT_MOST_EVERY = 0.25  # while output keeps coming, read a screen at most this often
+
+
+class Live:
+    def __init__(
+        self,
+        orchestrator,
+        on_snapshot: Callable[[Snapshot], None],
+        on_error: Callable[[str], None] | None = None,
+        sweep: float = SWEEP_SECONDS,
+    ) -> None:
+        self.orch = orchestrator
+        self.on_snapshot = on_snapshot
+        self.on_error = on_error or (lambda message: None)
+        self.sweep = sweep
+        self.rounds = 0  # rounds of work done (the benchmarks read it)
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._output: dict[str, float] = {}  # instance id -> when output arrived, not yet read
+        self._read_at: dict[str, float] = {}  # instance id -> when its screen was last read
+        self._hooks: set[str] = set()
+        self._tmux = self._store = self._kicked = False
+        self._focus: str | None = None
+        self._panes: dict[str, PaneState] = {}
+        self._usage: dict = {}
+        self._last: Snapshot | None = None
+        self._data_version: int | None = None
+        self._thread: threading.Thread | None = None
+        self._observer = None
+
+    # -- the face's side -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="cc-orchestrator-live", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+    def kick(self) -> None:
+        """Look at everything now: the user just acted (tmux and the store)."""
+        with self._lock:
+            self._kicked = True
+        self._wake.set()
+
+    def focus(self, instance_id: str | None) -> None:
+        """The instance the user looks at: its CPU and memory every FOCUS_SECONDS."""
+        self._focus = instance_id
+        self._wake.set()
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The newest snapshot pushed."""
+        return self._last
+
+    # -- the signals (watchdog's thread) ---------------------------------------------------
+
+    def output(self, instance_id: str) -> None:
+        with self._lock:
+            self._output.setdefault(instance_id, time.monotonic())
+        self._wake.set()
+
+    def hook(self, instance_id: str) -> None:
+        with self._lock:
+            self._hooks.add(instance_id)
+        self._wake.set()
+
+    def tmux_event(self) -> None:
+        with self._lock:
+            self._tmux = True
+        self._wake.set()
+
+    def store_changed(self) -> None:
+        with self._lock:
+            self._store = True
+        self._wake.set()
+
+    def _watch(self) -> None:
+        from cc_orchestrator.core.watching import watch
+
+        data = self.orch.data_dir
+        self._observer = watch(
+            spools=data / "spool",
+            pane_logs=self.orch.instances.logs.logs_dir,
+            database=self.orch.store.path,
+            live=self,
+        )
+
+    # -- the rounds (this object's thread) -------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._push(read_snapshot(self.orch, 0, live=False))  # the store alone: a first frame at once
+            self._watch()
+            self._full()
+            self._push(self._read(0))
+        except Exception as exc:  # the face shows it; the watcher and the sweep go on
+            self.on_error(_reason(exc))
+        next_sweep = time.monotonic() + self.sweep
+        next_focus = time.monotonic() + FOCUS_SECONDS
+        while not self._stopped.is_set():
+            now = time.monotonic()
+            due = [next_sweep, *(self._due(i, t) for i, t in self._output.items())]
+            if self._focus:
+                due.append(next_focus)
+            self._wake.wait(max(0.0, min(due) - now))
+            self._wake.clear()
+            if self._stopped.is_set():
+                return
+            now = time.monotonic()
+            try:
+                self._round(now, sweep=now >= next_sweep, focus=bool(self._focus) and now >= next_focus)
+            except Exception as exc:
+                self.on_error(_reason(exc))
+            if now >= next_sweep:
+                next_sweep = now + self.sweep
+            if now >= next_focus:
+                next_focus = now + FOCUS_SECONDS
+
+    def _due(self, instance_id: str, arrived: float) -> float:
+        return max(arrived + FIRST_READ, self._read_at.get(instance_id, 0.0) + AT_MOST_EVERY)
+
+    def _take(self, now: float):
+        with self._lock:
+            ready = {i for i, t in self._output.items() if self._due(i, t) <= now}
+            for instance_id in ready:
+                del self._output[instance_id]
+            hooks, self._hooks = self._hooks, set()
+            tmux, store, kicked = self._tmux, self._store, self._kicked
+            self._tmux = self._store = self._kicked = False
+        return ready, hooks, tmux, store, kicked
+
+    def _round(self, now: float, sweep: bool, focus: bool) -> None:
+        output, hooks, tmux, store, kicked = self._take(now)
+        if not (output or hooks or tmux or kicked or sweep or focus) and not (store and self._store_moved()):
+            return  # nothing, or only our own writes to the database
+        self.rounds += 1
+        instances = self.orch.instances
+        if hooks:
+            instances.ingester.ingest(sorted(hooks))
+        if tmux or kicked or (sweep and self._someone_died()):
+            self._full()
+        elif output:
+            for instance_id in output:
+                self._read_at[instance_id] = now
+            result = instances.refresher.refresh(only=output, panes=self._with_activity(output))
+            self._panes.update(result.panes)
+        if sweep:
+            self._sweep()
+        elif focus and self._focus:
+            self._sample_focus()
+        self._store_moved()  # what this round read includes every commit so far
+        self._push(self._read(self._last.last_event_id if self._last else 0))
+
+    def _full(self) -> None:
+        """Ask tmux about every pane (one call) and read the screens whose output moved."""
+        self._panes = self.orch.instances.refresher.refresh().panes
+        self._usage = self.orch.instances.sample(self._panes)
+
+    def _with_activity(self, instance_ids: set[str]) -> dict[str, PaneState]:
+        """The panes as last seen, with their output's time (last activity) brought up to now."""
+        now = time.time()
+        sessions = {session_name(i) for i in instance_ids}
+        return {
+            name: dataclasses.replace(pane, activity=max(pane.activity, float(int(now)))) if name in sessions else pane
+            for name, pane in self._panes.items()
+        }
+
+    def _someone_died(self) -> bool:
+        """A live agent's process is gone (/proc, no subprocess), or an agent is not known yet."""
+        live = [p for p in self._panes.values() if p.pid and not p.dead]
+        if any(not os.path.exists(f"/proc/{p.pid}") for p in live):
+            return True
+        last = self._last
+        known = {p.session for p in self._panes.values()}
+        return bool(last and any(i.status.is_live and i.tmux_session not in known for i in last.instances))
+
+    def _sweep(self) -> None:
+        orch = self.orch
+        orch.reload_settings()
+        self._usage = orch.instances.sample(self._panes)
+        if self._last is not None:  # health checks over what was shown, with fresh figures
+            usage = self._usage
+            orch.monitor.check(
+                [
+                    dataclasses.replace(i, resource_usage=usage[i.pid]) if i.pid in usage else i
+                    for i in self._last.instances
+                ]
+            )
+        if orch.settings.auto_assign:
+            orch.auto_assign()
+        orch.integrations.kick()
+
+    def _sample_focus(self) -> None:
+        pane = self._panes.get(session_name(self._focus))
+        if pane is not None and pane.pid and not pane.dead:
+            self._usage = {**self._usage, pane.pid: self.orch.instances.sampler.usage(pane.pid)}
+
+    def _store_moved(self) -> bool:
+        version = self.orch.store.data_version()
+        moved, self._data_version = version != self._data_version, version
+        return moved
+
+    def _read(self, after: int) -> Snapshot:
+        return read_snapshot(self.orch, after, live=True, usage=self._usage)
+
+    def _push(self, snapshot: Snapshot) -> None:
+        last = self._last
+        if last is not None and not snapshot.events and _same(last, snapshot):
+            return
+        self._last = snapshot
+        self.on_snapshot(snapshot)
+
+
+def _same(before: Snapshot, after: Snapshot) -> bool:
+    return (
+        before.instances == after.instances
+        and before.tasks == after.tasks
+        and before.worktrees == after.worktrees
+        and before.live == after.live
+    )
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+
+
+def spool_owner(path: Path) -> str | None:
+    """The instance a spool file belongs to (`abc123.jsonl`, `abc123.2.jsonl`), if any."""
+    if path.suffix != ".jsonl":
+        return None
+    return path.name.split(".")[0] or None

@@ -1,0 +1,131 @@
+"""`Live`: snapshots pushed when something changes, from the files that change, and nothing
+done at idle. Real tmux, real files, real inotify; the fake agent."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from cc_orchestrator.core.models import InstanceStatus
+from cc_orchestrator.core.orchestrator import Orchestrator
+from tests.helpers import FAKE_AGENT_COMMAND, capture, retry_until
+
+ODD_PROMPT = "ask me: "
+
+
+@pytest.fixture
+def orch(cli_env, data_dir):
+    orchestrator = Orchestrator(data_dir)
+    yield orchestrator
+    orchestrator.close()
+
+
+class Pushed:
+    """What a face receives: every snapshot, on Live's thread."""
+
+    def __init__(self) -> None:
+        self.snapshots = []
+        self.errors = []
+        self.lock = threading.Lock()
+
+    def __call__(self, snapshot) -> None:
+        with self.lock:
+            self.snapshots.append(snapshot)
+
+    @property
+    def last(self):
+        with self.lock:
+            return self.snapshots[-1] if self.snapshots else None
+
+    def instance(self, instance_id):
+        last = self.last
+        return last.instance(instance_id) if last else None
+
+    def until(self, predicate, timeout=15.0):
+        return retry_until(lambda: (s := self.last) is not None and predicate(s) and s, timeout=timeout)
+
+
+@pytest.fixture
+def live(orch):
+    pushed = Pushed()
+    running = orch.live(pushed, pushed.errors.append)
+    yield running, pushed
+    running.stop()
+    assert not pushed.errors, pushed.errors
+
+
+def test_a_first_frame_from_the_store_then_the_live_state(orch, git_repo, live):
+    instance = orch.instances.start(git_repo)
+    running, pushed = live
+    first = retry_until(lambda: pushed.snapshots and pushed.snapshots[0])
+    assert not first.live
+    pushed.until(lambda s: s.live and s.instance(instance.id) is not None)
+
+
+def test_a_question_on_the_screen_is_pushed_without_any_poll(orch, git_repo, live):
+    running, pushed = live
+    instance = orch.instances.start(git_repo)
+    pushed.until(lambda s: (i := s.instance(instance.id)) is not None and i.status is InstanceStatus.IDLE)
+    rounds = running.rounds
+    subprocess.run(
+        ["tmux", "-L", orch.tmux_socket, "send-keys", "-t", f"={instance.tmux_session}:", "ask q.txt", "Enter"],
+        check=True,
+    )
+    waiting = pushed.until(lambda s: s.instance(instance.id).status is InstanceStatus.WAITING_INPUT)
+    assert waiting.instance(instance.id).waiting_for == "Do you want to create q.txt?"
+    assert running.rounds > rounds
+
+
+def test_another_processs_change_is_pushed(orch, git_repo, live, cli_env):
+    _, pushed = live
+    pushed.until(lambda s: s.live)
+    subprocess.run(
+        [sys.executable, "-m", "cc_orchestrator", "tasks", "add", "from another process"],
+        env=cli_env,
+        cwd=git_repo,
+        check=True,
+        capture_output=True,
+    )
+    arrived = pushed.until(lambda s: any(t.title == "from another process" for t in s.tasks))
+    assert any("from another process" in e.message for e in arrived.events) or arrived.tasks
+
+
+def test_an_agent_dying_is_pushed_from_tmuxs_own_hook(orch, git_repo, live):
+    _, pushed = live
+    instance = orch.instances.start(git_repo)
+    pushed.until(lambda s: (i := s.instance(instance.id)) is not None and i.status is InstanceStatus.IDLE)
+    orch.instances.send(instance.id, "exit 3")
+    dead = pushed.until(lambda s: s.instance(instance.id).status is InstanceStatus.ERROR)
+    assert dead.instance(instance.id).exit_status == 3
+    assert (orch.data_dir / "spool" / "tmux.events").read_text().startswith("pane-died ")
+
+
+def test_a_pending_prompt_is_delivered_by_the_running_face(cli_env, data_dir, git_repo):
+    orch = Orchestrator(data_dir, agent_command=f"{FAKE_AGENT_COMMAND} --prompt '{ODD_PROMPT}' --ready-delay 0.3")
+    pushed = Pushed()
+    running = orch.live(pushed, pushed.errors.append)
+    try:
+        instance = orch.instances.start(git_repo, prompt="hello from live")
+        retry_until(lambda: "received: hello from live" in capture(orch.tmux_socket, instance.tmux_session))
+        pushed.until(lambda s: not s.instance(instance.id).prompt_pending)
+    finally:
+        running.stop()
+        orch.close()
+
+
+def test_idle_costs_no_tmux_call_and_no_round(orch, git_repo):
+    instances = [orch.instances.start(git_repo) for _ in range(3)]
+    pushed = Pushed()
+    running = orch.live(pushed, pushed.errors.append)
+    try:
+        pushed.until(lambda s: all((i := s.instance(x.id)) and i.status is InstanceStatus.IDLE for x in instances))
+        time.sleep(0.5)  # the last screens read, the last writes made
+        calls, rounds = orch.tmux.calls, running.rounds
+        time.sleep(2.0)  # shorter than a sweep: nothing at all may happen
+        assert (orch.tmux.calls, running.rounds) == (calls, rounds)
+    finally:
+        running.stop()
