@@ -101,7 +101,7 @@ def test_a_turn_complete_notification_means_idle_and_records_the_session(codex_i
 
 def test_the_session_command_carries_the_notify_program(codex_instance):
     orch, instance, _ = codex_instance
-    pane = orch.tmux.snapshot()[instance.tmux_session]
+    pane = orch.tmux.panes()[instance.tmux_session]
     assert not pane.dead
     with open(f"/proc/{pane.pid}/cmdline", "rb") as fh:
         argv = fh.read().split(b"\0")

@@ -50,7 +50,7 @@ def test_stop_ends_the_whole_process_tree_and_keeps_the_worktree(orch, git_repo)
     stopped = orch.instances.stop(instance.id)
     assert stopped.status is InstanceStatus.STOPPED and stopped.pid is None
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in family)
-    assert orch.tmux.snapshot() == {}
+    assert orch.tmux.panes() == {}
     assert os.path.isdir(instance.worktree_path)
     assert git(git_repo, "branch", "--list", instance.branch)
     assert orch.worktrees.get(instance.worktree_id).status.value == "IDLE"
@@ -104,7 +104,7 @@ def test_max_instances_is_enforced_and_a_refusal_leaves_nothing(cli_env, data_di
         orch.instances.start(git_repo)
     assert len(orch.instances.list()) == 2
     assert git(git_repo, "worktree", "list") == worktrees_before
-    assert len(orch.tmux.snapshot()) == 2
+    assert len(orch.tmux.panes()) == 2
 
 
 def test_send_text_reaches_the_agent(orch, git_repo):
@@ -129,7 +129,7 @@ def test_assign_starts_an_instance_and_delivers_the_task_as_first_prompt(orch, g
 
 def test_a_blocked_task_is_not_assigned_and_nothing_is_created(orch, git_repo):
     first = orch.tasks.add("first")
-    second = orch.tasks.add("second", depends_on=[first.id])
+    second = orch.tasks.add("second", dependencies=[first.id])
     with pytest.raises(Conflict, match="blocked"):
         orch.assign(second.id, git_repo)
     assert orch.instances.list() == []
@@ -198,7 +198,7 @@ def test_instances_of_several_repositories_are_filtered_by_repo(orch, git_repo, 
 
 def test_several_refreshing_processes_record_a_change_once(orch, git_repo):
     instance = orch.instances.start(git_repo, command=[*FAKE, "--exit-at-once", "4"])
-    retry_until(lambda: orch.tmux.snapshot().get(instance.tmux_session).dead)
+    retry_until(lambda: orch.tmux.panes().get(instance.tmux_session).dead)
     others = [Orchestrator(orch.data_dir) for _ in range(3)]
     for other in [*others, orch]:
         other.instances.refresh()
@@ -235,9 +235,9 @@ def test_cpu_of_child_processes_is_measured_between_refreshes(orch, git_repo):
 def test_stopping_a_failed_instance_removes_its_dead_session(orch, git_repo):
     instance = orch.instances.start(git_repo, command=["sh", "-c", "sleep 0.3; exit 3"])
     orch.instances.wait_for(instance.id, lambda i: i.status is InstanceStatus.ERROR, timeout=10)
-    assert instance.tmux_session in orch.tmux.snapshot()  # kept so the user can read its last words
+    assert instance.tmux_session in orch.tmux.panes()  # kept so the user can read its last words
     orch.instances.stop(instance.id)
-    assert orch.tmux.snapshot() == {}
+    assert orch.tmux.panes() == {}
 
 
 def test_screen_diff_and_the_stored_view(orch, git_repo):

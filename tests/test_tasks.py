@@ -126,7 +126,7 @@ def test_an_unknown_status_names_the_choices(tasks):
 
 def test_add_with_dependencies_accepts_ids_as_text(tasks):
     first, second = tasks.add("a"), tasks.add("b")
-    third = tasks.add("c", depends_on=[str(second.id), first.id, first.id])
+    third = tasks.add("c", dependencies=[str(second.id), first.id, first.id])
     assert third.dependencies == (first.id, second.id)
     assert third.blocked is True
 
@@ -134,7 +134,7 @@ def test_add_with_dependencies_accepts_ids_as_text(tasks):
 def test_add_refuses_an_unknown_dependency_and_adds_nothing(tasks, store):
     first = tasks.add("a")
     with pytest.raises(NotFound, match="^no task 12$"):
-        tasks.add("b", depends_on=[first.id, 12])
+        tasks.add("b", dependencies=[first.id, 12])
     assert tasks.count() == 1
     assert dependency_rows(store) == set()
 
@@ -190,8 +190,8 @@ def test_list_pages_in_id_order(tasks):
 
 def test_list_carries_dependencies_and_blocked(tasks, store):
     a, b = tasks.add("a"), tasks.add("b")
-    c = tasks.add("c", depends_on=[a.id, b.id])
-    d = tasks.add("d", depends_on=[a.id])
+    c = tasks.add("c", dependencies=[a.id, b.id])
+    d = tasks.add("d", dependencies=[a.id])
     force_status(store, a.id, S.DONE)
 
     listed = {t.id: t for t in tasks.list()}
@@ -203,7 +203,7 @@ def test_list_carries_dependencies_and_blocked(tasks, store):
 def test_a_page_and_the_ready_queue_are_one_query_each(tasks, store):
     first = tasks.add("first")
     for i in range(30):
-        tasks.add(f"task {i}", depends_on=[first.id] if i % 2 else [])
+        tasks.add(f"task {i}", dependencies=[first.id] if i % 2 else [])
     statements: list[str] = []
     connection = store.db.connection()
     connection.set_trace_callback(statements.append)
@@ -268,7 +268,7 @@ def test_moving_to_pending_clears_the_instance(tasks, store):
 
 def test_a_blocked_task_cannot_start(tasks, store):
     dep = tasks.add("dep")
-    task = tasks.add("t", depends_on=[dep.id])
+    task = tasks.add("t", dependencies=[dep.id])
     other = tasks.add("other")
     tasks.update(task.id, add_dependencies=[other.id])
 
@@ -288,7 +288,7 @@ def test_a_blocked_task_cannot_start(tasks, store):
 
 def test_a_blocked_task_can_still_be_closed(tasks):
     dep = tasks.add("dep")
-    task = tasks.add("t", depends_on=[dep.id])
+    task = tasks.add("t", dependencies=[dep.id])
     assert tasks.update(task.id, status="done").status is S.DONE
 
 
@@ -322,7 +322,7 @@ def test_a_task_cannot_depend_on_itself(tasks):
 
 def test_a_direct_cycle_is_refused(tasks):
     a = tasks.add("a")
-    b = tasks.add("b", depends_on=[a.id])
+    b = tasks.add("b", dependencies=[a.id])
     with pytest.raises(InvalidInput, match="^dependency cycle: 1 -> 2 -> 1$"):
         tasks.update(a.id, add_dependencies=[b.id])
     assert tasks.get(a.id).dependencies == ()
@@ -330,8 +330,8 @@ def test_a_direct_cycle_is_refused(tasks):
 
 def test_an_indirect_cycle_is_refused_and_changes_nothing(tasks, store, events):
     a = tasks.add("a")
-    b = tasks.add("b", depends_on=[a.id])
-    c = tasks.add("c", depends_on=[b.id])
+    b = tasks.add("b", dependencies=[a.id])
+    c = tasks.add("c", dependencies=[b.id])
     d = tasks.add("d")
     tasks.update(a.id, add_dependencies=[d.id])
     rows, count = dependency_rows(store), len(task_events(events))
@@ -365,9 +365,9 @@ def test_dependencies_can_be_added_and_removed(tasks):
 
 def test_a_diamond_is_not_a_cycle(tasks):
     a = tasks.add("a")
-    b = tasks.add("b", depends_on=[a.id])
-    c = tasks.add("c", depends_on=[a.id])
-    d = tasks.add("d", depends_on=[b.id])
+    b = tasks.add("b", dependencies=[a.id])
+    c = tasks.add("c", dependencies=[a.id])
+    d = tasks.add("d", dependencies=[b.id])
     assert tasks.update(d.id, add_dependencies=[c.id]).dependencies == (b.id, c.id)
 
 
@@ -380,7 +380,7 @@ def test_ready_orders_by_priority_then_age(tasks, store):
     medium = tasks.add("medium")
     high2 = tasks.add("high 2", priority="high")
     blocker = tasks.add("blocker", priority="low")
-    blocked = tasks.add("blocked", priority="high", depends_on=[blocker.id])
+    blocked = tasks.add("blocked", priority="high", dependencies=[blocker.id])
     working = tasks.add("working", priority="high")
     force_status(store, working.id, S.IN_PROGRESS, instance="abc123")
 
@@ -406,7 +406,7 @@ def test_ready_filters_by_repo(tasks):
 
 def test_a_reopened_dependency_blocks_again(tasks):
     dep = tasks.add("dep")
-    task = tasks.add("t", depends_on=[dep.id])
+    task = tasks.add("t", dependencies=[dep.id])
     tasks.update(dep.id, status="done")
     assert tasks.is_ready(task.id)
     tasks.update(dep.id, status="pending")
@@ -479,7 +479,7 @@ def test_remove_is_refused_while_a_live_instance_works_on_the_task(tasks, store)
 def test_remove_after_the_instance_stopped(tasks, store, events):
     dep = tasks.add("dep")
     task = tasks.add("t")
-    dependent = tasks.add("dependent", depends_on=[task.id, dep.id])
+    dependent = tasks.add("dependent", dependencies=[task.id, dep.id])
     add_instance(store, "abc123", task.id, "STOPPED")
     add_instance(store, "def456", task.id, "ERROR")
 
@@ -562,7 +562,7 @@ def _hammer(db_path: str, worker: int, barrier, results) -> None:
         for i in range(TASKS_EACH):
             depends_on = [ids[-1]] if ids and i % 3 == 0 else []
             try:
-                ids.append(service.add(f"w{worker} #{i}", depends_on=depends_on, repo=repo).id)
+                ids.append(service.add(f"w{worker} #{i}", dependencies=depends_on, repo=repo).id)
             except Exception:
                 errors.append(traceback.format_exc())
         for task_id in ids:

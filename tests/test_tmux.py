@@ -20,7 +20,7 @@ def service(tmux_socket, tmp_path):
 
 
 def test_snapshot_of_an_empty_server_costs_one_call_and_finds_nothing(service):
-    assert service.snapshot() == {}
+    assert service.panes() == {}
     assert service.calls == 1
 
 
@@ -40,9 +40,9 @@ def test_create_session_runs_the_agent_directly_with_our_marks(service, tmux_soc
 def test_snapshot_reports_a_dead_agent(service, tmp_path):
     name = session_name("dead01")
     service.create_session(name, str(tmp_path), ["sh", "-c", "sleep 0.3; exit 3"], resolve_layout("default"))
-    retry_until(lambda: (p := service.snapshot().get(name)) and p.dead)
+    retry_until(lambda: (p := service.panes().get(name)) and p.dead)
     # tmux may report dead before (or, rarely, without) reaping the status: tmux/tmux#4841
-    assert service.snapshot()[name].exit_status in (3, None)
+    assert service.panes()[name].exit_status in (3, None)
 
 
 def test_a_single_word_command_still_runs_without_a_shell(service, tmux_socket, tmp_path):
@@ -63,7 +63,7 @@ def test_layouts_add_panes_and_windows_but_the_agent_pane_is_found(service, tmux
         windows = tmux(tmux_socket, "list-windows", "-t", f"={name}", "-F", "#{window_name}").split()
         assert windows[0] == "agent"
         assert len(windows) == 1 + len(layout.windows)
-        assert name in service.snapshot()
+        assert name in service.panes()
         retry_until(lambda n=name: "fake-agent ready" in service.capture(n))
 
 
@@ -74,7 +74,7 @@ def test_a_hostile_base_index_does_not_confuse_us(tmux_socket, tmp_path):
     service = TmuxService(tmux_socket, marker=str(tmp_path))
     name = session_name("based1")
     service.create_session(name, str(tmp_path), AGENT, resolve_layout("claude"))
-    assert list(service.snapshot()) == [name]  # the user's own session is not ours
+    assert list(service.panes()) == [name]  # the user's own session is not ours
     service.send_text(name, "hello there")
     retry_until(lambda: "received: hello there" in service.capture(name))
 
@@ -93,7 +93,7 @@ def test_only_our_sessions_are_touched(service, tmux_socket, tmp_path):
     tmux(tmux_socket, "new-session", "-d", "-s", "users-own")
     other = TmuxService(tmux_socket, marker="/some/other/data/dir")
     other.create_session(session_name("other1"), str(tmp_path), ["cat"], resolve_layout("default"))
-    assert service.snapshot() == {}
+    assert service.panes() == {}
     assert not [s for s in service.sessions() if s.ours]
     for name in ("cc-orchestrator-notours", "users-own", session_name("other1")):
         with pytest.raises(NotFound):
@@ -113,7 +113,7 @@ def test_kill_session_and_missing_sessions(service, tmp_path):
     name = session_name("kill01")
     service.create_session(name, str(tmp_path), ["cat"], resolve_layout("default"))
     service.kill_session(name)
-    assert service.snapshot() == {}
+    assert service.panes() == {}
     with pytest.raises(NotFound):
         service.kill_session(name)
     with pytest.raises(NotFound):
@@ -128,7 +128,7 @@ def test_a_trailing_semicolon_is_text_not_a_tmux_command_separator(service, tmux
     retry_until(lambda: "received: run ls;" in service.capture(name))
     # an argument "x;" followed by a tmux command name must not run that command
     service.run("set-option", "-t", f"={name}:", "@probe", "x;", "kill-server", check=False)
-    assert name in service.snapshot()
+    assert name in service.panes()
 
 
 def test_a_lone_semicolon_argument_reaches_the_agent_literally(tmux_socket, tmp_path):

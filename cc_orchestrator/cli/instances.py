@@ -167,17 +167,9 @@ def send(ctx: CliContext, instance_id, text, no_enter) -> None:
 @pass_context
 def attach(ctx: CliContext, instance_id) -> None:
     """Open the instance's tmux session in this terminal (detach with prefix + d)."""
-    inside = bool(os.environ.get("TMUX")) and _same_server(ctx)
-    argv = ctx.orchestrator.instances.attach_argv(instance_id, inside_tmux=inside)
+    argv = ctx.orchestrator.instances.attach_argv(instance_id)
     ctx.close()
     os.execvp(argv[0], argv)
-
-
-def _same_server(ctx: CliContext) -> bool:
-    """Inside tmux, switch-client only works when it is the agents' server."""
-    socket = ctx.orchestrator.settings.tmux_socket
-    current = os.environ.get("TMUX", "").split(",")[0]
-    return (socket is None and "/default" in current) or (socket is not None and current.endswith("/" + socket))
 
 
 @command.command("stop")

@@ -73,14 +73,19 @@ def _show(task, as_json: bool) -> None:
 @click.option("--description", "-d", default="", help="What the agent should do, in detail.")
 @click.option("--priority", "-p", type=PRIORITIES, default="medium", show_default=True)
 @click.option(
-    "--depends-on", "depends_on", multiple=True, metavar="ID", help="A task that must be DONE first (repeatable)."
+    "--dependency",
+    "--depends-on",
+    "dependencies",
+    multiple=True,
+    metavar="ID",
+    help="A task that must be DONE first (repeatable).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the task as JSON.")
 @pass_context
-def add(ctx: CliContext, title, description, priority, depends_on, as_json) -> None:
+def add(ctx: CliContext, title, description, priority, dependencies, as_json) -> None:
     """Add a task to the board (PENDING)."""
     repo = ctx.repo_if_any()
-    task = ctx.orchestrator.tasks.add(title, description, priority, depends_on, repo=str(repo) if repo else None)
+    task = ctx.orchestrator.tasks.add(title, description, priority, dependencies, repo=str(repo) if repo else None)
     if as_json:
         emit_json(task)
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import click
@@ -35,11 +34,7 @@ def _print_sessions(sessions, as_json: bool, empty: str) -> None:
 @pass_context
 def list_(ctx: CliContext, as_json) -> None:
     """List the sessions this orchestrator created."""
-    orchestrator = ctx.orchestrator
-    orphans = {s.name for s in orchestrator.orphans()}
-    ours = [s for s in orchestrator.tmux.sessions() if s.ours]
-    ours = [dataclasses.replace(s, orphan=s.name in orphans) for s in ours]
-    _print_sessions(ours, as_json, "no cc-orchestrator sessions")
+    _print_sessions(ctx.orchestrator.sessions(), as_json, "no cc-orchestrator sessions")
 
 
 @command.command("orphans")

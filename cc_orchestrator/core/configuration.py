@@ -79,16 +79,36 @@ class ConfigService:
         return result
 
     def get(self, key: str) -> ConfigEntry:
+        wanted = setting_name(key)
         for entry in self.entries():
-            if entry.key == key.strip().lower().replace("-", "_"):
+            if entry.key == wanted:
                 return entry
         raise InvalidInput(f"unknown setting {key!r}; see `config show`")
 
     def set(self, key: str, value: str) -> ConfigEntry:
-        """Validate and store a value; secrets and the data dir are refused with the reason."""
+        """Validate and store a value (text, read as JSON when it parses); secrets and the data
+        dir are refused with the reason."""
+        return self.set_many({key: _parse(value)})[0]
+
+    def set_many(self, values: dict[str, Any]) -> list[ConfigEntry]:
+        """Validate every value, alone and together with the rest, then store them all in one
+        transaction: one invalid value stores none. Values are JSON values (`5`, `true`, maps)."""
+        checked = {setting_name(key): self._checked(setting_name(key), value) for key, value in values.items()}
+        self.effective({**self.stored(), **checked})  # they must fit with the rest
+
+        def save() -> None:
+            for key, value in checked.items():
+                ConfigurationRow.replace(key=key, value=json.dumps(value), updated_at=utcnow()).execute()
+                self.events.add(EventKind.LOG_MESSAGE, f"setting {key} changed", data={"key": key})
+
+        self.store.write(save)
+        return [self.get(key) for key in checked]
+
+    def _checked(self, key: str, value: Any) -> Any:
+        from pydantic import ValidationError
+
         from cc_orchestrator.config.settings import LOCATION_FIELDS, SECRET_FIELDS, Settings
 
-        key = key.strip().lower().replace("-", "_")
         if key not in Settings.model_fields:
             raise InvalidInput(f"unknown setting {key!r}; see `config show`")
         if key in SECRET_FIELDS:
@@ -96,26 +116,19 @@ class ConfigService:
             raise InvalidInput(f"{key} is a secret: set {env} or store it in the system keyring")
         if key in LOCATION_FIELDS:
             raise InvalidInput(f"{key} locates the database: set it in the config file or CC_ORCHESTRATOR_DATA_DIR")
-        from pydantic import ValidationError
-
-        parsed = _parse(value)
         try:  # this field alone, without the environment or other sources
-            checked = Settings.model_validate({key: parsed}).model_dump(mode="json")[key]
+            return Settings.model_validate({key: value}).model_dump(mode="json")[key]
         except ValidationError as exc:
             raise InvalidInput(_first_error(exc)) from None
-        self.effective({**self.stored(), key: checked})  # and it must fit with the rest
-        to_store = checked
-
-        def save() -> None:
-            ConfigurationRow.replace(key=key, value=json.dumps(to_store), updated_at=utcnow()).execute()
-            self.events.add(EventKind.LOG_MESSAGE, f"setting {key} changed", data={"key": key})
-
-        self.store.write(save)
-        return self.get(key)
 
     def unset(self, key: str) -> None:
-        key = key.strip().lower().replace("-", "_")
+        key = setting_name(key)
         self.store.write(lambda: ConfigurationRow.delete().where(ConfigurationRow.key == key).execute())
+
+
+def setting_name(key: str) -> str:
+    """The one spelling of a setting's name: `Max-Instances` is `max_instances`."""
+    return str(key).strip().lower().replace("-", "_")
 
 
 def _parse(value: str) -> Any:

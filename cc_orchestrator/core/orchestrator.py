@@ -218,7 +218,7 @@ class Orchestrator:
         rows = self.store.read(lambda: list(InstanceRow.select().order_by(InstanceRow.created_at, InstanceRow.id)))
         return [to_instance(r) for r in rows], stored_worktrees(self.store)
 
-    def known_repositories(self) -> list[Path]:
+    def known_repos(self) -> list[Path]:
         from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
 
         def query() -> set[str]:
@@ -230,14 +230,20 @@ class Orchestrator:
 
     # -- orphaned sessions -------------------------------------------------------------
 
-    def orphans(self) -> list[TmuxSession]:
-        """Our sessions (by name and marker) that no unstopped instance row claims."""
+    def sessions(self) -> list[TmuxSession]:
+        """Our sessions on the tmux server, each flagged orphan when no instance claims it."""
+        return [s for s in self.tmux.sessions(self._claimed()) if s.ours]
+
+    def _claimed(self) -> set[str]:
         from cc_orchestrator.core.store.tables import InstanceRow
 
-        claimed = self.store.read(
+        return self.store.read(
             lambda: {r.id for r in InstanceRow.select(InstanceRow.id).where(InstanceRow.status != "STOPPED")}
         )
-        return [s for s in self.tmux.sessions(claimed) if s.orphan]
+
+    def orphans(self) -> list[TmuxSession]:
+        """Our sessions (by name and marker) that no unstopped instance row claims."""
+        return [s for s in self.sessions() if s.orphan]
 
     def _orphan(self, name: str) -> TmuxSession:
         for session in self.orphans():
@@ -249,7 +255,7 @@ class Orchestrator:
         from cc_orchestrator.core.processes import terminate_tree
 
         session = self._orphan(name)
-        pane = self.tmux.snapshot().get(session.name)
+        pane = self.tmux.panes().get(session.name)
         if pane is not None and pane.pid and not pane.dead:
             terminate_tree(pane.pid, self.settings.stop_timeout)
         self.tmux.kill_session(session.name)

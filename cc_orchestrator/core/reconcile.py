@@ -26,7 +26,7 @@ def reconcile(orchestrator) -> ReconcileReport:
     orchestrator.instances.refresh()
     changes = orchestrator.events.since(before, kinds=(EventKind.INSTANCE_STATUS,))
     adopted: list[Worktree] = []
-    for repo in orchestrator.known_repositories():
+    for repo in orchestrator.known_repos():
         adopted.extend(orchestrator.worktrees.adopt_unknown(repo))
     pruned = orchestrator.worktrees.prune()
     return ReconcileReport(changes, adopted, pruned, orchestrator.orphans())

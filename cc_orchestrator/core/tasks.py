@@ -120,14 +120,14 @@ class TaskService:
         title: str,
         description: str = "",
         priority: Priority | str = Priority.MEDIUM,
-        depends_on: Iterable[int | str] = (),
+        dependencies: Iterable[int | str] = (),
         repo: str | None = None,
         source: str = "manual",
         source_id: str = "",
     ) -> Task:
         title = _clean_title(title)
         level = parse_enum(Priority, priority, "priority")
-        dep_ids = [parse_task_id(d) for d in depends_on]
+        dep_ids = [parse_task_id(d) for d in dependencies]
 
         def write() -> Task:
             now = utcnow()
@@ -162,8 +162,12 @@ class TaskService:
         status: TaskStatus | str | None = None,
         add_dependencies: Iterable[int | str] = (),
         remove_dependencies: Iterable[int | str] = (),
+        dependencies: Iterable[int | str] | None = None,
     ) -> Task:
-        """Change a task in one transaction: a refused change (bad move, cycle) changes nothing."""
+        """Change a task in one transaction: a refused change (bad move, cycle) changes nothing.
+
+        `dependencies` replaces the whole set (read and replaced in the same transaction);
+        `add_dependencies` and `remove_dependencies` change it by difference."""
         tid = parse_task_id(task_id)
         fields: dict[str, Any] = {}
         if title is not None:
@@ -179,15 +183,20 @@ class TaskService:
         if both := sorted(adding & removing):
             raise InvalidInput(f"task {both[0]} is both added to and removed from the dependencies")
 
+        wanted = None if dependencies is None else {parse_task_id(d) for d in dependencies}
+
         def write() -> Task:
             before = self._fetch(tid)
-            task_graph.remove_edges(tid, removing)
-            task_graph.add_edges(tid, adding)
+            old = set(before.dependencies)
+            add, remove = adding, removing
+            if wanted is not None:  # the whole set, as it is in this transaction
+                add, remove = add | (wanted - old), remove | (old - wanted)
+            task_graph.remove_edges(tid, remove)
+            task_graph.add_edges(tid, add)
             changes = dict(fields)
             if new_status is not None and new_status is not before.status:
                 changes.update(self._move(before, new_status))
-            old = set(before.dependencies)
-            edges_changed = ((old - removing) | adding) != old
+            edges_changed = ((old - remove) | add) != old
             return self._apply(before, changes, edges_changed=edges_changed)
 
         return self.store.write(write)

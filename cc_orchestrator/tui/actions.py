@@ -74,9 +74,9 @@ class Requests(_Base):
         self.run_worker(partial(self._jump, instance_id), thread=True, group="jump", exit_on_error=False)
 
     def _jump(self, instance_id: str) -> None:
-        inside = jump.inside_server(self.orch.settings.tmux_socket)
+        inside = self.orch.tmux.holds_client()
         try:
-            argv = self.orch.instances.attach_argv(instance_id, inside_tmux=inside)
+            argv = self.orch.instances.attach_argv(instance_id)
         except OrchestratorError as exc:
             self.post_message(Loaded(self._service_failed, "jump", exc.message, None))
             return

@@ -13,21 +13,6 @@ import subprocess
 from collections.abc import Mapping
 
 
-def socket_path(socket_name: str | None, environ: Mapping[str, str]) -> str:
-    """Where tmux puts the socket of `tmux -L NAME` (NAME "default" without -L)."""
-    folder = environ.get("TMUX_TMPDIR") or "/tmp"
-    return os.path.join(folder, f"tmux-{os.getuid()}", socket_name or "default")
-
-
-def inside_server(socket_name: str | None, environ: Mapping[str, str] | None = None) -> bool:
-    """Whether this process runs inside the tmux server that holds the agents' sessions."""
-    environ = os.environ if environ is None else environ
-    current = environ.get("TMUX", "").split(",")[0]
-    if not current:
-        return False
-    return os.path.realpath(current) == os.path.realpath(socket_path(socket_name, environ))
-
-
 def attach_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for `tmux attach`: without TMUX, or tmux refuses to nest."""
     environ = os.environ if environ is None else environ

@@ -223,7 +223,7 @@ def bench_cli(root: Path, runs: int) -> list[Figure]:
                 f"Task {i + 1}: fix the thing in module {i % 7}",
                 "details " * 10,
                 priority=("high", "medium", "low")[i % 3],
-                depends_on=depends,
+                dependencies=depends,
             )
     finally:
         orch.close()

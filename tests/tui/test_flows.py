@@ -53,7 +53,7 @@ async def test_create_a_task_with_the_form(live_app, orch):
 
 async def test_a_refused_save_keeps_the_form_open_with_the_reason(live_app, orch):
     first = orch.tasks.add("first")
-    second = orch.tasks.add("second", depends_on=[first.id])
+    second = orch.tasks.add("second", dependencies=[first.id])
     app = live_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: len(app.snapshot.tasks) == 2)
@@ -109,7 +109,7 @@ async def test_enter_suspends_attaches_and_comes_back_to_the_same_place(live_app
 async def test_enter_inside_the_agents_tmux_server_switches_the_client(live_app, orch, git_repo, monkeypatch):
     instance = orch.instances.start(git_repo)
     socket = orch.settings.tmux_socket
-    monkeypatch.setenv("TMUX", f"{jump.socket_path(socket, os.environ)},1234,0")
+    monkeypatch.setenv("TMUX", f"{orch.tmux.socket_path()},1234,0")
     switched = []
     monkeypatch.setattr(jump, "run_switch", lambda argv: switched.append(argv) or "")
     app = live_app()

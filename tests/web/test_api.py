@@ -56,7 +56,7 @@ def test_task_list_is_paginated_and_filtered(http, orch):
 
 def test_task_errors_are_json_4xx(http, orch):
     a = orch.tasks.add("a")
-    b = orch.tasks.add("b", depends_on=[a.id])
+    b = orch.tasks.add("b", dependencies=[a.id])
     error = _error(http.put(f"/api/tasks/{a.id}", json={"dependencies": [b.id]}), 422, "invalid_input")
     assert "cycle" in error["message"]
     _error(http.put(f"/api/tasks/{a.id}", json={"status": "REVIEW"}), 422)

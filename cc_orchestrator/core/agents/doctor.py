@@ -28,7 +28,7 @@ from cc_orchestrator.core.tmux.service import TmuxService
 from cc_orchestrator.errors import OrchestratorError
 
 _VERSION = re.compile(r"\d+\.\d+\.\d+")
-PROBE_SECONDS = 25.0  # at most, for the first screen
+PROBE_SECONDS = 45.0  # at most, for the first screen (Codex animates its logo for ~12 s first)
 STILL_SECONDS = 1.5  # a screen that matches nothing is reported once it holds still this long
 
 
@@ -125,7 +125,7 @@ def _first_screen(tmux: TmuxService, profile: AgentProfile, pid: int | None, sta
     last, still_since = None, time.monotonic()
     while True:
         time.sleep(0.1)
-        pane = tmux.snapshot().get("cc-orchestrator-doctor")
+        pane = tmux.panes().get("cc-orchestrator-doctor")
         elapsed = time.monotonic() - started
         if pane is None:
             return Probe("exited", "its session ended", seconds=elapsed)

@@ -75,7 +75,7 @@ def restart(service, ref: str, command: list[str] | None = None) -> Instance:
 
     service.refresh()
     row = service.store.read(lambda: find_row(ref))
-    pane = service.tmux.snapshot().get(row.tmux_session)  # dead panes too
+    pane = service.tmux.panes().get(row.tmux_session)  # dead panes too
     if pane is not None and not pane.dead:
         raise Conflict(f"instance {row.id} is still running; stop it first")
     if not row.worktree_path or not Path(row.worktree_path).is_dir():

@@ -12,7 +12,7 @@ from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
 
 def adopt_session(orchestrator, session: TmuxSession) -> Instance:
     """Re-use the stopped row of that id if there is one, else make a new row from tmux's view."""
-    pane = orchestrator.tmux.snapshot().get(session.name)
+    pane = orchestrator.tmux.panes().get(session.name)
     lines = orchestrator.tmux.run(
         "display-message",
         "-p",

@@ -59,7 +59,7 @@ class StateRefresher:
             return result
         svc.ingester.recount_transcripts(rows)
         if panes is None or any(r.tmux_session not in panes for r in rows):
-            panes = self._settled(svc.tmux.snapshot())
+            panes = self._settled(svc.tmux.panes())
         result.panes = panes
         changes: list[tuple[InstanceRow, Observation]] = []
         to_read: list[tuple[InstanceRow, PaneState]] = []
@@ -167,7 +167,7 @@ class StateRefresher:
             if not any(p.dead and p.exit_status is None and p.exit_signal is None for p in panes.values()):
                 break
             time.sleep(0.05)
-            panes = self.service.tmux.snapshot()
+            panes = self.service.tmux.panes()
         return panes
 
     def _apply(self, changes, screens: dict[str, ScreenState], touched, captured) -> None:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -241,13 +241,26 @@ class InstanceService:
         row = self.store.read(lambda: find_row(ref))
         return self.tmux.capture(row.tmux_session, lines=lines)
 
-    def attach_argv(self, ref: str, inside_tmux: bool = False) -> list[str]:
+    def attach_argv(self, ref: str, environ: Mapping[str, str] | None = None) -> list[str]:
+        """The command that puts a terminal in the instance's session: `switch-client` from
+        inside the agents' tmux server (`environ` is the terminal's), else `attach`."""
         instance = self.get(ref)
-        if self.tmux.snapshot().get(instance.tmux_session) is None:
+        if self.tmux.panes().get(instance.tmux_session) is None:
             raise Conflict(f"instance {instance.id} has no tmux session ({instance.status.value})")
-        if inside_tmux:
+        if self.tmux.holds_client(environ):
             return self.tmux.switch_argv(instance.tmux_session)
         return self.tmux.attach_argv(instance.tmux_session)
+
+    def remove(self, ref: str, remove_worktree: bool = True, force: bool = False) -> Instance:
+        """Stop the instance if it is not stopped yet, and remove its worktree (unless not
+        `remove_worktree`); work that would be lost is refused before anything stops, unless
+        `force`."""
+        row = self.store.read(lambda: find_row(ref))
+        if row.status != InstanceStatus.STOPPED.value:
+            return self.stop(row.id, remove_worktree=remove_worktree, force=force)
+        if row.worktree_id and remove_worktree:
+            self.worktrees.remove(row.worktree_id, force=force)
+        return self.get(row.id, refresh=False)
 
     # -- stopping ----------------------------------------------------------------------
 
@@ -263,7 +276,7 @@ class InstanceService:
             raise Conflict(f"instance {row.id} is already stopped")
         if remove_worktree and row.worktree_id:
             self.worktrees.check_removable(row.worktree_id, force=force, ignore_instance=row.id)
-        pane = self.tmux.snapshot().get(row.tmux_session)  # an ERROR instance's dead pane too
+        pane = self.tmux.panes().get(row.tmux_session)  # an ERROR instance's dead pane too
         if pane is not None and pane.pid and not pane.dead:
             terminate_tree(pane.pid, self.settings.stop_timeout)
         if pane is not None:

@@ -119,7 +119,7 @@ def _reserve(service, instance_id, repo, branch, argv, layout, task_id, prompt, 
 def _roll_back(service, instance_id, session, worktree_id, task_id, exc) -> None:
     """Undo what this start made: the session, the rows, then the brand-new worktree."""
     try:
-        if service.tmux.snapshot().get(session) is not None:
+        if service.tmux.panes().get(session) is not None:
             service.tmux.kill_session(session)
     except Exception:
         pass

@@ -7,8 +7,10 @@ holding our data dir, so two orchestrators on one tmux server never touch each o
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +118,19 @@ class TmuxService:
             raise ExternalError(f"tmux {args[0]}: {reason}")
         return result.stdout if result.returncode == 0 else []
 
+    def socket_path(self, environ: Mapping[str, str] | None = None) -> str:
+        """Where tmux keeps this server's socket (`tmux -L NAME`; "default" without -L)."""
+        environ = os.environ if environ is None else environ
+        folder = environ.get("TMUX_TMPDIR") or "/tmp"
+        return os.path.join(folder, f"tmux-{os.getuid()}", self.socket_name or "default")
+
+    def holds_client(self, environ: Mapping[str, str] | None = None) -> bool:
+        """Whether a process with `environ` runs inside this tmux server (its TMUX variable
+        names this server's socket), so `switch-client` can move its terminal."""
+        environ = os.environ if environ is None else environ
+        current = environ.get("TMUX", "").split(",")[0]
+        return bool(current) and os.path.realpath(current) == os.path.realpath(self.socket_path(environ))
+
     def attach_argv(self, name: str) -> list[str]:
         """The command that attaches a terminal to a session (the face execs or runs it)."""
         self.require()
@@ -127,7 +142,7 @@ class TmuxService:
 
     # -- reading state -----------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, PaneState]:
+    def panes(self) -> dict[str, PaneState]:
         """Every agent pane of our sessions, from exactly one tmux call."""
         result = self.cmd("list-panes", "-a", "-F", _PANE_FORMAT)
         if result.returncode != 0:
@@ -310,7 +325,7 @@ class TmuxService:
         args += [THEN, "select-window", "-t", f"={name}:{{start}}"]
         args += [THEN, "select-pane", "-t", f"={name}:{{start}}.{{top-left}}"]
         self.run(*args)
-        state = self.snapshot().get(name)
+        state = self.panes().get(name)
         if state is None:
             raise ExternalError(f"tmux session {name} vanished right after it was created")
         return state
@@ -325,7 +340,7 @@ class TmuxService:
         if log_command:
             args += [THEN, "pipe-pane", "-t", pane_id, "-o", _format_safe(log_command)]
         self.run(*args)
-        state = self.snapshot().get(name)
+        state = self.panes().get(name)
         if state is None:
             raise ExternalError(f"tmux session {name} vanished while restarting its agent")
         return state

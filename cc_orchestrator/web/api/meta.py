@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api", tags=["dashboard"])
 
 @router.get("/repositories", response_model=Repositories, summary="Repositories to start instances in")
 def repositories(svc: Svc):
-    known = [str(p) for p in svc.orchestrator.known_repositories()]
+    known = [str(p) for p in svc.orchestrator.known_repos()]
     default = str(svc.default_repo) if svc.default_repo else None
     return Repositories(default=default, known=known)
 

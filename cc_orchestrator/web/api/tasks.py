@@ -38,7 +38,7 @@ def create_task(svc: Svc, body: TaskCreate):
         body.title,
         body.description,
         priority=body.priority,
-        depends_on=body.dependencies,
+        dependencies=body.dependencies,
         repo=body.repo,
     )
     svc.hub.poke()
