@@ -126,7 +126,7 @@ def test_a_refresh_delivers_a_pending_prompt_once_the_agent_reads_its_terminal(c
     orch = Orchestrator(data_dir, agent_command=f"{FAKE_AGENT_COMMAND} --prompt '{ODD_PROMPT}' --ready-delay 0.5")
     try:
         instance = orch.instances.start(git_repo, prompt="first words")
-        retry_until(lambda: not orch.instances.get(instance.id).prompt_pending, timeout=10)
+        retry_until(lambda: not orch.instances.get(instance.id).pending_prompt, timeout=10)
         retry_until(lambda: "received: first words" in capture(orch.settings.tmux_socket, instance.tmux_session))
     finally:
         orch.close()
@@ -154,7 +154,7 @@ def test_no_wait_returns_at_once_and_a_later_list_delivers(cli_env, git_repo, da
     assert "prompt waits for the agent" in result.stdout and "delivered once the agent is ready" in result.stderr
     orch = Orchestrator(data_dir)
     try:
-        retry_until(lambda: not orch.instances.list()[0].prompt_pending, timeout=15)
+        retry_until(lambda: not orch.instances.list()[0].pending_prompt, timeout=15)
         assert orch.tasks.get(1).status.value == "IN_PROGRESS"
     finally:
         orch.close()
@@ -185,7 +185,7 @@ def test_a_startup_dialog_ends_the_wait_with_how_to_answer_it(cli_env, git_repo)
     assert cco(env, git_repo, "instances", "approve", instance_id).returncode == 0
     orch = Orchestrator(env["CC_ORCHESTRATOR_DATA_DIR"])
     try:
-        retry_until(lambda: not orch.instances.get(instance_id).prompt_pending, timeout=15)
+        retry_until(lambda: not orch.instances.get(instance_id).pending_prompt, timeout=15)
         session = orch.instances.get(instance_id, refresh=False).tmux_session
         retry_until(lambda: "received: after the dialog" in capture(orch.settings.tmux_socket, session))
     finally:

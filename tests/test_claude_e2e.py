@@ -143,13 +143,13 @@ def time_permission_prompt(orch, instance: Instance) -> tuple[Instance, float]:
 def test_claude_creates_a_file_after_the_user_approves(orch, git_repo, api):
     task = orch.tasks.add("please create hello.py", repo=str(git_repo))
     instance = orch.assign(task.id, wait=False)
-    assert instance.agent == "claude" and instance.prompt_pending
+    assert instance.agent == "claude" and instance.pending_prompt
 
     answer_startup_dialogs(orch, instance.id)
     waiting, delay = time_permission_prompt(orch, instance)
     print(f"WAITING_INPUT {delay:.3f} s after the permission prompt showed")
     assert delay < 1.0, f"WAITING_INPUT came {delay:.2f} s after the permission prompt showed"
-    assert not waiting.prompt_pending
+    assert not waiting.pending_prompt
     assert orch.tasks.get(task.id).status.value == "IN_PROGRESS"
 
     orch.instances.approve(instance.id)

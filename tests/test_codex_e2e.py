@@ -101,12 +101,12 @@ def wait_for(orch, instance_id, status: InstanceStatus, waiting_for: str = "", t
 def test_codex_runs_an_approved_command_and_resumes_its_session(orch, git_repo):
     task = orch.tasks.add("please create hello.txt", repo=str(git_repo))
     instance = orch.assign(task.id, wait=False)
-    assert instance.agent == "codex" and instance.prompt_pending
+    assert instance.agent == "codex" and instance.pending_prompt
 
     wait_for(orch, instance.id, InstanceStatus.WAITING_INPUT, "Trust this folder?")
     orch.instances.approve(instance.id)
     asked = wait_for(orch, instance.id, InstanceStatus.WAITING_INPUT, "Would you like to run the following command?")
-    assert not asked.prompt_pending  # delivered by a refresh once Codex was ready
+    assert not asked.pending_prompt  # delivered by a refresh once Codex was ready
     assert orch.tasks.get(task.id).status.value == "IN_PROGRESS"
     orch.instances.approve(instance.id)
     chosen = [e.data.get("option") for e in orch.events.since(0, instance_id=instance.id) if "dialog" in e.data]

@@ -119,7 +119,7 @@ def test_send_text_reaches_the_agent(orch, git_repo):
 def test_assign_starts_an_instance_and_delivers_the_task_as_first_prompt(orch, git_repo):
     task = orch.tasks.add("Add a greeting", "Write hello.txt", repo=str(git_repo))
     instance = orch.assign(task.id)
-    assert instance.task_id == task.id and not instance.prompt_pending
+    assert instance.task_id == task.id and not instance.pending_prompt
     assert instance.branch.startswith(f"cco/task-{task.id}-add-a-greeting")
     retry_until(lambda: "received: Add a greeting" in capture(orch.settings.tmux_socket, instance.tmux_session))
     retry_until(lambda: "received: Write hello.txt" in capture(orch.settings.tmux_socket, instance.tmux_session))
@@ -142,8 +142,8 @@ def test_a_prompt_that_could_not_wait_is_delivered_by_a_later_refresh(orch, git_
     orch.__dict__.pop("instances", None)
     task = orch.tasks.add("slow starter", repo=str(git_repo))
     instance = orch.assign(task.id, wait=False)
-    assert instance.prompt_pending
-    retry_until(lambda: not orch.instances.get(instance.id).prompt_pending, timeout=15, interval=0.3)
+    assert instance.pending_prompt
+    retry_until(lambda: not orch.instances.get(instance.id).pending_prompt, timeout=15, interval=0.3)
     retry_until(lambda: "received: slow starter" in capture(orch.settings.tmux_socket, instance.tmux_session))
     assert orch.tasks.get(task.id).status is TaskStatus.IN_PROGRESS
 

@@ -111,7 +111,7 @@ def test_a_pending_prompt_is_delivered_by_the_running_face(cli_env, data_dir, gi
     try:
         instance = orch.instances.start(git_repo, prompt="hello from live")
         retry_until(lambda: "received: hello from live" in capture(orch.tmux_socket, instance.tmux_session))
-        pushed.until(lambda s: not s.instance(instance.id).prompt_pending)
+        pushed.until(lambda s: not s.instance(instance.id).pending_prompt)
     finally:
         running.stop()
         orch.close()

@@ -20,23 +20,28 @@ class CliContext:
 
     def repo(self) -> Path:
         """The repository to act on: --repo, else the one containing the current folder."""
-        from cc_orchestrator.core.git.repository import find_repo
+        from cc_orchestrator.core.orchestrator import Orchestrator
 
-        return find_repo(self.repo_option or Path.cwd())
+        return Orchestrator.repo(self.repo_option)
 
     def repo_if_any(self) -> Path | None:
-        from cc_orchestrator.errors import NotARepository
+        """The same, or None outside any repository when --repo was not given."""
+        from cc_orchestrator.core.orchestrator import Orchestrator
 
-        try:
-            return self.repo()
-        except NotARepository:
-            if self.repo_option:
-                raise
-            return None
+        return Orchestrator.repo(self.repo_option, required=False)
 
     def close(self) -> None:
         if "orchestrator" in self.__dict__:
             self.orchestrator.close()
+
+
+def in_repo(path: str | None) -> str | None:
+    """An --in-repo PATH as the repository it names (None: every repository)."""
+    if path is None:
+        return None
+    from cc_orchestrator.core.orchestrator import Orchestrator
+
+    return str(Orchestrator.repo(path))
 
 
 pass_context = click.make_pass_decorator(CliContext)

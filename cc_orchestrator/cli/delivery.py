@@ -15,7 +15,7 @@ import click
 
 def await_prompt(orchestrator, instance, wait: bool) -> object | None:
     """Wait for `instance`'s pending prompt (if `wait`), telling the user; the Readiness seen."""
-    if not instance.prompt_pending:
+    if not instance.pending_prompt:
         return None
     if not wait:
         click.echo(

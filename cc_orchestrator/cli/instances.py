@@ -8,6 +8,7 @@ import sys
 import click
 
 from cc_orchestrator.cli.context import CliContext, pass_context
+from cc_orchestrator.cli.context import in_repo as in_repo_of
 from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
 
 STATUSES = click.Choice(["starting", "running", "waiting_input", "idle", "error", "stopped"], case_sensitive=False)
@@ -47,7 +48,7 @@ def _show(instance, as_json: bool) -> None:
             ("session", instance.session_id),
             ("command", " ".join(instance.agent_command) or None),
             ("layout", instance.layout),
-            ("prompt", "waiting for the agent" if instance.prompt_pending else None),
+            ("prompt", "waiting for the agent" if instance.pending_prompt else None),
             ("created", instance.created_at),
             ("last activity", instance.last_activity),
         ]
@@ -77,11 +78,11 @@ def start(ctx: CliContext, task_id, branch, base, agent_command, layout, agent, 
         raise click.UsageError(f"--command cannot be split like a shell would: {exc}") from None
     if agent_command is not None and not argv:
         raise click.UsageError("--command is empty")
+    options = dict(branch=branch, base=base, command=argv, layout=layout, agent=agent)
     if task_id is not None:
-        orchestrator.tasks.get(task_id)  # a clear "no task" before anything starts
-    instance = orchestrator.instances.start(
-        ctx.repo(), task_id=task_id, branch=branch, base=base, command=argv, layout=layout, agent=agent
-    )
+        instance = orchestrator.assign(task_id, ctx.repo_if_any(), wait=False, **options)
+    else:
+        instance = orchestrator.instances.start(ctx.repo(), **options)
     if await_prompt(orchestrator, instance, wait=not no_wait) is not None:
         instance = orchestrator.instances.get(instance.id, refresh=False)
     if as_json:
@@ -100,13 +101,8 @@ def list_(ctx: CliContext, status, in_repo, as_json) -> None:
     """List instances with their live status and resource use."""
     from cc_orchestrator.core.models import InstanceStatus, parse_enum
 
-    repo = None
-    if in_repo:
-        from cc_orchestrator.core.git.repository import find_repo
-
-        repo = str(find_repo(in_repo))
     wanted = parse_enum(InstanceStatus, status, "status") if status else None
-    found = ctx.orchestrator.instances.list(repo=repo, status=wanted)
+    found = ctx.orchestrator.instances.list(repo=in_repo_of(in_repo), status=wanted)
     if as_json:
         emit_json(found)
         return

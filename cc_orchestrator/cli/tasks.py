@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cc_orchestrator.cli.context import CliContext, pass_context
+from cc_orchestrator.cli.context import in_repo as in_repo_of
 from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
 from cc_orchestrator.cli.task_sync import follow_up, import_group, pr
 
@@ -104,7 +105,7 @@ def add(ctx: CliContext, title, description, priority, dependencies, as_json) ->
 def list_(ctx: CliContext, status, priority, ready, in_repo, limit, offset, as_json) -> None:
     """List tasks."""
     tasks = ctx.orchestrator.tasks
-    repo = _repo_filter(in_repo)
+    repo = in_repo_of(in_repo)
     if ready:
         found = tasks.ready(limit=limit, repo=repo)
     else:
@@ -187,14 +188,6 @@ def assign(ctx: CliContext, task_id, auto, no_wait, as_json) -> None:
     if not started:
         click.echo("nothing to assign: no free slot or no ready task")
     for instance in started:
-        state = "prompt waits for the agent" if instance.prompt_pending else "prompt delivered"
+        state = "prompt waits for the agent" if instance.pending_prompt else "prompt delivered"
         click.echo(f"task {instance.task_id} -> instance {instance.id} on {instance.branch} ({state})")
     follow_up(ctx)
-
-
-def _repo_filter(value: str | None) -> str | None:
-    if value is None:
-        return None
-    from cc_orchestrator.core.git.repository import find_repo
-
-    return str(find_repo(value))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cc_orchestrator.cli.context import CliContext, pass_context
+from cc_orchestrator.cli.context import in_repo as in_repo_of
 from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
 
 
@@ -33,12 +34,7 @@ def create(ctx: CliContext, branch, base, as_json) -> None:
 @pass_context
 def list_(ctx: CliContext, in_repo, as_json) -> None:
     """List worktrees with branch, base, last commit, dirty state and status."""
-    repo = None
-    if in_repo:
-        from cc_orchestrator.core.git.repository import find_repo
-
-        repo = find_repo(in_repo)
-    found = ctx.orchestrator.worktrees.list(repo)
+    found = ctx.orchestrator.worktrees.list(in_repo_of(in_repo))
     if as_json:
         emit_json(found)
         return

@@ -139,7 +139,7 @@ class Instance:
     layout: str = "default"
     exit_status: int | None = None
     status_message: str = ""
-    prompt_pending: bool = False  # a prompt waits for the agent to be ready
+    pending_prompt: bool = False  # a prompt waits for the agent to be ready
     agent: str = "generic"  # the agent profile
     waiting_for: str = ""  # the question on screen while WAITING_INPUT
     tokens_in: int = 0
@@ -163,6 +163,17 @@ class Worktree:
     repo: str
     dirty: bool | None = None  # None: not inspected (listing without git calls)
     exists: bool = True
+
+
+@dataclass(frozen=True)
+class WorktreeReport:
+    """What removing a worktree would lose, and where its branch stands against its base."""
+
+    worktree: Worktree
+    uncommitted_files: list[str]
+    unpushed_commits: list[str]  # "<short sha> <subject>"
+    ahead: int
+    behind: int
 
 
 @dataclass(frozen=True)

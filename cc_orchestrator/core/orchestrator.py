@@ -167,16 +167,31 @@ class Orchestrator:
 
     # -- operations that span services ---------------------------------------------------
 
-    def assign(self, task_id: int | str, repo: Path | str | None = None, wait: bool = True) -> Instance:
-        """Start an instance for a ready task and hand it the task as its first prompt.
+    def assign(
+        self,
+        task_id: int | str,
+        repo: Path | str | None = None,
+        wait: bool = True,
+        *,
+        branch: str | None = None,
+        base: str | None = None,
+        command: list[str] | None = None,
+        layout: str | None = None,
+        agent: str | None = None,
+    ) -> Instance:
+        """Start an instance for a ready task and hand it the task as its first prompt: the one
+        way a task gets an instance (`tasks assign`, `instances start --task`, the faces).
 
+        The task's own repository wins over `repo`; the other options are `instances.start`'s.
         With `wait`, block until the agent is ready and the prompt is delivered (or a dialog
         needs the user, or the ready timeout passes; the prompt then stays pending and the
         next refresh delivers it); `instances.deliver_when_ready` says which.
         """
         task = self.tasks.get(task_id)  # readiness is checked when the slot is reserved
         where = task.repo or repo or Path.cwd()
-        instance = self.instances.start(Path(where), task_id=task.id)
+        instance = self.instances.start(
+            Path(where), task_id=task.id, branch=branch, base=base, command=command, layout=layout, agent=agent
+        )
         if wait:
             self.instances.deliver_when_ready(instance.id)
         return self.instances.get(instance.id, refresh=False)
@@ -217,6 +232,14 @@ class Orchestrator:
 
         rows = self.store.read(lambda: list(InstanceRow.select().order_by(InstanceRow.created_at, InstanceRow.id)))
         return [to_instance(r) for r in rows], stored_worktrees(self.store)
+
+    @staticmethod
+    def repo(path: Path | str | None = None, required: bool = True) -> Path | None:
+        """The repository to act on: the one holding `path` (a --repo or --in-repo option),
+        else the one holding the current folder; None outside any when not `required`."""
+        from cc_orchestrator.core.git.repository import repo_of
+
+        return repo_of(path, required)
 
     def known_repos(self) -> list[Path]:
         from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow

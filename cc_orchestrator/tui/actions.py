@@ -17,7 +17,7 @@ from cc_orchestrator.tui.live import Loaded
 from cc_orchestrator.tui.widgets.pane import Pane
 
 if TYPE_CHECKING:
-    from cc_orchestrator.core.git.worktrees import WorktreeReport
+    from cc_orchestrator.core.models import WorktreeReport
     from cc_orchestrator.tui.app import OrchestratorApp
     from cc_orchestrator.tui.screens.details import InstanceDetail
     from cc_orchestrator.tui.screens.task_form import TaskForm

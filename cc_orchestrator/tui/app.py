@@ -27,7 +27,7 @@ from cc_orchestrator.tui.source_actions import SourceRequests
 from cc_orchestrator.tui.widgets.log_view import LogPane
 
 if TYPE_CHECKING:
-    from cc_orchestrator.core.git.worktrees import WorktreeReport
+    from cc_orchestrator.core.models import WorktreeReport
     from cc_orchestrator.core.orchestrator import Orchestrator
     from cc_orchestrator.tui.screens.import_form import ImportRequest
 

@@ -11,7 +11,6 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -19,7 +18,7 @@ from textual.message import Message
 from cc_orchestrator.core.models import Event, Instance, Task, Worktree
 
 if TYPE_CHECKING:
-    from cc_orchestrator.core.git.worktrees import WorktreeReport
+    from cc_orchestrator.core.models import WorktreeReport
     from cc_orchestrator.core.orchestrator import Orchestrator
 
 EVENTS_KEPT = 1000
@@ -140,15 +139,10 @@ class Poller:
 
 def default_repo(repo: str | None) -> str | None:
     """--repo, else the repository holding the current folder, else None (tasks carry theirs)."""
-    from cc_orchestrator.core.git.repository import find_repo
-    from cc_orchestrator.errors import OrchestratorError
+    from cc_orchestrator.core.orchestrator import Orchestrator
 
-    try:
-        return str(find_repo(Path(repo) if repo else Path.cwd()))
-    except OrchestratorError:
-        if repo:
-            raise
-        return None
+    found = Orchestrator.repo(repo, required=False)
+    return str(found) if found else None
 
 
 def local_now() -> datetime:

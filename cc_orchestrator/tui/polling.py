@@ -18,7 +18,7 @@ from textual.widget import Widget
 from cc_orchestrator.tui.live import Loaded, PollFailed, Snapshot, SnapshotReady
 
 if TYPE_CHECKING:
-    from cc_orchestrator.core.git.worktrees import WorktreeReport
+    from cc_orchestrator.core.models import WorktreeReport
     from cc_orchestrator.tui.app import OrchestratorApp
 
     _Base = OrchestratorApp

@@ -67,7 +67,7 @@ class InstanceOut(Out):
     layout: str
     exit_status: int | None
     status_message: str
-    prompt_pending: bool
+    pending_prompt: bool
     agent: str
     waiting_for: str
     tokens_in: int

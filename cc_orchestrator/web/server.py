@@ -13,7 +13,6 @@ import os
 import secrets
 import socket
 import sys
-from pathlib import Path
 
 from cc_orchestrator.errors import Conflict, InvalidInput
 
@@ -102,7 +101,6 @@ def serve(
     """
     import uvicorn
 
-    from cc_orchestrator.core.git.repository import find_repo
     from cc_orchestrator.core.orchestrator import Orchestrator
     from cc_orchestrator.errors import OrchestratorError
     from cc_orchestrator.web.app import create_app
@@ -117,9 +115,9 @@ def serve(
         port = orchestrator.settings.web_port if port is None else port
         sock = bind(host, port)
         port = sock.getsockname()[1]
-        try:
-            default_repo: Path | None = find_repo(Path.cwd())
-        except (OrchestratorError, OSError):  # not in a repository: requests must name one
+        try:  # outside a repository (or without git), requests name theirs
+            default_repo = orchestrator.repo(required=False)
+        except OrchestratorError:
             default_repo = None
         cors = [o.strip() for o in os.environ.get(CORS_ENV, "").split(",") if o.strip()]
         hosts = allowed_hosts(host)

@@ -340,7 +340,7 @@ def setup(root: Path, socket: str, count: int):
     for task in orch.tasks.ready(limit=count):
         orch.assign(task.id, repo, wait=False)
     deadline = time.monotonic() + 60
-    while any(i.status.value in ("STARTING", "RUNNING") or i.prompt_pending for i in orch.instances.list()):
+    while any(i.status.value in ("STARTING", "RUNNING") or i.pending_prompt for i in orch.instances.list()):
         if time.monotonic() > deadline:
             raise RuntimeError("the agents did not settle within 60 s")
         time.sleep(0.2)

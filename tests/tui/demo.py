@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cc_orchestrator.core.git.worktrees import WorktreeReport
 from cc_orchestrator.core.models import (
     Event,
     EventKind,
@@ -20,6 +19,7 @@ from cc_orchestrator.core.models import (
     Task,
     TaskStatus,
     Worktree,
+    WorktreeReport,
     WorktreeStatus,
 )
 from cc_orchestrator.tui.live import Poller, Snapshot

@@ -96,6 +96,18 @@ def list_worktrees(repo: Path) -> list[GitWorktree]:
     return found
 
 
+def repo_of(path: str | Path | None = None, required: bool = True) -> Path | None:
+    """The repository to act on: the one holding `path` (a --repo or --in-repo option), else
+    the one holding the current folder. Without `path` and not `required`, None outside any
+    repository (tasks and instances then carry their own)."""
+    try:
+        return find_repo(path if path is not None else Path.cwd())
+    except NotARepository:
+        if required or path is not None:
+            raise
+        return None
+
+
 def find_repo(path: str | Path) -> Path:
     """The main repository's top-level folder for any path inside it or in a linked worktree."""
     start = Path(path).expanduser().resolve()

@@ -13,12 +13,11 @@ import dataclasses
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from cc_orchestrator.core.events import EventLog, aware, utcnow
 from cc_orchestrator.core.git import repository as git
-from cc_orchestrator.core.models import EventKind, InstanceStatus, Level, Worktree, WorktreeStatus
+from cc_orchestrator.core.models import EventKind, InstanceStatus, Level, Worktree, WorktreeReport, WorktreeStatus
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
 from cc_orchestrator.errors import (
@@ -32,17 +31,6 @@ from cc_orchestrator.errors import (
 _ENDED = (InstanceStatus.ERROR.value, InstanceStatus.STOPPED.value)
 _HEX = frozenset("0123456789abcdef")
 _ROW_FIELDS = ("id", "path", "branch", "base_branch", "instance_id", "last_commit", "repo")
-
-
-@dataclass(frozen=True)
-class WorktreeReport:
-    """What removing a worktree would lose, and where its branch stands against its base."""
-
-    worktree: Worktree
-    uncommitted_files: list[str]
-    unpushed_commits: list[str]  # "<short sha> <subject>"
-    ahead: int
-    behind: int
 
 
 def _to_worktree(row: WorktreeRow, **changes) -> Worktree:

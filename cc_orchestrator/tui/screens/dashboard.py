@@ -24,7 +24,7 @@ from cc_orchestrator.tui.widgets.task_board import TaskBoard
 from cc_orchestrator.tui.widgets.worktree_map import WorktreeMap, short_path
 
 if TYPE_CHECKING:
-    from cc_orchestrator.core.git.worktrees import WorktreeReport
+    from cc_orchestrator.core.models import WorktreeReport
 
 
 def summary(snapshot: Snapshot, warning: str = "") -> Text:

@@ -24,7 +24,7 @@ from cc_orchestrator.tui.widgets.task_board import PRIORITY_STYLES, SOURCES
 from cc_orchestrator.tui.widgets.worktree_map import short_path
 
 if TYPE_CHECKING:
-    from cc_orchestrator.core.git.worktrees import WorktreeReport
+    from cc_orchestrator.core.models import WorktreeReport
 
 
 def fields(pairs: list[tuple[str, str | Text]], width: int = 60) -> Text:

@@ -57,7 +57,7 @@ SORTS: dict[str, Callable[[Instance], object]] = {
 
 def state_cell(instance: Instance) -> Text:
     label = instance.status.value
-    if instance.prompt_pending and instance.status.is_live:
+    if instance.pending_prompt and instance.status.is_live:
         label += "*"
     return Text(f" {label} ", style=STATE_STYLES[instance.status])
 

@@ -16,7 +16,7 @@ from cc_orchestrator.core.models import Worktree, WorktreeStatus
 from cc_orchestrator.tui.widgets.pane import Pane
 
 if TYPE_CHECKING:
-    from cc_orchestrator.core.git.worktrees import WorktreeReport
+    from cc_orchestrator.core.models import WorktreeReport
 
 
 def short_path(path: str) -> str:
