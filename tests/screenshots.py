@@ -48,8 +48,8 @@ def web_screenshots(out_dir) -> list:
     try:
         tasks = orch.tasks
         schema = tasks.add("Design the orders schema", "Tables, indexes, migrations.", priority="high")
-        api = tasks.add("REST endpoints for orders", priority="high", depends_on=[schema.id])
-        tasks.add("Pagination for /orders", depends_on=[api.id])
+        api = tasks.add("REST endpoints for orders", priority="high", dependencies=[schema.id])
+        tasks.add("Pagination for /orders", dependencies=[api.id])
         tasks.add("Rate limiting", priority="low")
         tasks.add("Fix flaky checkout test", "Fails one run in twenty.", priority="high")
         docs = tasks.add("API reference docs", priority="low")

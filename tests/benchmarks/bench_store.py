@@ -105,7 +105,7 @@ def report(service: TaskService, rng: random.Random, runs: int) -> None:
         return service.list(status=TaskStatus.PENDING, limit=100, offset=100 * rng.randrange(pages))
 
     def add_task() -> object:
-        return service.add("new task", depends_on=[rng.randint(1, TASKS)])
+        return service.add("new task", dependencies=[rng.randint(1, TASKS)])
 
     def add_dependency() -> object:
         task = rng.randint(TASKS // 2, TASKS)
@@ -120,7 +120,7 @@ def report(service: TaskService, rng: random.Random, runs: int) -> None:
         ("ready()  [unlimited]", lambda: service.ready(), "< 20 ms"),
         ("get(random id)", lambda: service.get(rng.randint(1, TASKS)), ""),
         # Writes come last so the reads above all see the same board.
-        ("add(depends_on=[random task])", add_task, ""),
+        ("add(dependencies=[random task])", add_task, ""),
         ("update(add_dependencies=[older task]), cycle check", add_dependency, ""),
     ]
     print(f"{'operation':<52} {'median':>9} {'p95':>9} {'rows':>6}  target")
