@@ -299,15 +299,16 @@ def _print_events(found) -> None:
 
 
 def _follow_events(orchestrator, instance_id: str) -> None:
-    import time
+    """Print the instance's events as they happen: the snapshots `Live` pushes."""
+    import queue
 
-    last = orchestrator.events.latest_id()
+    start = orchestrator.events.latest_id()
+    arrived: queue.Queue = queue.Queue()
+    live = orchestrator.live(arrived.put, lambda message: None)
     try:
         while True:
-            orchestrator.instances.refresh()
-            found = orchestrator.events.since(last, instance_id=instance_id)
-            _print_events(found)
-            last = found[-1].id if found else last
-            time.sleep(0.5)
+            _print_events(e for e in arrived.get().events if e.id > start and e.instance_id == instance_id)
     except KeyboardInterrupt:
         pass
+    finally:
+        live.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import queue
 
 import click
 
@@ -11,26 +11,35 @@ from cc_orchestrator.cli.context import CliContext, pass_context
 
 @click.command(name="monitor")
 @click.option(
-    "--interval", type=click.FloatRange(min=0.2), default=1.0, show_default=True, help="Seconds between rounds."
+    "--interval",
+    type=click.FloatRange(min=0.2),
+    default=5.0,
+    show_default=True,
+    help="Seconds between sweeps (health checks, CPU and memory); changes arrive at once.",
 )
 @pass_context
 def command(ctx: CliContext, interval) -> None:
-    """Keep instance states, health checks and auto-assign running; print what happens."""
+    """Keep instance states, health checks and auto-assign running; print what happens.
+
+    Changes arrive as they happen (agents' output, their hooks, tmux, other processes'
+    commits), with a sweep every few seconds; nothing is polled."""
     from cc_orchestrator.core.reconcile import reconcile
 
     orchestrator = ctx.orchestrator
     reconcile(orchestrator)
-    watcher = orchestrator.watch_spools()
-    last = orchestrator.events.latest_id()
+    start = orchestrator.events.latest_id()  # what happens from now on
+    arrived: queue.Queue = queue.Queue()
+    live = orchestrator.live(arrived.put, lambda message: arrived.put(f"refresh failed: {message}"), sweep=interval)
     click.echo("monitoring; Ctrl-C to stop (agents keep running)")
     try:
         while True:
-            orchestrator.tick()
-            for event in orchestrator.events.since(last):
+            item = arrived.get()
+            if isinstance(item, str):
+                click.echo(item, err=True)
+                continue
+            for event in (e for e in item.events if e.id > start):
                 click.echo(f"{event.created_at:%H:%M:%S} {event.level.value:<7} {event.message}")
-                last = event.id
-            time.sleep(interval)
     except KeyboardInterrupt:
         pass
     finally:
-        watcher.stop()
+        live.stop()

@@ -117,12 +117,12 @@ class Orchestrator:
         usage = self.instances.sample(self.instances.refresh()) if refresh else {}
         return read_snapshot(self, after_event_id, live=refresh, usage=usage)
 
-    def live(self, on_snapshot, on_error=None):
-        """Start pushing snapshots to `on_snapshot` whenever something changes (the TUI and
-        `serve`); returns the running `Live`, to `kick`, `focus` and `stop`."""
-        from cc_orchestrator.core.live import Live
+    def live(self, on_snapshot, on_error=None, sweep: float | None = None):
+        """Start pushing snapshots to `on_snapshot` whenever something changes (the TUI,
+        `serve`, `monitor`); returns the running `Live`, to `kick`, `focus` and `stop`."""
+        from cc_orchestrator.core.live import SWEEP_SECONDS, Live
 
-        live = Live(self, on_snapshot, on_error)
+        live = Live(self, on_snapshot, on_error, sweep=sweep or SWEEP_SECONDS)
         live.start()
         return live
 
