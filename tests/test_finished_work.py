@@ -162,16 +162,16 @@ def test_jira_issue_follows_the_task(cli_env, data_dir):
         orch.integrations.import_jira("project = PROJ")
 
         orch.tasks.update(1, status="in_progress")
-        assert [o.message for o in orch.integrations.dispatch()] == [f"task 1: moved {key} to In Progress"]
+        assert [o.message for o in orch.dispatcher.dispatch()] == [f"task 1: moved {key} to In Progress"]
         jira.workflow["In Progress"] = [("31", "Done", "Done")]  # this workflow has no review step
         orch.tasks.update(1, status="review")
-        [outcome] = orch.integrations.dispatch()
+        [outcome] = orch.dispatcher.dispatch()
         assert (
             outcome.level is Level.WARNING and "no way from PROJ-1's current status to 'In Review'" in outcome.message
         )
         assert jira.issues[key]["status"] == "In Progress"
         orch.tasks.update(1, status="done")
-        orch.integrations.dispatch()
+        orch.dispatcher.dispatch()
         assert jira.issues[key]["status"] == "Done"
         warnings = [e.message for e in orch.events.since(0) if e.level is Level.WARNING]
         assert any("left it as it is" in m for m in warnings)
@@ -220,19 +220,19 @@ def test_slack_notices_for_waiting_errors_and_finished_turns(cli_env, data_dir, 
         status_event(o, InstanceStatus.IDLE, InstanceStatus.STARTING)  # ready, not finished: no notice
         status_event(o, InstanceStatus.ERROR, InstanceStatus.RUNNING, "exited with status 3")
         status_event(o, InstanceStatus.WAITING_INPUT, InstanceStatus.RUNNING, "old", age=timedelta(hours=1))
-        o.integrations.dispatch()
+        o.dispatcher.dispatch()
         texts = [m["text"] for m in slack.messages]
         assert texts == [
             ":raising_hand: Instance `abc123` (task 1 “Fix login”) is waiting for you: Do you want to create hello.py?",
             ":white_check_mark: Instance `abc123` (task 1 “Fix login”) finished its turn and is idle",
             ":x: Instance `abc123` failed: exited with status 3",
         ]
-        assert o.integrations.dispatch() == []  # each event once
+        assert o.dispatcher.dispatch() == []  # each event once
         o.close()
 
         quiet = slack_orch(data_dir, slack, slack_on_waiting=False)
         status_event(quiet, InstanceStatus.WAITING_INPUT, InstanceStatus.RUNNING, "again")
-        quiet.integrations.dispatch()
+        quiet.dispatcher.dispatch()
         assert len(slack.messages) == 3
         quiet.close()
 
@@ -244,7 +244,7 @@ def test_a_real_instance_waiting_for_permission_reaches_slack(cli_env, git_repo,
         retry_until(lambda: o.instances.get(instance.id).status is not InstanceStatus.STARTING or None)
         o.instances.send(instance.id, "ask hello.py")
         retry_until(lambda: o.instances.get(instance.id).status is InstanceStatus.WAITING_INPUT or None)
-        o.integrations.dispatch()
+        o.dispatcher.dispatch()
         assert any("is waiting for you" in m["text"] and "hello.py" in m["text"] for m in slack.messages)
         o.instances.stop(instance.id)
         o.close()
@@ -265,7 +265,7 @@ def test_a_broken_webhook_is_a_warning_without_the_url(cli_env, data_dir):
         wrong = slack.base_url + "/services/T00000000/B00000000/revokedrevokedrevoked000"
         o = Orchestrator(data_dir, slack_webhook_url=wrong)
         status_event(o, InstanceStatus.ERROR, InstanceStatus.RUNNING, "boom")
-        [outcome] = o.integrations.dispatch()
+        [outcome] = o.dispatcher.dispatch()
         assert outcome.level is Level.WARNING
         assert "Slack refused the webhook (404 no_service)" in outcome.message
         logged = " ".join(e.message for e in o.events.since(0))
@@ -282,7 +282,7 @@ def test_every_event_is_handled_once_by_competing_dispatchers(cli_env, data_dir)
 
         def drain(face: Orchestrator) -> None:
             for _ in range(5):
-                face.integrations.dispatch()
+                face.dispatcher.dispatch()
             face.close()
 
         threads = [threading.Thread(target=drain, args=(f,)) for f in faces]

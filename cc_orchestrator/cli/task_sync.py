@@ -71,7 +71,7 @@ def pr(ctx: CliContext, task_id, repository, draft) -> None:
 def follow_up(ctx: CliContext, as_json: bool = False) -> None:
     """Do upstream what the command's change asks for (pull request, Jira move, Slack notice),
     and say what happened: one line each, on stderr when it failed or stdout holds JSON."""
-    for outcome in ctx.orchestrator.integrations.dispatch():
+    for outcome in ctx.orchestrator.dispatcher.dispatch():
         if outcome.level.value == "DEBUG":
             continue
         click.echo(outcome.message, err=as_json or outcome.level.value != "INFO")

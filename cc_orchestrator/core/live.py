@@ -21,7 +21,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from cc_orchestrator.core.snapshot import Snapshot, read_snapshot
 from cc_orchestrator.core.tmux.service import PaneState, session_name
@@ -227,7 +226,7 @@ class Live:
             )
         if orch.settings.auto_assign:
             orch.auto_assign()
-        orch.integrations.kick()
+        orch.dispatcher.kick()
 
     def _sample_focus(self) -> None:
         pane = self._panes.get(session_name(self._focus))
@@ -261,10 +260,3 @@ def _same(before: Snapshot, after: Snapshot) -> bool:
 
 def _reason(exc: Exception) -> str:
     return getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-
-
-def spool_owner(path: Path) -> str | None:
-    """The instance a spool file belongs to (`abc123.jsonl`, `abc123.2.jsonl`), if any."""
-    if path.suffix != ".jsonl":
-        return None
-    return path.name.split(".")[0] or None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cc_orchestrator.config import paths
 from cc_orchestrator.core.events import EventLog
@@ -17,6 +17,18 @@ from cc_orchestrator.core.snapshot import Snapshot
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.tasks import TaskService
 from cc_orchestrator.errors import NotFound
+
+if TYPE_CHECKING:  # each service is imported when first used: `--help` and `tasks list` stay fast
+    from cc_orchestrator.config.settings import Settings
+    from cc_orchestrator.core.agents.monitor import Monitor
+    from cc_orchestrator.core.configuration import ConfigService
+    from cc_orchestrator.core.git.worktrees import WorktreeService
+    from cc_orchestrator.core.instances.service import InstanceService
+    from cc_orchestrator.core.integrations.dispatch import Dispatcher
+    from cc_orchestrator.core.integrations.service import IntegrationService
+    from cc_orchestrator.core.live import Live
+    from cc_orchestrator.core.models import Worktree
+    from cc_orchestrator.core.tmux.service import TmuxService
 
 
 class Orchestrator:
@@ -40,17 +52,17 @@ class Orchestrator:
         return TaskService(self.store, self.events)
 
     @cached_property
-    def config(self):
+    def config(self) -> ConfigService:
         from cc_orchestrator.core.configuration import ConfigService
 
         return ConfigService(self.store, self.events, self._explicit)
 
     @cached_property
-    def settings(self):
+    def settings(self) -> Settings:
         return self.config.effective()
 
     @cached_property
-    def tmux(self):
+    def tmux(self) -> TmuxService:
         from cc_orchestrator.core.tmux.service import EVENTS_FILE, TmuxService
 
         return TmuxService(
@@ -72,13 +84,13 @@ class Orchestrator:
             raise InvalidInput(f"invalid tmux_socket: {exc}") from None
 
     @cached_property
-    def worktrees(self):
+    def worktrees(self) -> WorktreeService:
         from cc_orchestrator.core.git.worktrees import WorktreeService
 
         return WorktreeService(self.store, self.events, self.settings.worktrees_dir, self.settings.stale_after_days)
 
     @cached_property
-    def instances(self):
+    def instances(self) -> InstanceService:
         from cc_orchestrator.core.instances import InstanceService
 
         return InstanceService(
@@ -86,18 +98,25 @@ class Orchestrator:
         )
 
     @cached_property
-    def integrations(self):
+    def integrations(self) -> IntegrationService:
         from cc_orchestrator.core.integrations.service import IntegrationService
 
         return IntegrationService(self.store, self.events, self.tasks, lambda: self.settings)
 
     @cached_property
-    def monitor(self):
+    def dispatcher(self) -> Dispatcher:
+        """Pull requests, Jira moves and Slack notices, following the events table."""
+        from cc_orchestrator.core.integrations.dispatch import Dispatcher
+
+        return Dispatcher(self.integrations)
+
+    @cached_property
+    def monitor(self) -> Monitor:
         from cc_orchestrator.core.agents.monitor import Monitor
 
         return Monitor(self)
 
-    def tick(self):
+    def tick(self) -> list[Instance]:
         """One round for a long-lived face: settings changed elsewhere, ingest, refresh,
         health checks, auto-assign."""
         self.reload_settings()
@@ -105,7 +124,7 @@ class Orchestrator:
         if self.settings.auto_assign:
             self.auto_assign()
             instances = self.instances.list(refresh=False)
-        self.integrations.kick()  # pull requests, Jira moves, Slack notices: on their own thread
+        self.dispatcher.kick()  # pull requests, Jira moves, Slack notices: on their own thread
         return instances
 
     def snapshot(self, after_event_id: int = 0, refresh: bool = True) -> Snapshot:
@@ -117,7 +136,7 @@ class Orchestrator:
         usage = self.instances.sample(self.instances.refresh()) if refresh else {}
         return read_snapshot(self, after_event_id, live=refresh, usage=usage)
 
-    def live(self, on_snapshot, on_error=None, sweep: float | None = None):
+    def live(self, on_snapshot, on_error=None, sweep: float | None = None) -> Live:
         """Start pushing snapshots to `on_snapshot` whenever something changes (the TUI,
         `serve`, `monitor`); returns the running `Live`, to `kick`, `focus` and `stop`."""
         from cc_orchestrator.core.live import SWEEP_SECONDS, Live
@@ -223,7 +242,7 @@ class Orchestrator:
                 held[instance.agent] = max(instance.held_until, held.get(instance.agent, instance.held_until))
         return held
 
-    def stored_view(self) -> tuple[list[Instance], list]:
+    def stored_view(self) -> tuple[list[Instance], list[Worktree]]:
         """Instances and worktrees as last recorded: no settings, tmux or git, so a face can
         paint its first frame at once and refresh after."""
         from cc_orchestrator.core.git.worktrees import stored_worktrees

@@ -12,12 +12,17 @@ from pathlib import Path
 from cc_orchestrator.core.tmux.service import EVENTS_FILE
 
 
+def spool_owner(path: Path) -> str | None:
+    """The instance a spool file belongs to (`abc123.jsonl`, `abc123.2.jsonl`), if any."""
+    if path.suffix != ".jsonl":
+        return None
+    return path.name.split(".")[0] or None
+
+
 def watch(spools: Path, pane_logs: Path, database: Path, live):
     """Start watching; returns the running observer (stop and join it)."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
-
-    from cc_orchestrator.core.live import spool_owner
 
     wal = database.name + "-wal"
 

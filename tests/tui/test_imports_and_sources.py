@@ -169,7 +169,7 @@ async def test_open_the_pull_request_again_from_the_board(live_app, orch, gh, gi
     instance = orch.assign(task.id, git_repo)
     retry_until(lambda: orch.tasks.get(task.id).status is TaskStatus.IN_PROGRESS)
     orch.tasks.update(task.id, status=TaskStatus.REVIEW)
-    orch.integrations.dispatch()  # "no commits beyond main": no pull request yet
+    orch.dispatcher.dispatch()  # "no commits beyond main": no pull request yet
     assert gh.pulls.get("acme/web", []) == []
     worktree = Path(instance.worktree_path)
     (worktree / "hello.py").write_text("print('hello')\n")

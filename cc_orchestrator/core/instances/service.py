@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.agents.codex import codex_home
-from cc_orchestrator.core.agents.ingest import SpoolIngester
 from cc_orchestrator.core.events import EventLog
 from cc_orchestrator.core.instances import readiness
+from cc_orchestrator.core.instances.ingest import SpoolIngester
 from cc_orchestrator.core.instances.refresh import StateRefresher
 from cc_orchestrator.core.instances.rows import find_row, to_instance
 from cc_orchestrator.core.instances.starting import start as start_instance

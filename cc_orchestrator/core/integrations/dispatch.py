@@ -9,6 +9,7 @@ older than `STALE` (no face or command ran since) is skipped, not acted on late.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import peewee as pw
@@ -67,6 +68,40 @@ def claim(service: IntegrationService, name: str = CURSOR) -> list[Event]:
 
 
 class Dispatcher:
+    """The integrations' follower of the events table, owned by the Orchestrator: each pass
+    acts on the events since the shared cursor, once, whichever face runs it."""
+
+    def __init__(self, service: IntegrationService) -> None:
+        self.service = service
+        self._lock = threading.Lock()
+        self._background: threading.Thread | None = None
+
+    def dispatch(self) -> list[Outcome]:
+        """Act on the events since the last pass (any process's). Cheap when nothing happened:
+        one read. Also says when a change asked for something an unset integration would do."""
+        with self._lock:
+            return _Pass(self.service).run()
+
+    def kick(self) -> None:
+        """Run `dispatch` on a background thread when there are new events and no pass is
+        running (long-lived faces call this on each sweep, so network waits never hold up a refresh)."""
+        if self._background is not None and self._background.is_alive():
+            return
+        if not has_news(self.service.store):
+            return
+        self._background = threading.Thread(target=self._dispatch_quietly, name="cco-integrations", daemon=True)
+        self._background.start()
+
+    def _dispatch_quietly(self) -> None:
+        try:
+            self.dispatch()
+        except Exception as exc:  # an unexpected failure must not kill the face; it is logged
+            self.service.events.log(f"integrations: {type(exc).__name__}: {exc}"[:300], level=Level.ERROR)
+
+
+class _Pass:
+    """One pass over the new events, with the settings of that moment."""
+
     def __init__(self, service: IntegrationService) -> None:
         self.service = service
         self.settings = service.settings

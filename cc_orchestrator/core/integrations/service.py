@@ -8,7 +8,6 @@ or process made the change.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,8 +44,6 @@ class IntegrationService:
         self.tasks = tasks
         self._settings = settings  # read on each use: `config set` elsewhere takes effect
         self.sleep = sleep
-        self._lock = threading.Lock()
-        self._background: threading.Thread | None = None
 
     @property
     def settings(self) -> Any:
@@ -196,34 +193,6 @@ class IntegrationService:
     def _done(self, task: Task, message: str) -> Outcome:
         self.events.log(message, task_id=task.id)
         return Outcome(Level.INFO, message, task.id, task.source_url)
-
-    # -- following events -----------------------------------------------------------------
-
-    def dispatch(self) -> list[Outcome]:
-        """Act on the events since the last pass (any process's). Cheap when nothing happened:
-        one read. Also says when a change asked for something an unset integration would do."""
-        from cc_orchestrator.core.integrations.dispatch import Dispatcher
-
-        with self._lock:
-            return Dispatcher(self).run()
-
-    def kick(self) -> None:
-        """Run `dispatch` on a background thread when there are new events and no pass is
-        running (long-lived faces call this every tick, so network waits never hold up a refresh)."""
-        from cc_orchestrator.core.integrations.dispatch import has_news
-
-        if self._background is not None and self._background.is_alive():
-            return
-        if not has_news(self.store):
-            return
-        self._background = threading.Thread(target=self._dispatch_quietly, name="cco-integrations", daemon=True)
-        self._background.start()
-
-    def _dispatch_quietly(self) -> None:
-        try:
-            self.dispatch()
-        except Exception as exc:  # an unexpected failure must not kill the face; it is logged
-            self.events.log(f"integrations: {type(exc).__name__}: {exc}"[:300], level=Level.ERROR)
 
 
 def _pull_body(task: Task, target: str, instance_id: str) -> str:
