@@ -9,12 +9,16 @@ logs, and resumes agents whose usage limit has reset.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.models import Instance, InstanceStatus, Level
 
+if TYPE_CHECKING:
+    from cc_orchestrator.core.orchestrator import Orchestrator
+
 
 class Monitor:
-    def __init__(self, orchestrator) -> None:
+    def __init__(self, orchestrator: Orchestrator) -> None:
         self.orchestrator = orchestrator
         self._flagged: set[tuple[str, str]] = set()  # (instance id, condition) warned about
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.instances.answering import NoDialog, Unanswered, answer_dialog
 from cc_orchestrator.core.instances.rows import find_row, live_count
@@ -13,13 +14,16 @@ from cc_orchestrator.core.models import Instance, InstanceStatus, Level
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.errors import Conflict
 
+if TYPE_CHECKING:
+    from cc_orchestrator.core.instances.service import InstanceService
 
-def answer(service, ref: str, approve: bool) -> Instance:
+
+def answer(service: InstanceService, ref: str, approve: bool) -> Instance:
     """Approve or reject the question the agent shows now, by the meaning of its options.
 
     When the dialog will not leave the screen, the instance stays WAITING_INPUT with a
     message saying which option could not be chosen, and the Conflict says so too."""
-    instance = service._live(ref)
+    instance = service.live_instance(ref)
     row = service.store.read(lambda: find_row(instance.id))
     verb = "approved" if approve else "rejected"
     try:
@@ -48,7 +52,7 @@ def answer(service, ref: str, approve: bool) -> Instance:
     return service.get(row.id, refresh=False)
 
 
-def _stuck(service, row, message: str) -> None:
+def _stuck(service: InstanceService, row, message: str) -> None:
     def record() -> None:
         InstanceRow.update(status_message=message).where(InstanceRow.id == row.id).execute()
         service.events.log(f"instance {row.id}: {message}", level=Level.WARNING, instance_id=row.id)
@@ -56,8 +60,8 @@ def _stuck(service, row, message: str) -> None:
     service.store.write(record)
 
 
-def interrupt(service, ref: str) -> Instance:
-    instance = service._live(ref)
+def interrupt(service: InstanceService, ref: str) -> Instance:
+    instance = service.live_instance(ref)
     row = service.store.read(lambda: find_row(instance.id))
     service.tmux.send_keys(row.tmux_session, *service.profile_for(row).interrupt_keys)
     service.refresher.forget(row.id)
@@ -65,7 +69,7 @@ def interrupt(service, ref: str) -> Instance:
     return service.get(row.id, refresh=False)
 
 
-def restart(service, ref: str, command: list[str] | None = None) -> Instance:
+def restart(service: InstanceService, ref: str, command: list[str] | None = None) -> Instance:
     """Start a dead or stopped agent again in its worktree, continuing its conversation: with
     the session id it recorded (Claude Code `--resume ID`, Codex `resume ID`), else the
     profile's continue arguments. Its session is reused when it is still there. It takes a
@@ -121,7 +125,7 @@ def resume_argv(row: InstanceRow, profile, agent_argv) -> list[str]:
     return argv + [a for a in extra if a not in argv]
 
 
-def _reserve_restart(service, instance_id: str) -> InstanceRow:
+def _reserve_restart(service: InstanceService, instance_id: str) -> InstanceRow:
     """A new run (its own spool from offset 0), STARTING if the instance was not live and a slot
     is free; the row as it was before."""
     current = InstanceRow.get_by_id(instance_id)
@@ -137,7 +141,7 @@ def _reserve_restart(service, instance_id: str) -> InstanceRow:
     return before
 
 
-def _undo_restart(service, instance_id: str, before: InstanceRow, exc: BaseException) -> None:
+def _undo_restart(service: InstanceService, instance_id: str, before: InstanceRow, exc: BaseException) -> None:
     current = InstanceRow.get_by_id(instance_id)
     InstanceRow.update(starter_pid=None, restarts=before.restarts, spool_offset=before.spool_offset).where(
         InstanceRow.id == instance_id

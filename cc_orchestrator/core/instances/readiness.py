@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.agents.screen import ScreenState
 from cc_orchestrator.core.agents.terminal import reading_terminal
 from cc_orchestrator.core.instances.answering import answer_dialog, look
 from cc_orchestrator.errors import NotFound, OrchestratorError
+
+if TYPE_CHECKING:
+    from cc_orchestrator.core.instances.service import InstanceService
 
 SETTLE_SECONDS = 0.1  # the screen must hold still this long after the agent began reading
 QUIET_SECONDS = 0.4  # without ready patterns or /proc: how long a still screen means ready
@@ -33,7 +37,7 @@ class Readiness:
     gone: bool = False  # the session has ended
 
 
-def check(service, row, quiet_since: float | None = None) -> Readiness:
+def check(service: InstanceService, row, quiet_since: float | None = None) -> Readiness:
     """One look at the agent: is it ready for a prompt now?"""
     profile = service.profile_for(row)
     try:
@@ -55,7 +59,7 @@ def check(service, row, quiet_since: float | None = None) -> Readiness:
     return Readiness(False, _not_yet(profile, reading), screen.last_line)
 
 
-def wait_until_ready(service, row, timeout: float, progress=None) -> Readiness:
+def wait_until_ready(service: InstanceService, row, timeout: float, progress=None) -> Readiness:
     """Look until the agent is ready, a dialog needs the user, or `timeout` passes.
 
     `progress(readiness)` is called whenever what is seen changes."""
@@ -77,7 +81,7 @@ def wait_until_ready(service, row, timeout: float, progress=None) -> Readiness:
         time.sleep(POLL_SECONDS)
 
 
-def _dialog(service, row, profile, screen: ScreenState) -> Readiness:
+def _dialog(service: InstanceService, row, profile, screen: ScreenState) -> Readiness:
     if not service.auto_answers(row, screen.dialog):
         return Readiness(False, f"it asks: {screen.text}", screen.last_line, asking=True)
     try:
@@ -92,7 +96,7 @@ def _dialog(service, row, profile, screen: ScreenState) -> Readiness:
     return Readiness(False, f"answered its {answer.dialog} dialog", screen.last_line)
 
 
-def _settled(service, row, profile, screen: ScreenState) -> bool:
+def _settled(service: InstanceService, row, profile, screen: ScreenState) -> bool:
     """The screen holds still a moment after the agent began reading (its prompt is drawn)."""
     time.sleep(SETTLE_SECONDS)
     try:

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.instances import readiness
 from cc_orchestrator.core.instances.observe import SESSION_LOST
 from cc_orchestrator.core.models import Instance, InstanceStatus
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.errors import OrchestratorError
+
+if TYPE_CHECKING:
+    from cc_orchestrator.core.instances.service import InstanceService
 
 SETTLE_SECONDS = 20.0  # at most, for one agent's first screen before the next starts
 
@@ -29,7 +33,7 @@ class Recovery:
     seen: str = ""  # what its first screen showed
 
 
-def candidates(service, everything: bool = False) -> list[InstanceRow]:
+def candidates(service: InstanceService, everything: bool = False) -> list[InstanceRow]:
     """Instances whose session was lost (with `everything`: every stopped or failed one),
     oldest first, that still have their worktree."""
 
@@ -42,7 +46,9 @@ def candidates(service, everything: bool = False) -> list[InstanceRow]:
     return [r for r in service.store.read(query) if r.worktree_path and Path(r.worktree_path).is_dir()]
 
 
-def recover(service, everything: bool = False, on_each=None, settle: float = SETTLE_SECONDS) -> list[Recovery]:
+def recover(
+    service: InstanceService, everything: bool = False, on_each=None, settle: float = SETTLE_SECONDS
+) -> list[Recovery]:
     """Restart the candidates one after another; `on_each(recovery)` hears each result."""
     done: list[Recovery] = []
     for row in candidates(service, everything):

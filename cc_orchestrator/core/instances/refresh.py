@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.agents.menu import plain
 from cc_orchestrator.core.agents.screen import ScreenState, classify
@@ -20,6 +21,9 @@ from cc_orchestrator.core.models import EventKind, InstanceStatus, Level
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tmux.service import PaneState
 from cc_orchestrator.errors import NotFound, OrchestratorError
+
+if TYPE_CHECKING:
+    from cc_orchestrator.core.instances.service import InstanceService
 
 SCREEN_STATES = {
     "working": InstanceStatus.RUNNING,
@@ -36,7 +40,7 @@ class RefreshResult:
 
 
 class StateRefresher:
-    def __init__(self, service) -> None:
+    def __init__(self, service: InstanceService) -> None:
         self.service = service
         # instance id -> (wall time of its last capture, tmux activity time it had then)
         self._captured: dict[str, tuple[float, float]] = {}

@@ -183,7 +183,7 @@ class InstanceService:
         """Paste text into a live agent (then Enter)."""
         if not text.strip():
             raise InvalidInput("nothing to send: the text is empty")
-        instance = self._live(ref)
+        instance = self.live_instance(ref)
         self.tmux.send_text(instance.tmux_session, text, enter=enter)
         self.events.log(
             f"sent {len(text)} characters to instance {instance.id}",
@@ -192,7 +192,8 @@ class InstanceService:
         )
         return instance
 
-    def _live(self, ref: str) -> Instance:
+    def live_instance(self, ref: str) -> Instance:
+        """The instance, refreshed; Conflict unless it is live."""
         instance = self.get(ref)
         if not instance.status.is_live:
             raise Conflict(f"instance {instance.id} is {instance.status.value}; start or restart it first")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.events import utcnow
 from cc_orchestrator.core.instances.rows import live_count, new_instance_id
@@ -17,6 +18,9 @@ from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tmux.layouts import resolve_layout
 from cc_orchestrator.core.tmux.service import session_name
 from cc_orchestrator.errors import Conflict
+
+if TYPE_CHECKING:
+    from cc_orchestrator.core.instances.service import InstanceService
 
 
 def task_prompt(task) -> str:
@@ -28,7 +32,7 @@ def task_prompt(task) -> str:
 
 
 def start(
-    service,
+    service: InstanceService,
     repo: Path,
     *,
     task_id: int | None = None,
@@ -90,7 +94,7 @@ def start(
     return service.get(instance_id, refresh=False)
 
 
-def _reserve(service, instance_id, repo, branch, argv, layout, task_id, prompt, agent) -> InstanceRow:
+def _reserve(service: InstanceService, instance_id, repo, branch, argv, layout, task_id, prompt, agent) -> InstanceRow:
     limit = service.settings.max_instances
     if live_count() >= limit:
         raise Conflict(f"all {limit} instance slots are in use; stop an instance or raise max_instances")
@@ -116,7 +120,7 @@ def _reserve(service, instance_id, repo, branch, argv, layout, task_id, prompt, 
     return row
 
 
-def _roll_back(service, instance_id, session, worktree_id, task_id, exc) -> None:
+def _roll_back(service: InstanceService, instance_id, session, worktree_id, task_id, exc) -> None:
     """Undo what this start made: the session, the rows, then the brand-new worktree."""
     try:
         if service.tmux.panes().get(session) is not None:
