@@ -94,14 +94,20 @@ def test_another_processs_change_is_pushed(orch, git_repo, live, cli_env):
     assert any("from another process" in e.message for e in arrived.events) or arrived.tasks
 
 
-def test_an_agent_dying_is_pushed_from_tmuxs_own_hook(orch, git_repo, live):
-    _, pushed = live
+def test_an_agent_dying_is_pushed_at_once(orch, git_repo):
+    """From the kernel (a pidfd per agent) or tmux's pane-died hook, not from the sweep (set to
+    two minutes here): tmux 3.3 sometimes never reaps an agent (tmux/tmux#4841), and then it
+    runs no hook either."""
+    pushed = Pushed()
+    running = orch.live(pushed, pushed.errors.append, sweep=120)
     instance = orch.instances.start(git_repo)
     pushed.until(lambda s: (i := s.instance(instance.id)) is not None and i.status is InstanceStatus.IDLE)
     orch.instances.send(instance.id, "exit 3")
-    dead = pushed.until(lambda s: s.instance(instance.id).status is InstanceStatus.ERROR)
-    assert dead.instance(instance.id).exit_status in (3, None)  # None: tmux/tmux#4841
-    assert (orch.data_dir / "spool" / "tmux.events").read_text().startswith("pane-died ")
+    try:
+        dead = pushed.until(lambda s: s.instance(instance.id).status is InstanceStatus.ERROR, timeout=30)
+        assert dead.instance(instance.id).exit_status in (3, None)  # None: tmux/tmux#4841
+    finally:
+        running.stop()
 
 
 def test_a_pending_prompt_is_delivered_by_the_running_face(cli_env, data_dir, git_repo):

@@ -17,11 +17,11 @@ CPU and memory read every FOCUS_SECONDS.
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 from collections.abc import Callable
 
+from cc_orchestrator.core.processes import running
 from cc_orchestrator.core.snapshot import Snapshot, read_snapshot
 from cc_orchestrator.core.tmux.service import PaneState, session_name
 
@@ -58,6 +58,7 @@ class Live:
         self._data_version: int | None = None
         self._thread: threading.Thread | None = None
         self._observer = None
+        self._exits = None
 
     # -- the face's side -----------------------------------------------------------------
 
@@ -71,6 +72,8 @@ class Live:
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
+        if self._exits is not None:
+            self._exits.stop()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
 
@@ -113,7 +116,11 @@ class Live:
         self._wake.set()
 
     def _watch(self) -> None:
+        from cc_orchestrator.core import exits
         from cc_orchestrator.core.watching import watch
+
+        if exits.available:
+            self._exits = exits.ExitWatcher(lambda pid: self.tmux_event())
 
         data = self.orch.data_dir
         self._observer = watch(
@@ -181,7 +188,7 @@ class Live:
             for instance_id in output:
                 self._read_at[instance_id] = now
             result = instances.refresher.refresh(only=output, panes=self._with_activity(output))
-            self._panes.update(result.panes)
+            self._learn({**self._panes, **result.panes})
         if sweep:
             self._sweep()
         elif focus and self._focus:
@@ -191,8 +198,14 @@ class Live:
 
     def _full(self) -> None:
         """Ask tmux about every pane (one call) and read the screens whose output moved."""
-        self._panes = self.orch.instances.refresher.refresh().panes
+        self._learn(self.orch.instances.refresher.refresh().panes)
         self._usage = self.orch.instances.sample(self._panes)
+
+    def _learn(self, panes: dict[str, PaneState]) -> None:
+        """The panes as tmux last said; the kernel then says when each agent ends."""
+        self._panes = panes
+        if self._exits is not None:
+            self._exits.watch(p.pid for p in panes.values() if p.pid and not p.dead)
 
     def _with_activity(self, instance_ids: set[str]) -> dict[str, PaneState]:
         """The panes as last seen, with their output's time (last activity) brought up to now."""
@@ -204,9 +217,11 @@ class Live:
         }
 
     def _someone_died(self) -> bool:
-        """A live agent's process is gone (/proc, no subprocess), or an agent is not known yet."""
+        """A live agent's process is gone or a zombie (/proc, no subprocess; tmux sometimes
+        never reaps an agent, tmux/tmux#4841, and then its pane-died hook never fires either),
+        or an agent is not known yet."""
         live = [p for p in self._panes.values() if p.pid and not p.dead]
-        if any(not os.path.exists(f"/proc/{p.pid}") for p in live):
+        if any(not running(p.pid) for p in live):
             return True
         last = self._last
         known = {p.session for p in self._panes.values()}

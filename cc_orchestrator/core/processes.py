@@ -39,6 +39,18 @@ def _has_children_files() -> bool:
 _FAST = _has_children_files()
 
 
+def running(pid: int | None) -> bool:
+    """Whether `pid` is a process that has not ended (a zombie has ended; /proc, no psutil)."""
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return not _FAST and psutil.pid_exists(pid)  # no /proc: ask psutil
+    return state not in ("Z", "X")
+
+
 def process_tree(pid: int) -> list[int]:
     """`pid` and all its descendants that are alive now."""
     if not _FAST:

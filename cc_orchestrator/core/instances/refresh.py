@@ -18,6 +18,7 @@ from cc_orchestrator.core.instances.observe import Observation, observe
 from cc_orchestrator.core.instances.rows import LIVE_STATUSES
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.models import EventKind, InstanceStatus, Level
+from cc_orchestrator.core.processes import running
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tmux.service import PaneState
 from cc_orchestrator.errors import NotFound, OrchestratorError
@@ -165,10 +166,15 @@ class StateRefresher:
         return captured_at < pane.activity + 1.0 <= time.time()
 
     def _settled(self, panes: dict[str, PaneState]) -> dict[str, PaneState]:
-        """Re-ask tmux briefly while a pane is dead but its exit status is not reaped yet
-        (tmux closes the pty first); rare, so the usual refresh stays one call."""
+        """Re-ask tmux briefly while a pane is between two states: dead but its exit status not
+        reaped yet (tmux closes the pty first), or its process gone (/proc) but tmux not yet
+        calling it dead. Rare, so the usual refresh stays one call."""
         for _ in range(10):
-            if not any(p.dead and p.exit_status is None and p.exit_signal is None for p in panes.values()):
+            unsettled = any(
+                (p.dead and p.exit_status is None and p.exit_signal is None) or (not p.dead and not running(p.pid))
+                for p in panes.values()
+            )
+            if not unsettled:
                 break
             time.sleep(0.05)
             panes = self.service.tmux.panes()
