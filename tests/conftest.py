@@ -76,9 +76,10 @@ def settings(cli_env):
 
 @pytest.fixture
 def store(settings):
+    from cc_orchestrator.config.paths import database_path
     from cc_orchestrator.core.store.database import Store
 
-    opened = Store(settings.database_path)
+    opened = Store(database_path(settings.data_dir))
     yield opened
     opened.close()
 

@@ -408,14 +408,3 @@ def test_adopt_unknown_worktrees_under_the_root(git_repo, service, store, root, 
     assert adopted[0].status is WorktreeStatus.IDLE and adopted[0].base_branch == "main"
     assert {r.id: r.created_branch for r in rows(store)} == {known.id: True, adopted[0].id: False}
     assert service.adopt_unknown(git_repo) == []
-
-
-def test_set_owner_inside_a_transaction(git_repo, service, store):
-    worktree = service.create(git_repo, "feat")
-    store.write(lambda: service.set_owner(worktree.id, "inst01"))
-    assert service.get(worktree.id).status is WorktreeStatus.ACTIVE
-    store.write(lambda: service.set_owner(worktree.id, None))
-    got = service.get(worktree.id)
-    assert got.status is WorktreeStatus.IDLE and got.instance_id is None
-    with pytest.raises(NotFound):
-        store.write(lambda: service.set_owner("nope00", "inst01"))

@@ -61,7 +61,6 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=paths.default_data_dir)
     worktree_root: Path | None = None  # default: <data_dir>/worktrees
     tmux_socket: str | None = None  # None: the user's normal tmux server
-    tmux_enabled: bool = True
     agent_command: str | None = None  # a program to run by default; its name picks the profile
     default_agent: str = "claude"
     agents: dict[str, dict[str, Any]] = Field(default_factory=dict)  # [agents.NAME] tables
@@ -82,7 +81,6 @@ class Settings(BaseSettings):
     stop_timeout: float = Field(default=5.0, gt=0, le=300)
     prompt_ready_timeout: float = Field(default=30.0, gt=0, le=600)
     stale_after_days: int = Field(default=7, ge=1)
-    web_enabled: bool = True
     web_port: int = Field(default=8080, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -193,10 +191,6 @@ class Settings(BaseSettings):
         if self.agent_command:
             return profile_for_program(profiles, shlex.split(self.agent_command))
         return self.profile(self.default_agent)
-
-    @property
-    def database_path(self) -> Path:
-        return paths.database_path(self.data_dir)
 
     @property
     def worktrees_dir(self) -> Path:

@@ -109,10 +109,6 @@ class TaskService:
             query = query.limit(limit)
         return self.store.read(lambda: self._tasks(query))
 
-    def is_ready(self, task_id: int | str) -> bool:
-        task = self.get(task_id)
-        return task.status is TaskStatus.PENDING and not task.blocked
-
     # -- changing -----------------------------------------------------------------------
 
     def add(

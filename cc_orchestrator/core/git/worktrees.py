@@ -249,16 +249,6 @@ class WorktreeService:
             ]
         )
 
-    def set_owner(self, worktree_id: str, instance_id: str | None) -> None:
-        """Record which instance works in a worktree, inside the caller's store.write."""
-        changed = (
-            WorktreeRow.update(instance_id=instance_id, status=_owner_status(instance_id).value)
-            .where(WorktreeRow.id == worktree_id)
-            .execute()
-        )
-        if not changed and instance_id is not None:
-            raise NotFound(f"no worktree {worktree_id!r}")
-
     @staticmethod
     def _rows(repo: Path | str | None):
         query = WorktreeRow.select()

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -301,12 +300,3 @@ class InstanceService:
         if remove_worktree and row.worktree_id:
             self.worktrees.remove(row.worktree_id, force=force)
         return self.get(row.id, refresh=False)
-
-    def wait_for(self, ref: str, predicate: Callable[[Instance], bool], timeout: float) -> Instance:
-        """Refresh until `predicate(instance)` holds or `timeout` passes; the last state."""
-        deadline = time.monotonic() + timeout
-        instance = self.get(ref)
-        while not predicate(instance) and time.monotonic() < deadline:
-            time.sleep(0.1)
-            instance = self.get(ref)
-        return instance
