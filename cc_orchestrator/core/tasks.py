@@ -28,6 +28,7 @@ from cc_orchestrator.core.models import (
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow, TaskRow
 from cc_orchestrator.core.task_rows import check_page, filtered, parse_task_id, select_tasks, to_task
+from cc_orchestrator.core.text import checked, cleaned
 from cc_orchestrator.errors import Conflict, InvalidInput, NotFound
 
 T = TypeVar("T")
@@ -49,9 +50,7 @@ def _clean_title(title: str) -> str:
     title = (title or "").strip()
     if not title:
         raise InvalidInput("task title must not be empty")
-    if len(title) > MAX_TITLE:
-        raise InvalidInput(f"task title is too long: {len(title)} characters, at most {MAX_TITLE}")
-    return title
+    return checked(title, "task title", MAX_TITLE)
 
 
 class TaskService:
@@ -129,7 +128,7 @@ class TaskService:
             now = utcnow()
             tid = TaskRow.insert(
                 title=title,
-                description=description or "",
+                description=checked(description or "", "task description"),
                 source=source or "manual",
                 source_id=source_id or "",
                 status=TaskStatus.PENDING.value,
@@ -169,7 +168,7 @@ class TaskService:
         if title is not None:
             fields["title"] = _clean_title(title)
         if description is not None:
-            fields["description"] = description
+            fields["description"] = checked(description, "task description")
         if priority is not None:
             level = parse_enum(Priority, priority, "priority")
             fields.update(priority=level.value, priority_rank=level.rank)
@@ -215,7 +214,7 @@ class TaskService:
             known = self._imported(items)
             for issue in items:
                 before = known.get((issue.source, issue.source_project, issue.source_id))
-                title = _clean_title(issue.title[:MAX_TITLE])
+                title = _clean_title(cleaned(issue.title)[:MAX_TITLE])
                 if before is None:
                     task = self._insert_imported(issue, title, repo)
                     known[(issue.source, issue.source_project, issue.source_id)] = task
@@ -223,7 +222,7 @@ class TaskService:
                     continue
                 changes: dict[str, Any] = {
                     "title": title,
-                    "description": issue.description,
+                    "description": cleaned(issue.description),
                     "priority": issue.priority.value,
                     "priority_rank": issue.priority.rank,
                     "source_url": issue.source_url,
@@ -254,7 +253,7 @@ class TaskService:
         status = TaskStatus.DONE if issue.closed else TaskStatus.PENDING
         tid = TaskRow.insert(
             title=title,
-            description=issue.description,
+            description=cleaned(issue.description),
             source=issue.source,
             source_id=issue.source_id,
             source_project=issue.source_project,

@@ -94,7 +94,9 @@ class StateRefresher:
                 else:
                     self._auto_answer(row, result)
             except OrchestratorError as exc:  # one instance's trouble never stops the others'
-                self._warn_once(row.id, str(exc))
+                self._warn_once(row.id, exc.message)
+            except Exception as exc:  # not even a bug's
+                self._warn_once(row.id, f"{type(exc).__name__}: {exc}"[:300])
         return result
 
     def _deliver_if_ready(self, row: InstanceRow) -> None:

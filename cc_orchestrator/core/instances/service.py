@@ -22,6 +22,7 @@ from cc_orchestrator.core.processes import ProcessSampler, terminate_tree
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tasks import TaskService
+from cc_orchestrator.core.text import checked
 from cc_orchestrator.core.tmux.service import PaneState, TmuxService
 from cc_orchestrator.errors import Conflict, InvalidInput, NotFound
 
@@ -182,6 +183,7 @@ class InstanceService:
         """Paste text into a live agent (then Enter)."""
         if not text.strip():
             raise InvalidInput("nothing to send: the text is empty")
+        checked(text, "the text to send")
         instance = self.live_instance(ref)
         self.tmux.send_text(instance.tmux_session, text, enter=enter)
         self.events.log(

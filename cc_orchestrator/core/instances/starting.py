@@ -59,6 +59,10 @@ def start(
     task = service.tasks.get(task_id) if task_id is not None else None
     if task is not None and prompt is None:
         prompt = task_prompt(task)
+    if prompt is not None:
+        from cc_orchestrator.core.text import checked
+
+        checked(prompt, "the prompt")
 
     instance_id = service.store.read(new_instance_id)
     branch = validate_branch_name(repo, branch or _default_branch(instance_id, task))

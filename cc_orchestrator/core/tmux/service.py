@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cc_orchestrator.core.models import TmuxSession
 from cc_orchestrator.core.tmux.layouts import Layout
-from cc_orchestrator.core.tmux.runner import Result, TmuxRunner
+from cc_orchestrator.core.tmux.runner import SECRET_VARIABLES, Result, TmuxRunner
 from cc_orchestrator.errors import ExternalError, NotFound
 
 SESSION_PREFIX = "cc-orchestrator-"
@@ -276,9 +276,7 @@ class TmuxService:
         if not argv:
             raise ExternalError("no agent command to run")
         env_args = [a for key, value in (env or {}).items() for a in ("-e", f"{key}={value}")]
-        # tmux execs a command of several words directly; a single word would go through
-        # `sh -c`, so `env --` makes it two and the pane's pid stays the agent's own.
-        command = argv if len(argv) > 1 else ["env", "--", *argv]
+        command = _without_secrets(argv)
         # One tmux process: options are set before the agent could exit, so its status is kept.
         args = [
             "new-session",
@@ -314,6 +312,8 @@ class TmuxService:
         if log_command:
             args += [THEN, "pipe-pane", "-o", _format_safe(log_command)]
         args += self._death_hook(name)
+        for variable in sorted(SECRET_VARIABLES):  # a server started before us may hold them
+            args += [THEN, "set-environment", "-g", "-u", variable]
         for split in layout.agent_splits:
             args += [THEN, "split-window", "-v", "-l", "30%", "-c", cwd, *_shell(split)]
         for window in layout.windows:
@@ -335,7 +335,7 @@ class TmuxService:
     ) -> PaneState:
         """Run `argv` again in a session's dead agent pane."""
         env_args = [a for key, value in env.items() for a in ("-e", f"{key}={value}")]
-        command = argv if len(argv) > 1 else ["env", "--", *argv]
+        command = _without_secrets(argv)
         args = ["respawn-pane", "-k", "-t", pane_id, "-c", cwd, *env_args, "--", *command]
         if log_command:
             args += [THEN, "pipe-pane", "-t", pane_id, "-o", _format_safe(log_command)]
@@ -401,6 +401,14 @@ class TmuxService:
     def send_keys(self, name: str, *keys: str) -> None:
         """Named keys (Enter, Escape, C-c) or literal characters, to the agent pane."""
         self.run("send-keys", "-t", self.agent_pane(name), *keys)
+
+
+def _without_secrets(argv: list[str]) -> list[str]:
+    """The agent's command behind `env -u SECRET ... --`: it never sees our tokens, whatever
+    the tmux server's environment holds. tmux runs a command of several words without a
+    shell, and `env` execs the agent, so the pane's pid is still the agent's own."""
+    unset = [a for variable in sorted(SECRET_VARIABLES) for a in ("-u", variable)]
+    return ["env", *unset, "--", *argv]
 
 
 def _format_safe(text: str) -> str:
