@@ -139,3 +139,31 @@ def test_secrets_already_in_a_running_tmux_server_do_not_reach_new_agents(cli_en
         assert not any(value in environ for value in SECRETS.values())
     finally:
         orch.close()
+
+
+# -- 13. every input gets its own clear line ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["instances", "start", "--branch", "b" * 300], "invalid branch name: 300 characters, at most 200"),
+        (["tasks", "show", "9" * 40], "invalid task id"),
+        (["tasks", "show", str(2**64)], "ids are whole numbers between 1 and"),
+        (["instances", "show", "\udcff\udcfe"], "not valid UTF-8"),
+        (["tasks", "add", "bad \udcff title"], "not valid UTF-8"),
+        (["instances", "show", "x" * 5000], "no instance"),
+    ],
+    ids=["long-branch", "long-id", "huge-id", "bad-utf8-ref", "bad-utf8-title", "long-ref"],
+)
+def test_bad_input_gets_its_own_line_not_unexpected(cli_env, git_repo, args, says):
+    result = subprocess.run(
+        [sys.executable, "-m", "cc_orchestrator", *[a.encode("utf-8", "surrogateescape") for a in args]],
+        env=cli_env,
+        cwd=git_repo,
+        capture_output=True,
+        timeout=60,
+    )
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode in (1, 2) and stderr.count("\n") == 1, stderr
+    assert says in stderr and "unexpected" not in stderr

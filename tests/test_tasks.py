@@ -149,7 +149,7 @@ def test_get_accepts_text_ids_and_explains_bad_ones(tasks):
     task = tasks.add("a")
     assert tasks.get(str(task.id)) == task
     assert tasks.get(f" {task.id} ") == task
-    with pytest.raises(InvalidInput, match="^invalid task id 'x'$"):
+    with pytest.raises(InvalidInput, match="^invalid task id 'x': ids are whole numbers"):
         tasks.get("x")
     with pytest.raises(InvalidInput, match="^invalid task id '-1'$"):
         tasks.get("-1")

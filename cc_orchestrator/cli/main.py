@@ -71,6 +71,12 @@ def cli(ctx: click.Context, repo: str | None) -> None:
 def main() -> None:
     from cc_orchestrator.errors import OrchestratorError
 
+    for position, argument in enumerate(sys.argv[1:], start=1):
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8: nothing we store could hold them
+            click.echo(f"error: argument {position} is not valid UTF-8 text", err=True)
+            sys.exit(2)
     try:
         cli.main(prog_name="cc-orchestrator", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -89,6 +95,9 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except UnicodeEncodeError:  # an argument made of bytes that are not UTF-8
+        click.echo("error: an argument is not valid UTF-8 text", err=True)
+        sys.exit(2)
     except Exception as exc:  # a bug: one line for the user, the traceback to the log file
         from cc_orchestrator.cli.crash import report
 

@@ -111,11 +111,23 @@ def to_task(values: tuple) -> Task:
 def parse_task_id(value: int | str) -> int:
     """A task id from an int or its text ("12"); InvalidInput for anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()):
-        raise InvalidInput(f"invalid task id {value!r}")
-    return int(text)
+        number = value
+    else:
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 19:
+            raise InvalidInput(f"invalid task id {_shown(value)}: ids are whole numbers between 1 and {MAX_ID}")
+        number = int(text)
+    if not 0 <= number <= MAX_ID:
+        raise InvalidInput(f"invalid task id {_shown(value)}: ids are whole numbers between 1 and {MAX_ID}")
+    return number
+
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check_page(limit: int | None, offset: int) -> None:

@@ -141,6 +141,9 @@ def current_branch(repo: Path) -> str:
     return run_git(repo, "rev-parse", "HEAD").strip()
 
 
+MAX_BRANCH = 200  # bytes: the worktree's folder is named after it, and a name holds at most 255
+
+
 def validate_branch_name(repo: Path, branch: str) -> str:
     """The branch name if git and our worktree folders can both use it; InvalidInput otherwise."""
 
@@ -149,6 +152,12 @@ def validate_branch_name(repo: Path, branch: str) -> str:
 
     if not branch:
         raise invalid("it is empty")
+    if len(branch.encode("utf-8", "surrogateescape")) > MAX_BRANCH:
+        raise InvalidInput(f"invalid branch name: {len(branch)} characters, at most {MAX_BRANCH}")
+    try:
+        branch.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("invalid branch name: it is not valid UTF-8") from None
     if branch.startswith("-"):
         raise invalid("it may not start with '-'")
     if branch.startswith("/"):

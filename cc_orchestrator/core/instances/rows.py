@@ -48,6 +48,8 @@ def find_row(ref: str) -> InstanceRow:
     ref = str(ref).strip()
     if not ref:
         raise InvalidInput("an instance id is required")
+    if len(ref) > 64 or not ref.isascii() or not ref.replace("-", "").isalnum():
+        raise NotFound(f"no instance {ref[:40]!r}")  # ids are six hex digits: this names none
     row = InstanceRow.get_or_none(InstanceRow.id == ref)
     if row is not None:
         return row
