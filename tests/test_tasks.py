@@ -151,7 +151,7 @@ def test_get_accepts_text_ids_and_explains_bad_ones(tasks):
     assert tasks.get(f" {task.id} ") == task
     with pytest.raises(InvalidInput, match="^invalid task id 'x': ids are whole numbers"):
         tasks.get("x")
-    with pytest.raises(InvalidInput, match="^invalid task id '-1'$"):
+    with pytest.raises(InvalidInput, match="^invalid task id '-1': ids are whole numbers"):
         tasks.get("-1")
     with pytest.raises(NotFound, match="^no task 99$"):
         tasks.get(99)
