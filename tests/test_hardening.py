@@ -167,3 +167,14 @@ def test_bad_input_gets_its_own_line_not_unexpected(cli_env, git_repo, args, say
     stderr = result.stderr.decode("utf-8", "replace")
     assert result.returncode in (1, 2) and stderr.count("\n") == 1, stderr
     assert says in stderr and "unexpected" not in stderr
+
+
+# -- 8. a bad agent profile is refused, not stored ---------------------------------------
+
+
+def test_a_bad_agent_profile_is_refused_before_it_is_stored(cli_env, git_repo):
+    bad = cco(cli_env, git_repo, "config", "set", "agents", '{"x": {"command": 5}}')
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "agents.x.command" in bad.stderr, bad.stderr
+    assert cco(cli_env, git_repo, "instances", "list").returncode == 0
+    also = cco(cli_env, git_repo, "config", "set", "agents", '{"y": {"dialogs": [{"name": "q"}]}}')
+    assert also.returncode == 1 and "agents.y.dialogs" in also.stderr

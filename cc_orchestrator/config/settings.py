@@ -140,6 +140,25 @@ class Settings(BaseSettings):
             raise ValueError(f"{bad[0]!r} is not a task status (pending, assigned, in_progress, review, done)")
         return cleaned
 
+    @field_validator("agents")
+    @classmethod
+    def _profiles_build(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Every [agents.NAME] table must make a profile, or every command would fail later."""
+        from pydantic import ValidationError
+
+        from cc_orchestrator.config.agents import resolve_profiles
+
+        for name, table in value.items():
+            if not isinstance(table, dict):
+                raise ValueError(f"agents.{name} must be a table of profile fields")
+            try:
+                resolve_profiles({name: table})
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                where = ".".join(str(p) for p in error.get("loc", ()))
+                raise ValueError(f"agents.{name}.{where}: {error.get('msg')}") from None
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:

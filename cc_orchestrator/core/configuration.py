@@ -59,10 +59,13 @@ class ConfigService:
 
         from cc_orchestrator.config.settings import load_settings
 
+        stored = self.stored() if stored is None else stored
         try:
-            return load_settings(self.stored() if stored is None else stored, **self.explicit)
+            return load_settings(stored, **self.explicit)
         except ValidationError as exc:
-            raise InvalidInput(_first_error(exc)) from None
+            key = str((exc.errors()[0].get("loc") or ("",))[0])
+            hint = f" (stored with `config set`: `cc-orchestrator config unset {key}` removes it)" if key in stored else ""
+            raise InvalidInput(_first_error(exc) + hint) from None
 
     def entries(self) -> list[ConfigEntry]:
         from cc_orchestrator.config.settings import SECRET_FIELDS, describe_sources

@@ -1,8 +1,9 @@
-"""When to ask git about a worktree (dirty files, ahead/behind): about 9 git processes each.
+"""When to ask git about a worktree (dirty files, ahead/behind): several git processes each.
 
-Never on a timer per refresh: a worktree is inspected when it is new, when its agent has been
-active since the last look (at most every `min_gap` seconds), when the user asks, and all of
-them every `full_every` seconds for changes made by hand. So an idle dashboard runs no git.
+Never on a timer and never all at once: the highlighted worktree at once; the others one at a
+time, `gap` seconds apart, once each; after that a worktree again only when its agent has been
+active since the last look (at most every `min_gap` seconds), or when the user asks. So start-up
+makes no burst, and an idle dashboard runs no git at all.
 """
 
 from __future__ import annotations
@@ -10,47 +11,57 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from cc_orchestrator.tui.live import Snapshot
+from cc_orchestrator.tui.view import View
 
 
 class ReportSchedule:
-    def __init__(
-        self, min_gap: float = 30.0, full_every: float = 600.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, min_gap: float = 30.0, gap: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.min_gap = min_gap
-        self.full_every = full_every
+        self.gap = gap
         self.clock = clock
         self._seen: dict[str, tuple[float, object]] = {}  # worktree id -> (when, activity mark)
-        self._asked: set[str] = set()
+        self._asked: list[str] = []
+        self._last = float("-inf")  # when the last report not asked for was made
 
     def ask(self, worktree_ids: Iterable[str]) -> None:
-        """Inspect these at the next chance, whatever their age."""
-        self._asked.update(worktree_ids)
+        """Inspect these next, whatever their age (the user asked)."""
+        self._asked.extend(w for w in worktree_ids if w not in self._asked)
 
-    def due(self, snapshot: Snapshot, limit: int = 1) -> list[str]:
-        """Worktrees to inspect now: all the user asked for and all never seen (a new worktree,
-        or the first paint), plus up to `limit` whose agent has been active."""
-        now, marks = self.clock(), self.marks(snapshot)
-        found = [wid for wid in marks if wid in self._asked or wid not in self._seen]
-        for wid, mark in marks.items():
-            if limit <= 0:
-                break
-            seen = self._seen.get(wid)
-            if seen is None or wid in found:
-                continue
-            if now - seen[0] >= self.full_every or (seen[1] != mark and now - seen[0] >= self.min_gap):
-                found.append(wid)
-                limit -= 1
-        return found
+    def due(self, view: View, highlighted: str | None = None) -> str | None:
+        """The worktree to inspect now, if any."""
+        marks = self.marks(view)
+        for wid in self._asked:
+            if wid in marks:
+                return wid
+        if highlighted in marks and self._stale(highlighted, marks[highlighted]):
+            return highlighted
+        if self.clock() - self._last < self.gap:
+            return None
+        never = next((wid for wid in marks if wid not in self._seen), None)
+        if never is not None:
+            return never
+        return next((wid for wid, mark in marks.items() if self._stale(wid, mark)), None)
 
-    def done(self, snapshot: Snapshot, worktree_ids: Iterable[str]) -> None:
-        now, marks = self.clock(), self.marks(snapshot)
-        for wid in worktree_ids:
-            self._seen[wid] = (now, marks.get(wid))
-            self._asked.discard(wid)
+    def waiting(self, view: View) -> float | None:
+        """Seconds until a worktree not seen yet is due (None: none is waiting)."""
+        if all(wid in self._seen for wid in self.marks(view)):
+            return None
+        return max(0.0, self._last + self.gap - self.clock())
+
+    def done(self, view: View, worktree_id: str) -> None:
+        now = self.clock()
+        if worktree_id in self._asked:
+            self._asked.remove(worktree_id)
+        else:
+            self._last = now
+        self._seen[worktree_id] = (now, self.marks(view).get(worktree_id))
+
+    def _stale(self, wid: str, mark: object) -> bool:
+        seen = self._seen.get(wid)
+        return seen is None or (seen[1] != mark and self.clock() - seen[0] >= self.min_gap)
 
     @staticmethod
-    def marks(snapshot: Snapshot) -> dict[str, object]:
+    def marks(view: View) -> dict[str, object]:
         """What changes when work happens in a worktree: its agent's last activity, its commit."""
-        activity = {i.id: i.last_activity for i in snapshot.instances}
-        return {w.id: (activity.get(w.instance_id or ""), w.last_commit) for w in snapshot.worktrees if w.exists}
+        activity = {i.id: i.last_activity for i in view.instances}
+        return {w.id: (activity.get(w.instance_id or ""), w.last_commit) for w in view.worktrees if w.exists}

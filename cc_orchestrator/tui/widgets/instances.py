@@ -1,160 +1,20 @@
-"""The Instances pane: one row per instance, keyed by its id and updated cell by cell."""
+"""The Instances pane: the table, a filter box, a sort order, and what the user asks for."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import DataTable, Input
 
-from cc_orchestrator.core.models import Instance, InstanceStatus
-from cc_orchestrator.tui import humanize
+from cc_orchestrator.core.models import Instance
 from cc_orchestrator.tui.widgets.fields import TextInput
+from cc_orchestrator.tui.widgets.instance_table import SORTS, InstanceTable, matches
 from cc_orchestrator.tui.widgets.pane import Pane
-
-STATE_STYLES = {
-    InstanceStatus.STARTING: "magenta",
-    InstanceStatus.RUNNING: "bold green",
-    InstanceStatus.WAITING_INPUT: "bold black on yellow",
-    InstanceStatus.IDLE: "cyan",
-    InstanceStatus.ERROR: "bold white on red",
-    InstanceStatus.STOPPED: "dim",
-}
-# key, label, width (None: as wide as its content)
-COLUMNS = [
-    ("id", "ID", 6),
-    ("state", "STATE", 15),
-    ("task", "TASK", 28),
-    ("branch", "BRANCH", 26),
-    ("cpu", "CPU", 4),
-    ("mem", "MEM", 5),
-    ("tokens", "TOKENS", 6),
-    ("age", "AGE", 4),
-    ("active", "ACTIVE", 6),
-]
-_ATTENTION = [
-    InstanceStatus.WAITING_INPUT,
-    InstanceStatus.ERROR,
-    InstanceStatus.RUNNING,
-    InstanceStatus.STARTING,
-    InstanceStatus.IDLE,
-    InstanceStatus.STOPPED,
-]
-SORTS: dict[str, Callable[[Instance], object]] = {
-    "started": lambda i: i.created_at,
-    "state": lambda i: (_ATTENTION.index(i.status), i.created_at),
-    "cpu": lambda i: -i.resource_usage.cpu_percent,
-    "memory": lambda i: -i.resource_usage.memory_mb,
-    "tokens": lambda i: -(i.tokens_in + i.tokens_out),
-    "activity": lambda i: -i.last_activity.timestamp(),
-}
-
-
-def state_cell(instance: Instance) -> Text:
-    label = instance.status.value
-    if instance.pending_prompt and instance.status.is_live:
-        label += "*"
-    return Text(f" {label} ", style=STATE_STYLES[instance.status])
-
-
-def row_cells(instance: Instance, title: str | None, now: datetime) -> tuple:
-    usage = instance.resource_usage
-    live = instance.status.is_live
-    return (
-        instance.id,
-        state_cell(instance),
-        title or "-",
-        instance.branch or "-",
-        humanize.cpu(usage.cpu_percent) if live else "-",
-        humanize.memory(usage.memory_mb) if live else "-",
-        humanize.count(instance.tokens_in + instance.tokens_out),
-        humanize.ago(instance.created_at, now),
-        humanize.ago(instance.last_activity, now),
-    )
-
-
-class InstanceTable(DataTable):
-    """Rows keyed by instance id; `show` diffs, so the cursor and scroll stay put."""
-
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", id="instances.down", show=False),
-        Binding("k", "cursor_up", "Up", id="instances.up", show=False),
-    ]
-
-    def __init__(self) -> None:
-        super().__init__(id="instance-table", cursor_type="row", zebra_stripes=True)
-        self.sort_by = "started"
-        self.filter_text = ""
-        self._shown: dict[str, tuple] = {}
-        self._items: dict[str, Instance] = {}
-        self._titles: dict[int, str] = {}
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "select_cursor":
-            return False  # Enter is the pane's "instances.jump" binding, so it can be remapped
-        return super().check_action(action, parameters)
-
-    def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
-
-    @property
-    def selected_id(self) -> str | None:
-        if not self.row_count:
-            return None
-        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-
-    def show(self, instances: Iterable[Instance], titles: dict[int, str], now: datetime) -> None:
-        self._items = {i.id: i for i in instances}
-        self._titles = titles
-        self._apply(now)
-
-    def refilter(self, now: datetime) -> None:
-        self._apply(now)
-
-    def _matches(self, instance: Instance) -> bool:
-        if not self.filter_text:
-            return True
-        title = self._titles.get(instance.task_id, "") if instance.task_id is not None else ""
-        haystack = " ".join((instance.id, instance.status.value, title, instance.branch or "", instance.agent))
-        return self.filter_text.lower() in haystack.lower()
-
-    def _apply(self, now: datetime) -> None:
-        selected = self.selected_id
-        wanted = {
-            i.id: row_cells(i, self._titles.get(i.task_id) if i.task_id is not None else None, now)
-            for i in self._items.values()
-            if self._matches(i)
-        }
-        for key in [k for k in self._shown if k not in wanted]:
-            self.remove_row(key)
-            del self._shown[key]
-        for key, cells in wanted.items():
-            old = self._shown.get(key)
-            if old is None:
-                self.add_row(*cells, key=key)
-            elif old != cells:
-                for (column, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
-                    if before != after:
-                        self.update_cell(key, column, after)
-            self._shown[key] = cells
-        self._order(selected)
-
-    def _order(self, selected: str | None) -> None:
-        """Re-sort only when the order changed, then put the cursor back on the same instance."""
-        sort_key = SORTS[self.sort_by]
-        wanted = sorted(self._shown, key=lambda k: (sort_key(self._items[k]), k))
-        if [row.key.value for row in self.ordered_rows] == wanted:
-            return
-        position = {key: n for n, key in enumerate(wanted)}
-        self.sort("id", key=lambda instance_id: position[instance_id])
-        if selected in self._shown:
-            self.move_cursor(row=self.get_row_index(selected), animate=False)
 
 
 class InstancesPane(Pane):
@@ -173,6 +33,9 @@ class InstancesPane(Pane):
         Binding("escape", "clear_filter", "Clear filter", id="instances.clear_filter", show=False),
     ]
 
+    sort_by: var[str] = var("started", init=False)
+    filter_text: var[str] = var("", init=False)
+
     class Highlighted(Message):
         """The cursor moved to another instance (None: the table is empty)."""
 
@@ -180,9 +43,42 @@ class InstancesPane(Pane):
             super().__init__()
             self.instance_id = instance_id
 
+    class Asked(Message):
+        """The user asked for something about this instance (a subclass says what)."""
+
+        def __init__(self, instance: Instance) -> None:
+            super().__init__()
+            self.instance = instance
+
+    class JumpRequested(Asked):
+        """Enter: put the terminal in the instance's tmux session."""
+
+    class DetailsRequested(Asked):
+        """d: its screen, diff and events."""
+
+    class PromptRequested(Asked):
+        """p: type a prompt for it."""
+
+    class ApproveRequested(Asked):
+        """a: answer its permission dialog yes."""
+
+    class RejectRequested(Asked):
+        """n: answer its permission dialog no."""
+
+    class InterruptRequested(Asked):
+        """i: interrupt its current turn."""
+
+    class StopRequested(Asked):
+        """x: stop it (after a confirmation)."""
+
+    class RestartRequested(Asked):
+        """R: restart its agent."""
+
     def __init__(self) -> None:
         super().__init__(id="instances")
         self.table = InstanceTable()
+        self._instances: tuple[Instance, ...] = ()
+        self._titles: dict[int, str] = {}
         self._now: datetime | None = None
 
     def compose(self) -> ComposeResult:
@@ -193,19 +89,34 @@ class InstancesPane(Pane):
         return self.table
 
     @property
-    def selected_id(self) -> str | None:
-        return self.table.selected_id
+    def selected(self) -> Instance | None:
+        return self.table.selected
 
     def show(self, instances: tuple[Instance, ...], titles: dict[int, str], now: datetime) -> None:
-        self._now = now
-        self.table.show(instances, titles, now)
-        self._retitle()
+        self._instances, self._titles, self._now = instances, titles, now
+        self._arrange()
 
-    def _retitle(self) -> None:
-        note = f"sorted by {self.table.sort_by}" if self.table.sort_by != "started" else ""
-        if self.table.filter_text:
-            note = f"/{self.table.filter_text}  {note}".strip()
-        self.set_count(self.table.row_count, len(self.table._items), note)
+    def watch_sort_by(self) -> None:
+        self._arrange()
+
+    def watch_filter_text(self) -> None:
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """The table and the title for the data, filter and sort order as they are now."""
+        if self._now is None:
+            return
+        words, titles = self.filter_text, self._titles
+        shown = [
+            i
+            for i in self._instances
+            if not words or matches(i, titles.get(i.task_id, "") if i.task_id is not None else "", words)
+        ]
+        self.table.show(shown, titles, self._now, self.sort_by)
+        note = f"sorted by {self.sort_by}" if self.sort_by != "started" else ""
+        if words:
+            note = f"/{words}  {note}".strip()
+        self.set_count(self.table.row_count, len(self._instances), note)
 
     @on(DataTable.RowHighlighted, "#instance-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -213,15 +124,12 @@ class InstancesPane(Pane):
 
     @on(DataTable.RowSelected, "#instance-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.request("instances.jump", event.row_key.value)
+        event.stop()  # a click on the row under the cursor
+        self._ask(self.JumpRequested)
 
     @on(Input.Changed, "#instance-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.filter_text = event.value.strip()
-        if self._now is not None:
-            self.table.refilter(self._now)
-        self._retitle()
+        self.filter_text = event.value.strip()
 
     @on(Input.Submitted, "#instance-filter")
     def _filter_kept(self) -> None:
@@ -245,31 +153,36 @@ class InstancesPane(Pane):
 
     def action_sort(self) -> None:
         names = list(SORTS)
-        self.table.sort_by = names[(names.index(self.table.sort_by) + 1) % len(names)]
-        if self._now is not None:
-            self.table.refilter(self._now)
-        self._retitle()
+        self.sort_by = names[(names.index(self.sort_by) + 1) % len(names)]
+
+    def _ask(self, request: type[Asked]) -> None:
+        """Post the request for the selected instance; with none, ring the bell."""
+        instance = self.selected
+        if instance is None:
+            self.app.bell()
+            return
+        self.post_message(request(instance))
 
     def action_jump(self) -> None:
-        self.request("instances.jump", self.selected_id)
+        self._ask(self.JumpRequested)
 
     def action_details(self) -> None:
-        self.request("instances.details", self.selected_id)
+        self._ask(self.DetailsRequested)
 
     def action_prompt(self) -> None:
-        self.request("instances.prompt", self.selected_id)
+        self._ask(self.PromptRequested)
 
     def action_approve(self) -> None:
-        self.request("instances.approve", self.selected_id)
+        self._ask(self.ApproveRequested)
 
     def action_reject(self) -> None:
-        self.request("instances.reject", self.selected_id)
+        self._ask(self.RejectRequested)
 
     def action_interrupt(self) -> None:
-        self.request("instances.interrupt", self.selected_id)
+        self._ask(self.InterruptRequested)
 
     def action_stop(self) -> None:
-        self.request("instances.stop", self.selected_id)
+        self._ask(self.StopRequested)
 
     def action_restart(self) -> None:
-        self.request("instances.restart", self.selected_id)
+        self._ask(self.RestartRequested)

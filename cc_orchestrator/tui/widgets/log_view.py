@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Input, RichLog
 
 from cc_orchestrator.core.models import Event, Level
 from cc_orchestrator.tui import humanize
+from cc_orchestrator.tui.following import follow
+from cc_orchestrator.tui.reads import Reads
 from cc_orchestrator.tui.widgets.fields import TextInput
 from cc_orchestrator.tui.widgets.pane import Pane
 
@@ -51,25 +54,21 @@ class LogPane(Pane):
         Binding("escape", "clear_search", "Clear search", id="logs.clear_search", show=False),
     ]
 
-    class TextWanted(Message):
-        """The pane shows an instance's output or screen and needs its text loaded."""
+    showing: var[str] = var("events", init=False)  # one of VIEWS
+    instance_id: var[str | None] = var(None, init=False)  # the instance selected in the Instances pane
+    all_instances: var[bool] = var(True, init=False)
+    min_level: var[Level] = var(Level.INFO, init=False)
+    search: var[str] = var("", init=False)
+    following: var[bool] = var(True, init=False)
+    text: var[tuple[str, ...]] = var((), init=False)  # the agent's output or screen, once loaded
+    title: var[str] = var("")
 
-        def __init__(self, view: str, instance_id: str) -> None:
-            super().__init__()
-            self.view = view
-            self.instance_id = instance_id
-
-    def __init__(self) -> None:
+    def __init__(self, reads: Reads) -> None:
         super().__init__(id="logs")
+        self.reads = reads
         self.log_widget = LogView(id="log", max_lines=2000, wrap=False, markup=False)
-        self.instance_id: str | None = None  # the instance selected in the Instances pane
-        self.view = "events"
-        self.all_instances = True
-        self.min_level = Level.INFO
-        self.search = ""
         self._events: tuple[Event, ...] = ()
         self._last_id = 0
-        self._text: list[str] = []
         self._now: datetime | None = None
 
     def compose(self) -> ComposeResult:
@@ -79,33 +78,80 @@ class LogPane(Pane):
     def main(self) -> RichLog:
         return self.log_widget
 
-    @property
-    def wanted_text(self) -> tuple[str, str] | None:
-        """(view, instance id) when the pane shows text that must be loaded."""
-        if self.view == "events" or self.instance_id is None:
-            return None
-        return self.view, self.instance_id
-
     def show_events(self, events: tuple[Event, ...], now: datetime) -> None:
         self._events, self._now = events, now
-        if self.view != "events":
-            return
-        fresh = [e for e in events if e.id > self._last_id]
-        self._write_events(fresh)
+        if self.showing == "events":
+            self._write_events(e for e in events if e.id > self._last_id)
 
-    def show_text(self, view: str, instance_id: str, lines: list[str]) -> None:
-        if (view, instance_id) != self.wanted_text or lines == self._text:
-            return
-        self._text = lines
-        self._rebuild(load=False)
+    # -- what is shown follows the reactives -----------------------------------------------
 
-    def select_instance(self, instance_id: str | None) -> None:
-        if instance_id == self.instance_id:
-            return
-        self.instance_id = instance_id
-        self._text = []
-        if not self.all_instances or self.view != "events":
+    def compute_title(self) -> str:
+        scope = "all" if self.all_instances and self.showing == "events" else (self.instance_id or "-")
+        parts = [self.showing, scope]
+        if self.showing == "events":
+            parts.append(f">= {self.min_level.value}")
+        if self.search:
+            parts.append(f"/{self.search}")
+        if not self.following:
+            parts.append("paused")
+        return f"{self.TITLE}: " + "  ".join(parts)
+
+    def watch_title(self, title: str) -> None:
+        self.border_title = title
+
+    def watch_showing(self) -> None:
+        self._load_text()
+
+    def watch_instance_id(self) -> None:
+        if self.showing != "events":
+            self._load_text()
+        elif not self.all_instances:
             self._rebuild()
+
+    def watch_all_instances(self) -> None:
+        self._rebuild()
+
+    def watch_min_level(self) -> None:
+        self._rebuild()
+
+    def watch_search(self) -> None:
+        self._rebuild()
+
+    def watch_text(self) -> None:
+        self._rebuild()
+
+    def watch_following(self, following: bool) -> None:
+        self.log_widget.auto_scroll = following
+        if following:
+            self.log_widget.scroll_end(animate=False)
+
+    def _load_text(self) -> None:
+        """Start following the selected instance's output or screen (or stop, for events)."""
+        self.workers.cancel_group(self, "log-text")
+        self.set_reactive(LogPane.text, ())
+        self._rebuild()
+        if self.showing != "events" and self.instance_id is not None:
+            self._follow(self.showing, self.instance_id)
+
+    @work(thread=True, group="log-text", exit_on_error=False)
+    def _follow(self, showing: str, instance_id: str) -> None:
+        follow(
+            partial(self.reads.output_mark, instance_id),
+            partial(self._read, showing, instance_id),
+            partial(self.call_later, self._loaded, showing, instance_id),
+        )
+
+    def _read(self, showing: str, instance_id: str) -> tuple[str, ...]:
+        try:
+            if showing == "screen":
+                return tuple(self.reads.screen(instance_id).splitlines())
+            return tuple(self.reads.output(instance_id))
+        except Exception as exc:
+            return (f"cannot read the {showing} of instance {instance_id}: {getattr(exc, 'message', exc)}",)
+
+    def _loaded(self, showing: str, instance_id: str, lines: tuple[str, ...]) -> None:
+        if (showing, instance_id) == (self.showing, self.instance_id):
+            self.text = lines
 
     def _matches(self, event: Event) -> bool:
         if LEVELS.index(event.level) < LEVELS.index(self.min_level):
@@ -126,57 +172,37 @@ class LogPane(Pane):
             text.highlight_words([self.search], "reverse", case_sensitive=False)
         return text
 
-    def _rebuild(self, load: bool = True) -> None:
+    def _rebuild(self) -> None:
         self.log_widget.clear()
         self._last_id = 0
-        self._retitle()
-        if self.view == "events":
+        if self.showing == "events":
             self._write_events(self._events)
             return
         if self.instance_id is None:
-            self.log_widget.write(Text("select an instance to see its " + self.view, "dim"))
+            self.log_widget.write(Text("select an instance to see its " + self.showing, "dim"))
             return
-        for line in self._text:
+        for line in self.text:
             if not self.search or self.search.lower() in line.lower():
                 self.log_widget.write(self._highlight(Text(line, no_wrap=True)))
-        if load:
-            self.post_message(self.TextWanted(self.view, self.instance_id))
 
-    def _retitle(self) -> None:
-        scope = "all" if self.all_instances and self.view == "events" else (self.instance_id or "-")
-        parts = [self.view, scope]
-        if self.view == "events":
-            parts.append(f">= {self.min_level.value}")
-        if self.search:
-            parts.append(f"/{self.search}")
-        if not self.log_widget.auto_scroll:
-            parts.append("paused")
-        self.border_title = f"{self.TITLE}: " + "  ".join(parts)
-
-    def on_mount(self) -> None:
-        self._retitle()
+    # -- keys --------------------------------------------------------------------------------
 
     @on(Input.Changed, "#log-search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.search = event.value.strip()
-        self._rebuild()
 
     @on(Input.Submitted, "#log-search")
     def _search_kept(self) -> None:
         self.log_widget.focus()
 
     def action_view(self) -> None:
-        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
-        self._text = []
-        self._rebuild()
+        self.showing = VIEWS[(VIEWS.index(self.showing) + 1) % len(VIEWS)]
 
     def action_scope(self) -> None:
         self.all_instances = not self.all_instances
-        self._rebuild()
 
     def action_level(self) -> None:
         self.min_level = LEVELS[(LEVELS.index(self.min_level) + 1) % len(LEVELS)]
-        self._rebuild()
 
     async def action_search(self) -> None:
         box = next(iter(self.query("#log-search").results(Input)), None)
@@ -193,7 +219,4 @@ class LogPane(Pane):
         self.log_widget.focus()
 
     def action_follow(self) -> None:
-        self.log_widget.auto_scroll = not self.log_widget.auto_scroll
-        if self.log_widget.auto_scroll:
-            self.log_widget.scroll_end(animate=False)
-        self._retitle()
+        self.following = not self.following

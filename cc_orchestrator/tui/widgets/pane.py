@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widget import Widget
 
 
@@ -13,15 +10,6 @@ class Pane(Vertical):
     """Base of the four panes. `main` is the widget Tab lands on."""
 
     TITLE = ""
-
-    class Requested(Message):
-        """The user asked for an action on a target; `action` is the binding id ("instances.stop")."""
-
-        def __init__(self, action: str, target: Any = None, value: Any = None) -> None:
-            super().__init__()
-            self.action = action
-            self.target = target
-            self.value = value
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="pane")
@@ -39,10 +27,3 @@ class Pane(Vertical):
 
     def focus_main(self) -> None:
         self.main.focus()
-
-    def request(self, action: str, target: Any, value: Any = None) -> None:
-        """Ask the app for `action`; with nothing selected, just ring the bell."""
-        if target is None:
-            self.app.bell()
-            return
-        self.post_message(self.Requested(action, target, value))

@@ -1,114 +1,53 @@
-"""The worktree map: each repository and its worktrees as a tree, nodes keyed by id."""
+"""The worktree map: the tree, and git's reports on the worktrees, asked for as they fall due."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
 
-from cc_orchestrator.core.models import Worktree, WorktreeStatus
+from cc_orchestrator.core.models import Worktree, WorktreeReport, WorktreeStatus
+from cc_orchestrator.tui.reads import Reads
+from cc_orchestrator.tui.report_schedule import ReportSchedule
+from cc_orchestrator.tui.view import View
 from cc_orchestrator.tui.widgets.pane import Pane
-
-if TYPE_CHECKING:
-    from cc_orchestrator.core.models import WorktreeReport
-
-
-def short_path(path: str) -> str:
-    home = str(Path.home())
-    return "~" + path[len(home) :] if path == home or path.startswith(home + "/") else path
-
-
-def worktree_label(worktree: Worktree, report: WorktreeReport | None) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(worktree.branch, "bold" if worktree.instance_id else "")
-    text.append(f" <- {worktree.base_branch}", "dim")
-    if report is not None:
-        if report.ahead or report.behind:
-            text.append(f"  +{report.ahead} -{report.behind}", "cyan")
-        if report.uncommitted_files:
-            text.append(f"  {len(report.uncommitted_files)} dirty", "yellow")
-    elif worktree.dirty:
-        text.append("  dirty", "yellow")
-    if worktree.instance_id:
-        text.append(f"  @{worktree.instance_id}", "green")
-    if not worktree.exists:
-        text.append("  MISSING", "bold red")
-    elif worktree.status is WorktreeStatus.STALE:
-        text.append("  STALE", "bold magenta")
-    elif worktree.status is WorktreeStatus.CLEANUP_PENDING:
-        text.append("  CLEANUP", "magenta")
-    return text
-
-
-class WorktreeTree(Tree[str]):
-    ICON_NODE = "+ "
-    ICON_NODE_EXPANDED = "- "
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", id="worktrees.down", show=False),
-        Binding("k", "cursor_up", "Up", id="worktrees.up", show=False),
-    ]
-
-    def __init__(self) -> None:
-        super().__init__("repositories", id="worktree-tree")
-        self.show_root = False
-        self.guide_depth = 2
-        self._repos: dict[str, TreeNode[str]] = {}
-        self._by_id: dict[str, TreeNode[str]] = {}
-        self._labels: dict[str, Text] = {}
-
-    @property
-    def selected_id(self) -> str | None:
-        node = self.cursor_node
-        return node.data if node is not None and node.data in self._by_id else None
-
-    def show(self, worktrees: Iterable[Worktree], reports: dict[str, WorktreeReport]) -> None:
-        items = {w.id: w for w in worktrees}
-        for wid in [k for k in self._by_id if k not in items]:
-            self._by_id.pop(wid).remove()
-            self._labels.pop(wid, None)
-        for wid, worktree in items.items():
-            label = worktree_label(worktree, reports.get(wid))
-            node = self._by_id.get(wid)
-            if node is None:
-                self._by_id[wid] = self._repo(worktree.repo).add_leaf(label, data=wid)
-            elif self._labels.get(wid) != label:
-                node.set_label(label)
-            self._labels[wid] = label
-        if self.cursor_node is None and self._by_id:  # start on a worktree, not a repository
-            self.call_after_refresh(self.move_cursor, next(iter(self._by_id.values())))
-        for repo, node in list(self._repos.items()):
-            if not node.children:
-                node.remove()
-                del self._repos[repo]
-            else:
-                label = Text.assemble((short_path(repo), "bold"), (f"  ({len(node.children)})", "dim"))
-                if node.label != label:
-                    node.set_label(label)
-
-    def _repo(self, repo: str) -> TreeNode[str]:
-        if repo not in self._repos:
-            self._repos[repo] = self.root.add(short_path(repo), data=repo, expand=True)
-        return self._repos[repo]
+from cc_orchestrator.tui.widgets.worktree_tree import WorktreeTree
 
 
 class WorktreeMap(Pane):
     TITLE = "Worktrees"
     BINDINGS = [
-        Binding("d", "details", "Owner", id="worktrees.details"),
+        Binding("d", "owner", "Owner", id="worktrees.details"),
         Binding("i", "inspect", "Inspect", id="worktrees.inspect"),
         Binding("delete,D", "remove", "Remove", id="worktrees.remove"),
     ]
 
-    def __init__(self) -> None:
+    class OwnerRequested(Message):
+        """d: the detail view of the instance working in this worktree."""
+
+        def __init__(self, instance_id: str) -> None:
+            super().__init__()
+            self.instance_id = instance_id
+
+    class RemoveRequested(Message):
+        """Delete: remove the worktree (after a confirmation saying what would be lost)."""
+
+        def __init__(self, worktree: Worktree) -> None:
+            super().__init__()
+            self.worktree = worktree
+
+    def __init__(self, reads: Reads, gap: float = 1.0) -> None:
         super().__init__(id="worktrees")
+        self.reads = reads
         self.tree_view = WorktreeTree()
-        self._worktrees: dict[str, Worktree] = {}
+        self.schedule = ReportSchedule(gap=gap)
+        self.reports: dict[str, WorktreeReport] = {}
+        self._view = View()
+        self._busy = False
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield self.tree_view
@@ -117,18 +56,76 @@ class WorktreeMap(Pane):
     def main(self) -> WorktreeTree:
         return self.tree_view
 
-    def show(self, worktrees: tuple[Worktree, ...], reports: dict[str, WorktreeReport]) -> None:
-        self._worktrees = {w.id: w for w in worktrees}
-        self.tree_view.show(worktrees, reports)
+    @property
+    def selected(self) -> Worktree | None:
+        return self._view.worktree(self.tree_view.selected_id)
+
+    def show(self, view: View) -> None:
+        self._view = view
+        ids = {w.id for w in view.worktrees}
+        self.reports = {k: v for k, v in self.reports.items() if k in ids}
+        self._show()
+        self._inspect_due()
+
+    def _show(self) -> None:
+        worktrees = self._view.worktrees
+        self.tree_view.show(worktrees, self.reports)
         stale = sum(1 for w in worktrees if w.status is WorktreeStatus.STALE or not w.exists)
         self.set_count(len(worktrees), note=f"{stale} stale" if stale else "")
 
-    def action_details(self) -> None:
-        worktree = self._worktrees.get(self.tree_view.selected_id or "")
-        self.request("instances.details", worktree.instance_id if worktree else None)
+    @on(Tree.NodeHighlighted, "#worktree-tree")
+    def _highlighted(self) -> None:
+        self._inspect_due()
+
+    def _inspect_due(self) -> None:
+        """Ask git about the worktree that is due, one at a time, once the view is live."""
+        if self._busy or not self._view.live:
+            return
+        due = self.schedule.due(self._view, self.tree_view.selected_id)
+        if due is not None:
+            self._busy = True
+            self._inspect(due)
+        elif (wait := self.schedule.waiting(self._view)) is not None and self._timer is None:
+            self._timer = self.set_timer(wait, self._wake)
+
+    def _wake(self) -> None:
+        self._timer = None
+        self._inspect_due()
+
+    @work(thread=True, group="reports", exit_on_error=False)
+    def _inspect(self, worktree_id: str) -> None:
+        try:
+            report = self.reads.report(worktree_id)
+        except Exception:
+            report = None  # git failed; the label keeps what the store knows
+        self.call_later(self._inspected, worktree_id, report)
+
+    def _inspected(self, worktree_id: str, report: WorktreeReport | None) -> None:
+        self._busy = False
+        self.schedule.done(self._view, worktree_id)
+        if report is not None:
+            self.reports[worktree_id] = report
+            self._show()
+        self._inspect_due()
+
+    def action_owner(self) -> None:
+        worktree = self.selected
+        if worktree is None or not worktree.instance_id:
+            self.app.bell()
+            return
+        self.post_message(self.OwnerRequested(worktree.instance_id))
 
     def action_inspect(self) -> None:
-        self.post_message(self.Requested("worktrees.inspect", self.tree_view.selected_id))
+        """i: ask git about the selected worktree now (all of them on the repository's node)."""
+        worktree = self.selected
+        ids = [worktree.id] if worktree else [w.id for w in self._view.worktrees]
+        self.schedule.ask(ids)
+        self.notify(f"asking git about {len(ids)} worktree{'s' if len(ids) != 1 else ''}", timeout=2)
+        self._inspect_due()
 
     def action_remove(self) -> None:
-        self.request("worktrees.remove", self.tree_view.selected_id)
+        worktree = self.selected
+        if worktree is None:
+            self.app.bell()
+            return
+        self.post_message(self.RemoveRequested(worktree))

@@ -1,0 +1,52 @@
+"""The blocking reads screens make besides the pushed views, through the services. Each runs in
+a worker thread; tests and screenshots serve fixed data in their place (tests/tui/demo.py)."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cc_orchestrator.core.models import Event, WorktreeReport
+    from cc_orchestrator.core.orchestrator import Orchestrator
+
+
+class Reads:
+    def __init__(self, orch: Orchestrator) -> None:
+        self.orch = orch
+
+    def screen(self, instance_id: str) -> str:
+        """The agent's screen as text (one tmux call)."""
+        return self.orch.instances.screen(instance_id)
+
+    def output(self, instance_id: str, lines: int = 500) -> list[str]:
+        """The tail of the agent's output log (written by tmux pipe-pane)."""
+        return self.orch.instances.logs.tail(instance_id, lines)
+
+    def output_mark(self, instance_id: str) -> object:
+        """Changes whenever the agent writes to its terminal (its output log grows): a stat, no
+        subprocess, so a view of its screen re-reads only when there is something new."""
+        try:
+            info = os.stat(self.orch.instances.logs.path(instance_id))
+        except OSError:
+            return None
+        return info.st_size, info.st_mtime_ns
+
+    def report(self, worktree_id: str) -> WorktreeReport | None:
+        """git's report on a worktree (several git processes); None if it is gone meanwhile."""
+        from cc_orchestrator.errors import OrchestratorError
+
+        try:
+            return self.orch.worktrees.inspect(worktree_id)
+        except OrchestratorError:
+            return None
+
+    def diff(self, worktree_id: str) -> str | None:
+        """The worktree's diff against its base: commits and working tree."""
+        return self.orch.worktrees.diff(worktree_id)
+
+    def instance_events(self, instance_id: str, limit: int = 300) -> list[Event]:
+        return self.orch.events.tail(limit=limit, instance_id=instance_id)
+
+    def task_events(self, task_id: int, limit: int = 300) -> list[Event]:
+        return self.orch.events.tail(limit=limit, task_id=task_id)

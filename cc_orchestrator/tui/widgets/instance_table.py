@@ -1,0 +1,140 @@
+"""The table of instances: one row per instance, keyed by its id and updated cell by cell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from cc_orchestrator.core.models import Instance, InstanceStatus
+from cc_orchestrator.tui import humanize
+
+STATE_STYLES = {
+    InstanceStatus.STARTING: "magenta",
+    InstanceStatus.RUNNING: "bold green",
+    InstanceStatus.WAITING_INPUT: "bold black on yellow",
+    InstanceStatus.IDLE: "cyan",
+    InstanceStatus.ERROR: "bold white on red",
+    InstanceStatus.STOPPED: "dim",
+}
+# key, label, width (None: as wide as its content)
+COLUMNS = [
+    ("id", "ID", 6),
+    ("state", "STATE", 15),
+    ("task", "TASK", 28),
+    ("branch", "BRANCH", 26),
+    ("cpu", "CPU", 4),
+    ("mem", "MEM", 5),
+    ("tokens", "TOKENS", 6),
+    ("age", "AGE", 4),
+    ("active", "ACTIVE", 6),
+]
+_ATTENTION = [
+    InstanceStatus.WAITING_INPUT,
+    InstanceStatus.ERROR,
+    InstanceStatus.RUNNING,
+    InstanceStatus.STARTING,
+    InstanceStatus.IDLE,
+    InstanceStatus.STOPPED,
+]
+SORTS: dict[str, Callable[[Instance], object]] = {
+    "started": lambda i: i.created_at,
+    "state": lambda i: (_ATTENTION.index(i.status), i.created_at),
+    "cpu": lambda i: -i.resource_usage.cpu_percent,
+    "memory": lambda i: -i.resource_usage.memory_mb,
+    "tokens": lambda i: -(i.tokens_in + i.tokens_out),
+    "activity": lambda i: -i.last_activity.timestamp(),
+}
+
+
+def state_cell(instance: Instance) -> Text:
+    label = instance.status.value
+    if instance.pending_prompt and instance.status.is_live:
+        label += "*"
+    return Text(f" {label} ", style=STATE_STYLES[instance.status])
+
+
+def row_cells(instance: Instance, title: str | None, now: datetime) -> tuple:
+    usage = instance.resource_usage
+    live = instance.status.is_live
+    return (
+        instance.id,
+        state_cell(instance),
+        title or "-",
+        instance.branch or "-",
+        humanize.cpu(usage.cpu_percent) if live else "-",
+        humanize.memory(usage.memory_mb) if live else "-",
+        humanize.count(instance.tokens_in + instance.tokens_out),
+        humanize.ago(instance.created_at, now),
+        humanize.ago(instance.last_activity, now),
+    )
+
+
+def matches(instance: Instance, title: str, words: str) -> bool:
+    haystack = " ".join((instance.id, instance.status.value, title, instance.branch or "", instance.agent))
+    return words.lower() in haystack.lower()
+
+
+class InstanceTable(DataTable):
+    """Rows keyed by instance id; `show` diffs, so the cursor and scroll stay put."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", id="instances.down", show=False),
+        Binding("k", "cursor_up", "Up", id="instances.up", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="instance-table", cursor_type="row", zebra_stripes=True)
+        self._shown: dict[str, tuple] = {}
+        self._items: dict[str, Instance] = {}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "select_cursor":
+            return False  # Enter is the pane's "instances.jump" binding, so it can be remapped
+        return super().check_action(action, parameters)
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    @property
+    def selected(self) -> Instance | None:
+        if not self.row_count:
+            return None
+        return self._items.get(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or "")
+
+    def show(self, instances: Iterable[Instance], titles: dict[int, str], now: datetime, sort_by: str) -> None:
+        """Exactly these rows (filtered already), in `sort_by` order."""
+        selected = self.selected
+        self._items = {i.id: i for i in instances}
+        wanted = {
+            i.id: row_cells(i, titles.get(i.task_id) if i.task_id is not None else None, now)
+            for i in self._items.values()
+        }
+        for key in [k for k in self._shown if k not in wanted]:
+            self.remove_row(key)
+            del self._shown[key]
+        for key, cells in wanted.items():
+            old = self._shown.get(key)
+            if old is None:
+                self.add_row(*cells, key=key)
+            elif old != cells:
+                for (column, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
+                    if before != after:
+                        self.update_cell(key, column, after)
+            self._shown[key] = cells
+        self._order(sort_by, selected.id if selected else None)
+
+    def _order(self, sort_by: str, selected: str | None) -> None:
+        """Re-sort only when the order changed, then put the cursor back on the same instance."""
+        sort_key = SORTS[sort_by]
+        wanted = sorted(self._shown, key=lambda k: (sort_key(self._items[k]), k))
+        if [row.key.value for row in self.ordered_rows] == wanted:
+            return
+        position = {key: n for n, key in enumerate(wanted)}
+        self.sort("id", key=lambda instance_id: position[instance_id])
+        if selected in self._shown:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
