@@ -64,7 +64,9 @@ class ConfigService:
             return load_settings(stored, **self.explicit)
         except ValidationError as exc:
             key = str((exc.errors()[0].get("loc") or ("",))[0])
-            hint = f" (stored with `config set`: `cc-orchestrator config unset {key}` removes it)" if key in stored else ""
+            hint = ""
+            if key in stored:
+                hint = f" (stored with `config set`: `cc-orchestrator config unset {key}` removes it)"
             raise InvalidInput(_first_error(exc) + hint) from None
 
     def entries(self) -> list[ConfigEntry]:
