@@ -12,7 +12,7 @@ from cc_orchestrator.core.models import InstanceStatus
 from cc_orchestrator.core.orchestrator import Orchestrator
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.errors import InvalidInput
-from tests.helpers import capture, retry_until
+from tests.helpers import FAKE_AGENT_COMMAND, capture, retry_until
 
 
 @pytest.fixture
@@ -178,3 +178,30 @@ def test_a_bad_agent_profile_is_refused_before_it_is_stored(cli_env, git_repo):
     assert cco(cli_env, git_repo, "instances", "list").returncode == 0
     also = cco(cli_env, git_repo, "config", "set", "agents", '{"y": {"dialogs": [{"name": "q"}]}}')
     assert also.returncode == 1 and "agents.y.dialogs" in also.stderr
+
+
+# -- 12. prompts and agent output are private --------------------------------------------
+
+
+def test_the_database_logs_and_spools_are_private_under_the_usual_umask(cli_env, data_dir, git_repo):
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        orch = Orchestrator(data_dir, agents={"hooked": {"command": FAKE_AGENT_COMMAND, "hooks": "claude"}})
+        instance = orch.instances.start(git_repo, agent="hooked")
+        idle(orch, instance)
+        orch.tasks.add("written to the wal")
+    finally:
+        os.umask(old)
+    files = [
+        data_dir / "orchestrator.db",
+        data_dir / "orchestrator.db-wal",
+        orch.instances.logs.path(instance.id),
+        orch.instances.ingester.path(instance.id),
+    ]
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    for folder in (data_dir, data_dir / "logs" / "panes", data_dir / "spool"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    orch.close()

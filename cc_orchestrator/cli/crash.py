@@ -11,9 +11,9 @@ def report(exc: BaseException) -> str:
 
     summary = f"unexpected {type(exc).__name__}: {exc}".splitlines()[0][:300]
     try:
-        logs = paths.data_dir() / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        log = logs / "cli-errors.log"
+        from cc_orchestrator.core.private import private_file
+
+        log = private_file(paths.data_dir() / "logs" / "cli-errors.log")
         with log.open("a") as fh:
             fh.write(f"--- {datetime.now().isoformat()}\n")
             fh.write("".join(traceback.format_exception(exc)))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cc_orchestrator.core.ansi import display_lines
+from cc_orchestrator.core.private import private_file
 
 _BLOCK = 64 * 1024
 _MAX_PARTIAL = 256 * 1024  # a "line" this long without a newline is shown anyway
@@ -92,7 +93,7 @@ class PaneLogs:
 
     def pipe_command(self, instance_id: str) -> str:
         """The shell command for `tmux pipe-pane -o` that appends the pane's output to the log."""
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        private_file(self.path(instance_id))  # before tmux's `cat` creates it under its umask
         return f"cat >> {shlex.quote(str(self.path(instance_id)))}"
 
     def rotate(self, instance_id: str) -> bool:
@@ -108,7 +109,7 @@ class PaneLogs:
                 for n in range(self.backups - 1, 0, -1):
                     if (older := self._backup(instance_id, n)).exists():
                         os.replace(older, self._backup(instance_id, n + 1))
-                shutil.copyfile(log, self._backup(instance_id, 1))
+                shutil.copyfile(log, private_file(self._backup(instance_id, 1)))
             os.truncate(log, 0)
         except FileNotFoundError:  # removed meanwhile (the instance went away)
             return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cc_orchestrator.core.private import private_folder
 from cc_orchestrator.core.tmux.service import EVENTS_FILE
 
 
@@ -48,7 +49,7 @@ def watch(spools: Path, pane_logs: Path, database: Path, live):
                 live.store_changed()
 
     for folder in (spools, pane_logs):
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
     observer = Observer()
     observer.schedule(Spools(), str(spools), recursive=False)
     observer.schedule(PaneLogs(), str(pane_logs), recursive=False)

@@ -13,6 +13,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
+from cc_orchestrator.core.private import private_file
 from cc_orchestrator.errors import InvalidInput
 
 EVENTS = (
@@ -58,7 +59,7 @@ def install(worktree: Path, spool: Path) -> None:
             raise InvalidInput(f"{path} is not valid JSON; fix it so hooks can be added") from None
         if not isinstance(existing, dict):
             raise InvalidInput(f"{path} does not hold a JSON object")
-    spool.parent.mkdir(parents=True, exist_ok=True)
+    private_file(spool)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".json.cco-tmp")
     temporary.write_text(json.dumps(merged_settings(existing, spool), indent=2) + "\n")

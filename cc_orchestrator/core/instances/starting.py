@@ -161,8 +161,9 @@ def agent_session(
         claude_hooks.install(Path(worktree), spool)
     elif profile.hooks == "codex":
         from cc_orchestrator.core.agents import codex
+        from cc_orchestrator.core.private import private_file
 
-        spool.parent.mkdir(parents=True, exist_ok=True)
+        private_file(spool)
         argv = [argv[0], *codex.notify_args(spool, codex.codex_home(profile.env)), *argv[1:]]
     return argv, env
 

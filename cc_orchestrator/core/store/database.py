@@ -19,6 +19,7 @@ from typing import TypeVar
 
 import peewee as pw
 
+from cc_orchestrator.core.private import private_file, private_folder
 from cc_orchestrator.core.store import migrations
 from cc_orchestrator.core.store.tables import database_proxy
 from cc_orchestrator.errors import StoreError
@@ -83,7 +84,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)
         except OSError as exc:
             raise StoreError(f"cannot create data folder {self.path.parent}: {exc.strerror}") from None
         self.db = _database(self.path)
@@ -91,6 +92,13 @@ class Store:
         with self.errors():
             self.db.connect(reuse_if_open=True)
             migrations.migrate(self.db)
+        for part in (
+            self.path,
+            self.path.with_name(self.path.name + "-wal"),
+            self.path.with_name(self.path.name + "-shm"),
+        ):
+            if part.exists():  # SQLite gives -wal and -shm the database file's mode
+                private_file(part)
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cc_orchestrator.core.models import TmuxSession
+from cc_orchestrator.core.private import private_file
 from cc_orchestrator.core.tmux.layouts import Layout
 from cc_orchestrator.core.tmux.runner import SECRET_VARIABLES, Result, TmuxRunner
 from cc_orchestrator.errors import ExternalError, NotFound
@@ -351,7 +352,7 @@ class TmuxService:
         watcher's sweep still sees the death, a few seconds later)."""
         if self.events is None or "'" in str(self.events):
             return []
-        self.events.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.events)
         path = _format_safe(str(self.events))
         for special in ("\\", '"', "$", "`"):
             path = path.replace(special, "\\" + special)
