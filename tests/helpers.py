@@ -27,6 +27,16 @@ def retry_until(fn: Callable[[], T], timeout: float = 10.0, interval: float = 0.
     return value
 
 
+def wait_for(orch, ref: str, predicate, timeout: float):
+    """Refresh an instance until `predicate(instance)` holds or `timeout` passes; the last one."""
+    deadline = time.monotonic() + timeout
+    instance = orch.instances.get(ref)
+    while not predicate(instance) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        instance = orch.instances.get(ref)
+    return instance
+
+
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
 

@@ -11,7 +11,7 @@ import pytest
 from cc_orchestrator.core.models import InstanceStatus, TaskStatus
 from cc_orchestrator.core.orchestrator import Orchestrator
 from cc_orchestrator.errors import Conflict, InvalidInput, OrchestratorError
-from tests.helpers import FAKE_AGENT_COMMAND, capture, git, retry_until
+from tests.helpers import FAKE_AGENT_COMMAND, capture, git, retry_until, wait_for
 
 FAKE = FAKE_AGENT_COMMAND.split()
 
@@ -69,7 +69,7 @@ def test_an_agent_that_ignores_term_is_killed_after_the_timeout(cli_env, data_di
 
 def test_an_agent_that_exits_at_once_is_error(orch, git_repo):
     instance = orch.instances.start(git_repo, command=[*FAKE, "--exit-at-once", "3"])
-    final = orch.instances.wait_for(instance.id, lambda i: not i.status.is_live, timeout=10)
+    final = wait_for(orch, instance.id, lambda i: not i.status.is_live, timeout=10)
     assert final.status is InstanceStatus.ERROR
     # tmux 3.3 sometimes loses the status of a process that dies within milliseconds
     assert final.exit_status in (3, None)
@@ -79,7 +79,7 @@ def test_an_agent_that_exits_at_once_is_error(orch, git_repo):
 
 def test_an_agent_that_exits_cleanly_is_stopped(orch, git_repo):
     instance = orch.instances.start(git_repo, command=[*FAKE, "--exit-after", "0.5"])
-    final = orch.instances.wait_for(instance.id, lambda i: not i.status.is_live, timeout=10)
+    final = wait_for(orch, instance.id, lambda i: not i.status.is_live, timeout=10)
     if final.exit_status is None:  # tmux lost the status (tmux/tmux#4841): said, not guessed
         assert final.status is InstanceStatus.ERROR and "did not report" in final.status_message
     else:
@@ -90,7 +90,7 @@ def test_an_agent_that_fails_later_is_error_with_its_status(orch, git_repo):
     instance = orch.instances.start(git_repo)
     _ready(orch, instance)
     orch.instances.send(instance.id, "exit 5")
-    final = orch.instances.wait_for(instance.id, lambda i: not i.status.is_live, timeout=10)
+    final = wait_for(orch, instance.id, lambda i: not i.status.is_live, timeout=10)
     assert final.status is InstanceStatus.ERROR
     assert final.exit_status in (5, None)  # None: tmux lost it (tmux/tmux#4841)
 
@@ -234,7 +234,7 @@ def test_cpu_of_child_processes_is_measured_between_refreshes(orch, git_repo):
 
 def test_stopping_a_failed_instance_removes_its_dead_session(orch, git_repo):
     instance = orch.instances.start(git_repo, command=["sh", "-c", "sleep 0.3; exit 3"])
-    orch.instances.wait_for(instance.id, lambda i: i.status is InstanceStatus.ERROR, timeout=10)
+    wait_for(orch, instance.id, lambda i: i.status is InstanceStatus.ERROR, timeout=10)
     assert instance.tmux_session in orch.tmux.panes()  # kept so the user can read its last words
     orch.instances.stop(instance.id)
     assert orch.tmux.panes() == {}

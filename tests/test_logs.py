@@ -95,12 +95,12 @@ def test_rotate_caps_size_shifts_backups_and_the_writer_keeps_appending(tmp_path
 def test_rotate_all_counts_rotated_logs(tmp_path):
     logs = PaneLogs(tmp_path / "logs", max_bytes=10)
     assert logs.rotate_all() == 0  # no folder yet
-    logs.pipe_command("x")
+    logs.pipe_command("x")  # makes the folder, and x's (empty, private) log
     _write(logs.path("big"), "x" * 50 + "\n")
     _write(logs.path("small"), "ok\n")
     assert logs.rotate_all() == 1
     logs.remove("big")
-    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["small.log"]
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["small.log", "x.log"]
 
 
 def test_tail_reads_the_end_and_reaches_into_the_backup(tmp_path):
