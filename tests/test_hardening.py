@@ -205,3 +205,62 @@ def test_the_database_logs_and_spools_are_private_under_the_usual_umask(cli_env,
     for folder in (data_dir, data_dir / "logs" / "panes", data_dir / "spool"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     orch.close()
+
+
+# -- 5. stop during start ------------------------------------------------------------------
+
+
+def test_a_stop_during_a_start_waits_for_it_and_leaves_nothing_running(cli_env, data_dir, git_repo):
+    """Before: STOPPED at once with "worktree kept at " (empty), then the start finished and
+    an agent ran outside the books, its slot counted free."""
+    hook = git_repo / ".git" / "hooks" / "post-checkout"
+    hook.write_text("#!/bin/sh\nsleep 2\n")  # holds the start inside `git worktree add`
+    hook.chmod(0o755)
+    starter = subprocess.Popen(
+        [sys.executable, "-m", "cc_orchestrator", "instances", "start", "--no-wait"],
+        cwd=git_repo,
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    orch = Orchestrator(data_dir)
+    try:
+        starting = retry_until(
+            lambda: [i for i in orch.instances.list(refresh=False) if i.status is InstanceStatus.STARTING], timeout=20
+        )[0]
+        stopped = cco(cli_env, git_repo, "instances", "stop", starting.id)
+        assert stopped.returncode == 0, stopped.stderr
+        assert starter.wait(timeout=60) == 0
+        final = orch.instances.get(starting.id)
+        assert final.status is InstanceStatus.STOPPED
+        assert f"kept at {final.worktree_path}" in stopped.stdout and final.worktree_path
+        assert orch.tmux.panes() == {}  # no agent outside the books
+        assert [i for i in orch.instances.list() if i.status.is_live] == []
+    finally:
+        hook.unlink()
+        orch.close()
+
+
+# -- 11. processes that left the agent's process group ---------------------------------------
+
+
+def test_stop_ends_processes_that_escaped_the_agents_process_group(orch, git_repo):
+    from cc_orchestrator.core.processes import with_environment
+
+    instance = orch.instances.start(git_repo, command=["bash", "--norc", "-i"])
+    retry_until(lambda: orch.tmux.panes().get(instance.tmux_session))
+    orch.tmux.send_text(instance.tmux_session, "setsid sleep 777 < /dev/null > /dev/null 2>&1 &")
+    escaped = retry_until(
+        lambda: [p for p in with_environment("CC_ORCHESTRATOR_INSTANCE_ID", instance.id) if _command(p) == "sleep"]
+    )
+    stopped = orch.instances.stop(instance.id)
+    assert "ended 1 process that had left its process tree" in stopped.status_message
+    assert all(not os.path.exists(f"/proc/{pid}") or _command(pid) != "sleep" for pid in escaped)
+
+
+def _command(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/comm").read().strip()
+    except OSError:
+        return ""

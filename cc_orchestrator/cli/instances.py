@@ -178,8 +178,11 @@ def attach(ctx: CliContext, instance_id) -> None:
 def stop(ctx: CliContext, instance_id, remove_worktree, force) -> None:
     """Stop the agent (its whole process tree) and kill its session; the worktree stays."""
     instance = ctx.orchestrator.instances.stop(instance_id, remove_worktree=remove_worktree, force=force)
-    kept = "removed" if remove_worktree else f"kept at {instance.worktree_path}"
-    click.echo(f"stopped instance {instance.id}; worktree {kept}")
+    if remove_worktree:
+        kept = "its worktree removed"
+    else:
+        kept = f"its worktree kept at {instance.worktree_path}" if instance.worktree_path else "it had no worktree"
+    click.echo(f"stopped instance {instance.id} ({instance.status_message}); {kept}")
 
 
 @command.command("approve")

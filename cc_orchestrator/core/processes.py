@@ -126,6 +126,24 @@ class ProcessSampler:
         return ResourceUsage(cpu_percent=round(max(cpu, 0.0), 1), memory_mb=round(memory / 2**20, 1), processes=count)
 
 
+def with_environment(name: str, value: str) -> list[int]:
+    """Processes (of this user; /proc) whose environment has `name=value`. Every process an
+    agent starts inherits CC_ORCHESTRATOR_INSTANCE_ID, even one that left its process group
+    and was re-parented to init (`setsid sleep 777 &`)."""
+    wanted = f"{name}={value}".encode()
+    found = []
+    for entry in os.scandir(_PROC):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as fh:
+                if wanted in fh.read().split(b"\0"):
+                    found.append(int(entry.name))
+        except OSError:  # gone, or not ours
+            continue
+    return found
+
+
 def terminate_tree(pid: int, timeout: float = 5.0) -> int:
     """End `pid`, its process group and every descendant: TERM, then KILL after `timeout`.
 

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -266,6 +268,35 @@ class InstanceService:
 
     # -- stopping ----------------------------------------------------------------------
 
+    def _after_its_start(self, row: InstanceRow, timeout: float = 120.0) -> InstanceRow:
+        """Stop and start of one instance are ordered: while another process (or thread) is
+        still starting it, wait for that start to finish (or roll back) first, so nothing it
+        makes afterwards escapes the stop or takes a slot nobody counts."""
+        from cc_orchestrator.core.instances.observe import starter_alive
+
+        deadline = time.monotonic() + timeout
+        while row.status == InstanceStatus.STARTING.value and starter_alive(row.starter_pid):
+            if time.monotonic() > deadline:
+                raise Conflict(f"instance {row.id} is still starting after {timeout:.0f} s; try again")
+            time.sleep(0.05)
+            found = self.store.read(lambda r=row: InstanceRow.get_or_none(InstanceRow.id == r.id))
+            if found is None:
+                raise Conflict(f"instance {row.id} did not start: its start failed and was rolled back")
+            row = found
+        if row.status == InstanceStatus.STARTING.value:  # its starter died: the refresh says ERROR
+            self.refresh()
+            row = self.store.read(lambda: find_row(row.id))
+        return row
+
+    def _end_escaped(self, instance_id: str) -> int:
+        """End the agent's processes that left its process tree; how many there were."""
+        from cc_orchestrator.core.processes import with_environment
+
+        escaped = [p for p in with_environment("CC_ORCHESTRATOR_INSTANCE_ID", instance_id) if p != os.getpid()]
+        for pid in escaped:
+            terminate_tree(pid, self.settings.stop_timeout)
+        return len(escaped)
+
     def stop(self, ref: str, remove_worktree: bool = False, force: bool = False) -> Instance:
         """End the agent's whole process tree, kill its session, mark it STOPPED.
 
@@ -273,7 +304,7 @@ class InstanceService:
         then refused before anything is stopped (unless `force`).
         """
         self.refresh()
-        row = self.store.read(lambda: find_row(ref))
+        row = self._after_its_start(self.store.read(lambda: find_row(ref)))
         if row.status == InstanceStatus.STOPPED.value:
             raise Conflict(f"instance {row.id} is already stopped")
         if remove_worktree and row.worktree_id:
@@ -286,10 +317,13 @@ class InstanceService:
                 self.tmux.kill_session(row.tmux_session)
             except NotFound:
                 pass
+        escaped = self._end_escaped(row.id)
 
         def stopped() -> None:
             current = InstanceRow.get_by_id(row.id)
             message = current.status_message if current.status == "ERROR" else "stopped by user"
+            if escaped:
+                message += f"; ended {escaped} process{'es' if escaped > 1 else ''} that had left its process tree"
             set_status(
                 self.events, current, InstanceStatus.STOPPED, message, exit_status=current.exit_status, source="user"
             )
