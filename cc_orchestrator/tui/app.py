@@ -1,7 +1,5 @@
-"""The dashboard app: snapshots go down to the screens, requests go up to the services.
-
-Polling lives in `polling.py`, the answers to requests in `actions.py`.
-"""
+"""The dashboard app: the feed's views go down to the screens (the `view` reactive), the user's
+requests go to the screen or pane that owns them. Quitting leaves every agent running."""
 
 from __future__ import annotations
 
@@ -12,164 +10,126 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.reactive import var
 from textual.screen import Screen
-from textual.timer import Timer
 
-from cc_orchestrator.tui.actions import Requests
 from cc_orchestrator.tui.alerts import Alerts
-from cc_orchestrator.tui.live import Loaded, Poller, Snapshot, local_now
-from cc_orchestrator.tui.polling import Polling
-from cc_orchestrator.tui.report_schedule import ReportSchedule
+from cc_orchestrator.tui.feed import Feed
+from cc_orchestrator.tui.keys import APP_BINDINGS
+from cc_orchestrator.tui.reads import Reads
 from cc_orchestrator.tui.screens.dashboard import Dashboard
-from cc_orchestrator.tui.source_actions import SourceRequests
-from cc_orchestrator.tui.widgets.log_view import LogPane
+from cc_orchestrator.tui.services import Services
+from cc_orchestrator.tui.view import View, first_view, local_now
 
 if TYPE_CHECKING:
-    from cc_orchestrator.core.models import WorktreeReport
     from cc_orchestrator.core.orchestrator import Orchestrator
-    from cc_orchestrator.tui.screens.import_form import ImportRequest
+    from cc_orchestrator.tui.widgets.pane import Pane
 
 
-class OrchestratorApp(Polling, Requests, SourceRequests, App[None]):
+class OrchestratorApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "cc-orchestrator"
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("ctrl+r", "refresh_now", "Refresh now", id="app.refresh", show=False),
-    ]
+    BINDINGS = APP_BINDINGS
+
+    view: var[View] = var(View, always_update=True, init=False)  # what every screen shows
 
     def __init__(
         self,
         orch: Orchestrator,
         repo: str | None = None,
         *,
-        poll: bool = True,
+        live: bool = True,
         clock: Callable[[], datetime] = local_now,
-        poller: Poller | None = None,
-        interval: float = 1.0,
-        initial: Snapshot | None = None,
+        reads: Reads | None = None,
+        initial: View | None = None,
+        sweep: float | None = None,
+        report_gap: float = 1.0,
     ) -> None:
-        """`poll=False` loads once and never again (tests, screenshots); `clock` gives "now";
-        `initial` is a first snapshot read before the app started, painted in its first frame."""
+        """`live=False` shows `initial` and never asks the core for more (tests, screenshots);
+        `initial` is read before the app starts and painted in its first frame; `clock` is "now"."""
         super().__init__()
-        self.orch, self.repo = orch, repo
-        self.polling, self.clock, self.interval = poll, clock, interval
-        self.blink = poll  # text cursors hold still in tests and pictures
-        self.poller = poller or Poller(orch, repo)
-        self.keymap: dict[str, str] = {}  # from the settings, read by the first poll
+        self.orch, self.repo, self.blink = orch, repo, live  # text cursors hold still in pictures
+        first = initial or View(repo=repo)
+        self.feed = Feed(orch, self, first, sweep=sweep) if live else None
+        self.services = Services(orch, reads or Reads(orch), repo, clock, self.feed, report_gap)
+        self.dashboard = Dashboard(self.services)
+        self.set_reactive(OrchestratorApp.view, first)
+        self.keymap: dict[str, str] = {}  # from the settings, loaded just after the first paint
         self.ring_bell = False
-        self.snapshot = Snapshot(repo=repo)
-        self._initial = initial
-        self.reports: dict[str, WorktreeReport] = {}
-        self.schedule = ReportSchedule()
-        self.dashboard = Dashboard()
-        self.first_rows_painted: float | None = None  # time.time() of the first paint with rows
-        self._timer: Timer | None = None
-        self._busy = self._again = self._inspecting = False
-        self._quiet = 0  # polls in a row that found nothing new
-        self._alerted_up_to: int | None = None
         self.alerts = Alerts()
-        self.last_import: ImportRequest | None = None  # the import dialog offers it again
-        self._watcher = None
-
-    # -- start and stop ------------------------------------------------------------------
+        self._alerted_up_to = first.last_event_id
+        self.alerts.feed(first.events)  # history is not news, but tells what instances do
+        self._last_failure: str | None = None
+        self.first_rows_painted: float | None = None  # time.time() of the first paint with rows
 
     async def on_mount(self) -> None:
         await self.push_screen(self.dashboard)
-        if self.polling:
-            self.run_worker(self._check_agents, thread=True, group="agents", exit_on_error=False)
-        if self._initial is None:
-            self._start_poll(first=True)
-            return
-        self.apply_snapshot(self._initial)  # from the store alone: no settings before the first frame
-        self.run_worker(self._load_settings, thread=True, group="settings", exit_on_error=False)
-        self._busy = True
-        self._poll_finished(live=False)
+        self._painted_rows(self.view)
+        self.call_after_refresh(self.after_first_frame)
 
-    def _load_settings(self) -> None:
-        """In a worker: pydantic costs ~75 ms, so the keymap and bell arrive just after the first paint."""
-        settings = self.orch.settings
-        keymap = dict(getattr(settings, "keymap", None) or {})
-        self.call_from_thread(self._configure, keymap, bool(getattr(settings, "bell", False)))
-
-    def _check_agents(self) -> None:
-        """In a worker: `claude --version` and the like take a moment."""
-        self.call_from_thread(self._warn, self.orch.agent_warnings())
-
-    def _warn(self, warnings: list[str]) -> None:
-        """Once per start: an installed agent newer than the newest version we tested."""
-        for warning in warnings:
-            self.notify(warning, severity="warning", timeout=20)
-        if warnings:
-            self.dashboard.warning = warnings[0]
-
-    def _configure(self, keymap: dict[str, str], bell: bool) -> None:
-        """The user's settings (loaded with the first snapshot, never on the event loop)."""
-        self.keymap, self.ring_bell = keymap, bell
-        if keymap:
-            self.set_keymap(keymap)
+    def after_first_frame(self) -> None:
+        """The first frame needs the store alone: settings (pydantic), the agents' versions and
+        the core's pushes (tmux, /proc, watchdog) come after it."""
+        self._load_settings()
+        if self.feed is not None:
+            self._check_agents()
+            self.feed.start()
 
     def on_unmount(self) -> None:
-        if self._watcher:
-            self._watcher.stop()
+        if self.feed is not None:
+            self.feed.stop()
 
-    # -- showing -------------------------------------------------------------------------
+    # -- what the core pushes --------------------------------------------------------------
 
-    def apply_snapshot(self, snapshot: Snapshot) -> None:
-        """Hand a snapshot to every screen; they diff it against what they show."""
+    def on_feed_updated(self, message: Feed.Updated) -> None:
         self._last_failure = None
-        self.snapshot, now = snapshot, self.clock()
-        ids = {w.id for w in snapshot.worktrees}
-        self.reports = {k: v for k, v in self.reports.items() if k in ids}
-        for screen in self.screen_stack:
-            if isinstance(screen, Dashboard):
-                screen.show(snapshot, self.reports, now)
-            elif hasattr(screen, "show"):
-                screen.show(snapshot, now)
-        self._alert(snapshot)
-        self.load_log_text()
-        self._inspect_due()
-        if self.first_rows_painted is None and snapshot.instances:
-            self.call_after_refresh(lambda: setattr(self, "first_rows_painted", time.time()))
+        self.view = message.view
 
-    def _alert(self, snapshot: Snapshot) -> None:
-        last = snapshot.events[-1].id if snapshot.events else 0
-        if self._alerted_up_to is None:  # history is not news, but tells what instances do
-            self._alerted_up_to = last
-            self.alerts.feed(snapshot.events)
-            return
-        fresh = [e for e in snapshot.events if e.id > self._alerted_up_to]
-        self._alerted_up_to = max(last, self._alerted_up_to)
+    def on_feed_failed(self, message: Feed.Failed) -> None:
+        if message.reason != self._last_failure:  # one toast per new reason, not one per round
+            self.notify(message.reason, title="refresh failed", severity="error")
+        self._last_failure = message.reason
+
+    def watch_view(self, view: View) -> None:
+        """Toasts (and the bell) for what just happened; the screens watch the view themselves."""
+        fresh = [e for e in view.events if e.id > self._alerted_up_to]
+        self._alerted_up_to = max(self._alerted_up_to, view.last_event_id)
         for alert in self.alerts.feed(fresh):
             self.notify(alert.message, severity=alert.severity, timeout=8 if alert.severity != "information" else 4)
             if self.ring_bell and alert.severity != "information":
                 self.bell()
+        self._painted_rows(view)
 
-    def load_log_text(self) -> None:
-        wanted = self.dashboard.logs.wanted_text
-        if wanted is not None:
-            self.run_worker(
-                partial(self._load_log_text, *wanted),
-                thread=True,
-                group="log-text",
-                exclusive=True,
-                exit_on_error=False,
-            )
+    def _painted_rows(self, view: View) -> None:
+        if self.first_rows_painted is None and view.instances:
+            self.call_after_refresh(lambda: setattr(self, "first_rows_painted", time.time()))
 
-    def _load_log_text(self, view: str, instance_id: str) -> None:
-        try:
-            lines = (
-                self.poller.screen(instance_id).splitlines() if view == "screen" else self.poller.output(instance_id)
-            )
-        except Exception as exc:
-            lines = [f"cannot read the {view} of instance {instance_id}: {getattr(exc, 'message', exc)}"]
-        self.post_message(Loaded(self.dashboard.logs.show_text, view, instance_id, lines))
+    # -- once per start, in workers ----------------------------------------------------------
 
-    def on_log_pane_text_wanted(self, message: LogPane.TextWanted) -> None:
-        self.load_log_text()
+    @work(thread=True, group="settings", exit_on_error=False)
+    def _load_settings(self) -> None:
+        """pydantic costs ~75 ms: the keymap and the bell arrive just after the first paint."""
+        settings = self.orch.settings
+        self.call_later(self._configure, dict(settings.keymap or {}), bool(settings.bell))
+
+    def _configure(self, keymap: dict[str, str], bell: bool) -> None:
+        self.keymap, self.ring_bell = keymap, bell
+        if keymap:
+            self.set_keymap(keymap)
+
+    @work(thread=True, group="agents", exit_on_error=False)
+    def _check_agents(self) -> None:
+        """An installed agent newer than the newest version we tested (`claude --version`...)."""
+        self.call_later(self._warn, self.orch.agent_warnings())
+
+    def _warn(self, warnings: list[str]) -> None:
+        for warning in warnings:
+            self.notify(warning, severity="warning", timeout=20)
+        if warnings:
+            self.dashboard.warning = warnings[0]
 
     # -- keys and the command palette ----------------------------------------------------
 
@@ -179,11 +139,13 @@ class OrchestratorApp(Polling, Requests, SourceRequests, App[None]):
         self.push_screen(HelpScreen(self.keymap))
 
     def action_refresh_now(self) -> None:
-        self.inspect(w.id for w in self.snapshot.worktrees)
-        self.poll_now()
+        """Look at tmux and the store now, and ask git about every worktree (one at a time)."""
+        self.services.kick()
+        self.dashboard.worktrees.schedule.ask(w.id for w in self.view.worktrees)
+        self.dashboard.worktrees.inspect_due()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        from cc_orchestrator.tui.keys import sections
+        from cc_orchestrator.tui.screens.help import sections
 
         yield from super().get_system_commands(screen)
         for title, pane, bindings in sections():
@@ -193,32 +155,27 @@ class OrchestratorApp(Polling, Requests, SourceRequests, App[None]):
                 run = partial(self._run_pane_action, pane, binding.action)
                 yield SystemCommand(f"{title}: {binding.description}", f"key {binding.key}, id {binding.id}", run)
         yield SystemCommand(
-            "Refresh now", "poll tmux and the store, and ask git about every worktree", self.action_refresh_now
+            "Refresh now", "look at tmux and the store, and ask git about every worktree", self.action_refresh_now
         )
 
     def get_key_display(self, binding: Binding) -> str:
         """Words rather than symbols for Enter and Delete (plain glyphs, one cell each)."""
         return {"enter": "enter", "delete": "del"}.get(binding.key, super().get_key_display(binding))
 
-    async def _run_pane_action(self, pane: str, action: str) -> None:
+    async def _run_pane_action(self, pane: type[Pane], action: str) -> None:
         if self.screen is not self.dashboard:
             self.pop_screen()
-        await getattr(self.dashboard, pane).run_action(action)
+        await self.dashboard.query_one(pane).run_action(action)
 
 
 def run(repo: str | None = None) -> None:
-    """`cc-orchestrator` with no arguments: open the dashboard; return when the user quits.
-
-    Quitting leaves every agent running.
-    """
+    """`cc-orchestrator` with no arguments: open the dashboard; return when the user quits."""
     from cc_orchestrator.core.orchestrator import Orchestrator
-    from cc_orchestrator.tui.live import default_repo
+    from cc_orchestrator.tui.repository import repository
 
     orch = Orchestrator()
     try:
-        repo = default_repo(repo)
-        # The store alone, before Textual starts: the first frame then has its rows.
-        poller = Poller(orch, repo)
-        OrchestratorApp(orch, repo, poller=poller, initial=poller.first()).run()
+        repo = repository(repo)
+        OrchestratorApp(orch, repo, initial=first_view(orch, repo)).run()  # the store alone: rows at once
     finally:
         orch.close()

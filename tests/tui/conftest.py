@@ -11,7 +11,7 @@ import pytest
 
 from cc_orchestrator.core.orchestrator import Orchestrator
 from cc_orchestrator.tui.app import OrchestratorApp
-from tests.tui.demo import REPO, DemoPoller, fixed_clock
+from tests.tui.demo import REPO, DemoReads, demo_view, fixed_clock
 
 SIZE = (160, 48)
 
@@ -38,21 +38,22 @@ def orch(cli_env, data_dir):
 
 @pytest.fixture
 def live_app(orch, git_repo) -> Callable[..., OrchestratorApp]:
-    """The real app over real services, polling fast."""
-    return lambda **kw: OrchestratorApp(orch, str(git_repo), interval=0.2, **kw)
+    """The real app over real services, the core pushing what changes."""
+    return lambda **kw: OrchestratorApp(orch, str(git_repo), **kw)
 
 
 @pytest.fixture
 def demo_app(orch) -> Callable[..., OrchestratorApp]:
-    """The app over the fixed demo data: no tmux, no git, a fixed clock, no polling.
+    """The app over the fixed demo data: no tmux, no git, a fixed clock, no pushes.
 
-    The first snapshot is read before the app starts and painted in its first frame, as
-    `tui.app.run()` does.
+    The view is made before the app starts and painted in its first frame, as `tui.app.run()`
+    does; git reports come without a gap between them.
     """
 
     def make(**kw) -> OrchestratorApp:
-        poller = DemoPoller()
-        return OrchestratorApp(orch, REPO, poll=False, clock=fixed_clock, poller=poller, initial=poller.first(), **kw)
+        return OrchestratorApp(
+            orch, REPO, live=False, clock=fixed_clock, reads=DemoReads(), initial=demo_view(), report_gap=0, **kw
+        )
 
     return make
 

@@ -1,7 +1,7 @@
 """Fixed, realistic dashboard data: for snapshot tests and the README's screenshots.
 
 Everything is built from a fixed clock and fixed ids, so pictures never change by themselves.
-`DemoPoller` serves it in place of the real poller, without tmux or git.
+`demo_view()` is the view the app shows; `DemoReads` serves the rest in place of tmux and git.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from cc_orchestrator.core.models import (
     WorktreeReport,
     WorktreeStatus,
 )
-from cc_orchestrator.tui.live import Poller, Snapshot
+from cc_orchestrator.core.snapshot import Snapshot
+from cc_orchestrator.tui.reads import Reads
+from cc_orchestrator.tui.view import View
 
 NOW = datetime(2025, 6, 2, 14, 30, 0, tzinfo=UTC)
 REPO = "/home/dev/src/shopfront"
@@ -225,7 +227,7 @@ diff --git a/src/checkout/retry.ts b/src/checkout/retry.ts
 """
 
 
-def demo_snapshot() -> Snapshot:
+def demo_view() -> View:
     worktree_of = {instance: wid for wid, _, instance, *_ in _WORKTREES if instance}
     worktree_of.update({"e5b7f3": "c5f7a3", "f0c2d6": "d6a8b4"})
     instances = tuple(
@@ -299,29 +301,27 @@ def demo_snapshot() -> Snapshot:
         )
         for n, (minutes, kind, level, message, instance, task) in enumerate(_EVENTS)
     )
-    return Snapshot(instances, tasks, worktrees, events, repo=REPO, live=True)
+    snapshot = Snapshot(
+        instances, tasks, worktrees, events=events, last_event_id=events[-1].id, live=True, taken_at=NOW
+    )
+    return View(snapshot, events, repo=REPO)
 
 
-def demo_reports(snapshot: Snapshot) -> dict[str, WorktreeReport]:
-    return {w.id: WorktreeReport(w, *_REPORTS[w.id]) for w in snapshot.worktrees if w.id in _REPORTS}
+def demo_reports(view: View) -> dict[str, WorktreeReport]:
+    return {w.id: WorktreeReport(w, *_REPORTS[w.id]) for w in view.worktrees if w.id in _REPORTS}
 
 
-class DemoPoller(Poller):
+class DemoReads(Reads):
     """The demo data in place of tmux, git and the store."""
 
     def __init__(self) -> None:
-        self.repo = REPO
-        self.data = demo_snapshot()
+        self.data = demo_view()
 
-    def first(self) -> Snapshot:
-        return self.data
+    def output_mark(self, instance_id: str) -> object:
+        return 0  # the agent never writes: its screen is read once
 
-    def poll(self) -> Snapshot:
-        return self.data
-
-    def reports(self, worktree_ids):
-        every = demo_reports(self.data)
-        return {wid: every[wid] for wid in worktree_ids if wid in every}
+    def report(self, worktree_id: str) -> WorktreeReport | None:
+        return demo_reports(self.data).get(worktree_id)
 
     def screen(self, instance_id: str) -> str:
         return SCREEN

@@ -8,7 +8,7 @@ from datetime import timedelta
 from cc_orchestrator.core.models import Event, EventKind, Level
 from cc_orchestrator.tui.alerts import Alerts
 from cc_orchestrator.tui.report_schedule import ReportSchedule
-from tests.tui.demo import NOW, demo_snapshot
+from tests.tui.demo import NOW, demo_view
 
 
 def status(n: int, instance: str, new: str, old: str, source: str = "screen") -> Event:
@@ -54,18 +54,39 @@ class Clock:
         return self.now
 
 
-def test_git_is_asked_once_per_worktree_then_only_after_activity_or_a_long_time():
-    clock, snap = Clock(), demo_snapshot()
-    schedule = ReportSchedule(min_gap=30, full_every=600, clock=clock)
-    first = schedule.due(snap)
-    assert len(first) == len([w for w in snap.worktrees if w.exists])  # every new one, at once
-    schedule.done(snap, first)
-    clock.now += 500
-    assert schedule.due(snap) == []  # idle: no git at all
-    busy = dataclasses.replace(snap.instances[3], last_activity=NOW + timedelta(seconds=5))
-    moved = dataclasses.replace(snap, instances=(*snap.instances[:3], busy, *snap.instances[4:]))
-    assert schedule.due(moved) == [busy.worktree_id]
-    clock.now += 100
-    assert len(schedule.due(snap, limit=2)) == 2  # ten minutes on: a slow round, two per poll
-    schedule.ask(["92c4de"])
-    assert "92c4de" in schedule.due(snap, limit=0)
+def inspect_all_due(schedule: ReportSchedule, view, highlighted=None) -> list[str]:
+    done = []
+    while (wid := schedule.due(view, highlighted)) is not None:
+        schedule.done(view, wid)
+        done.append(wid)
+    return done
+
+
+def test_git_is_asked_about_the_highlighted_worktree_at_once_and_the_others_spread_out():
+    clock, view = Clock(), demo_view()
+    schedule = ReportSchedule(min_gap=30, gap=1.0, clock=clock)
+    existing = [w.id for w in view.worktrees if w.exists]
+    assert inspect_all_due(schedule, view, highlighted="92c4de") == ["92c4de"]  # no burst
+    seen = {"92c4de"}
+    while len(seen) < len(existing):
+        assert schedule.waiting(view) == 1.0
+        clock.now += 1.0
+        [wid] = inspect_all_due(schedule, view)
+        seen.add(wid)
+    assert schedule.waiting(view) is None
+    clock.now += 3600
+    assert schedule.due(view) is None  # idle, however long: no git at all
+
+
+def test_git_is_asked_again_after_activity_at_most_every_min_gap_or_when_the_user_asks():
+    clock, view = Clock(), demo_view()
+    schedule = ReportSchedule(min_gap=30, gap=0, clock=clock)
+    inspect_all_due(schedule, view)
+    busy = dataclasses.replace(view.instances[3], last_activity=NOW + timedelta(seconds=5))
+    moved = view.merged(dataclasses.replace(view.snapshot, instances=(*view.instances[:3], busy, *view.instances[4:])))
+    clock.now += 10
+    assert schedule.due(moved) is None  # active, but looked at 10 s ago
+    clock.now += 20
+    assert inspect_all_due(schedule, moved) == [busy.worktree_id]
+    schedule.ask(["92c4de", "b4e6f2"])
+    assert inspect_all_due(schedule, moved) == ["92c4de", "b4e6f2"]

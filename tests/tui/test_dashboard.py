@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 import types
 from datetime import timedelta
 
 from cc_orchestrator.core.models import Event, EventKind, InstanceStatus, Level, ResourceUsage
-from cc_orchestrator.tui.keys import sections
-from cc_orchestrator.tui.screens.help import HelpScreen
-from cc_orchestrator.tui.screens.modals import ConfirmScreen
+from cc_orchestrator.tui.dialogs.modals import ConfirmScreen
+from cc_orchestrator.tui.feed import Feed
+from cc_orchestrator.tui.screens.help import HelpScreen, sections
 from tests.tui.conftest import SIZE, wait_for
-from tests.tui.demo import NOW, demo_snapshot
+from tests.tui.demo import NOW, demo_view
 
 
 def rows(app) -> list[str]:
@@ -45,14 +44,14 @@ async def test_a_refresh_updates_rows_in_place_and_the_cursor_stays(demo_app):
     async with app.run_test(size=SIZE) as pilot:
         table = app.dashboard.instances.table
         await pilot.press("down", "down", "down")
-        chosen = table.selected_id
-        first = demo_snapshot()
+        chosen = table.selected.id
+        first = demo_view()
         busy = dataclasses.replace(first.instances[3], resource_usage=ResourceUsage(99.0, 700, 3))
         newcomer = dataclasses.replace(first.instances[0], id="0a0a0a", created_at=NOW - timedelta(days=9))
         instances = (newcomer, *first.instances[:3], busy, *first.instances[4:])
-        app.apply_snapshot(dataclasses.replace(first, instances=instances))
+        app.view = first.merged(dataclasses.replace(first.snapshot, instances=instances, events=()))
         await pilot.pause()
-        assert table.selected_id == chosen
+        assert table.selected.id == chosen
         assert table.row_count == 7 and rows(app)[0] == "0a0a0a"
         assert str(table.get_cell(busy.id, "cpu")) == "99%"
 
@@ -62,11 +61,11 @@ async def test_sorting_keeps_the_cursor_on_the_same_instance(demo_app):
     async with app.run_test(size=SIZE) as pilot:
         table = app.dashboard.instances.table
         await pilot.press("down")
-        chosen = table.selected_id
+        chosen = table.selected.id
         await pilot.press("o")  # by state: waiting first
-        assert table.sort_by == "state"
+        assert app.dashboard.instances.sort_by == "state"
         assert rows(app)[0] == "b27e10"
-        assert table.selected_id == chosen
+        assert table.selected.id == chosen
 
 
 async def test_waiting_input_raises_a_toast_and_the_bell_when_asked(demo_app):
@@ -75,7 +74,7 @@ async def test_waiting_input_raises_a_toast_and_the_bell_when_asked(demo_app):
         app.ring_bell = True
         rang = []
         app.bell = lambda: rang.append(True)
-        snap = demo_snapshot()
+        view = demo_view()
         waiting = Event(
             id=999,
             created_at=NOW,
@@ -85,7 +84,7 @@ async def test_waiting_input_raises_a_toast_and_the_bell_when_asked(demo_app):
             instance_id="a1f3c9",
             data={"status": InstanceStatus.WAITING_INPUT.value, "previous": "RUNNING", "source": "screen"},
         )
-        app.apply_snapshot(dataclasses.replace(snap, events=(*snap.events, waiting)))
+        app.view = view.merged(dataclasses.replace(view.snapshot, events=(waiting,)))
         await pilot.pause()
         messages = [n.message for n in app._notifications]
         assert "instance a1f3c9 waits for input: Run npm install?" in messages
@@ -141,43 +140,18 @@ async def test_tab_cycles_the_panes_and_the_footer_follows(demo_app):
         assert app.dashboard.focused_pane().id == "logs"
 
 
-async def test_a_key_is_handled_at_once_while_a_poll_hangs(demo_app):
+async def test_a_failing_round_is_one_toast_until_one_works_again(demo_app):
     app = demo_app()
-    release = threading.Event()
-    hung = threading.Event()
-
-    def stuck():
-        hung.set()
-        release.wait(10)
-        return demo_snapshot()
-
-    app.poller.poll = stuck
-    app.polling = True
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, hung.is_set)
-            await pilot.press("down", "question_mark")
-            assert isinstance(app.screen, HelpScreen)
-            assert app.dashboard.instances.table.cursor_row == 1
-    finally:
-        release.set()
-
-
-async def test_a_failing_poll_is_one_toast_and_polling_goes_on(demo_app):
-    from cc_orchestrator.errors import StoreError
-
-    app = demo_app()
-    calls = []
-
-    def broken():
-        calls.append(1)
-        raise StoreError("database /x/db.sqlite3 stayed busy too long; try again")
-
-    app.poller.poll, app.polling, app.interval = broken, True, 0.05
+    reason = "database /x/db.sqlite3 stayed busy too long; try again"
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(calls) >= 3)
-        messages = [n.message for n in app._notifications]
-        assert messages.count("database /x/db.sqlite3 stayed busy too long; try again") == 1
+        for _ in range(3):
+            app.post_message(Feed.Failed(reason))
+        await pilot.pause()
+        assert [n.message for n in app._notifications].count(reason) == 1
+        app.post_message(Feed.Updated(app.view))
+        app.post_message(Feed.Failed(reason))
+        await pilot.pause()
+        assert [n.message for n in app._notifications].count(reason) == 2
 
 
 async def test_the_mouse_focuses_a_column_and_the_key_bar_runs_a_key(demo_app):

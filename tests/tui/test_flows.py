@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 
 from cc_orchestrator.core.models import InstanceStatus, TaskStatus
 from cc_orchestrator.tui import jump
-from cc_orchestrator.tui.live import Loaded
-from cc_orchestrator.tui.screens.details import InstanceDetail
-from cc_orchestrator.tui.screens.modals import ConfirmScreen
-from cc_orchestrator.tui.screens.task_form import TaskForm
+from cc_orchestrator.tui.dialogs.modals import ConfirmScreen
+from cc_orchestrator.tui.dialogs.task_form import TaskForm
+from cc_orchestrator.tui.screens.help import HelpScreen
+from cc_orchestrator.tui.screens.instance_detail import InstanceDetail
 from tests.helpers import capture, retry_until
 from tests.tui.conftest import SIZE, wait_for
 
@@ -56,7 +57,7 @@ async def test_a_refused_save_keeps_the_form_open_with_the_reason(live_app, orch
     second = orch.tasks.add("second", dependencies=[first.id])
     app = live_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(app.snapshot.tasks) == 2)
+        await wait_for(pilot, lambda: len(app.view.tasks) == 2)
         await pilot.press("tab", "e")  # edit task 1 (the cursor is on it)
         assert isinstance(app.screen, TaskForm) and app.screen.editing.id == first.id
         await pilot.click("#dependencies")
@@ -69,9 +70,9 @@ async def test_start_an_instance_for_the_selected_task_then_stop_it(live_app, or
     task = orch.tasks.add("Say hello", "work 0.2")
     app = live_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.dashboard.tasks.selected_id == task.id or app.snapshot.tasks)
+        await wait_for(pilot, lambda: app.view.tasks)
         await pilot.press("tab", "s")
-        instance = await wait_for(pilot, lambda: next(iter(app.snapshot.instances), None), timeout=20)
+        instance = await wait_for(pilot, lambda: next(iter(app.view.instances), None), timeout=20)
         await wait_for(pilot, lambda: status_in_table(app, instance.id) in ("RUNNING", "IDLE"), timeout=20)
         await wait_for(pilot, lambda: orch.tasks.get(task.id).status is TaskStatus.IN_PROGRESS, timeout=20)
         await pilot.press("shift+tab", "x")
@@ -102,7 +103,7 @@ async def test_enter_suspends_attaches_and_comes_back_to_the_same_place(live_app
         socket = orch.settings.tmux_socket
         assert attached == [["tmux", "-L", socket, "attach-session", "-t", f"={two.tmux_session}"]]
         assert suspended == [True]
-        assert app.screen is app.dashboard and app.dashboard.instances.selected_id == two.id
+        assert app.screen is app.dashboard and app.dashboard.instances.selected.id == two.id
     assert one.id != two.id
 
 
@@ -144,10 +145,12 @@ async def test_detail_view_shows_the_agents_screen_live_and_its_events(live_app,
         await wait_for(pilot, lambda: app.dashboard.instances.table.row_count == 1)
         await pilot.press("d")
         assert isinstance(app.screen, InstanceDetail)
-        screen_log = app.screen.query_one("#detail-screen")
-        await wait_for(pilot, lambda: "fake-agent ready" in getattr(screen_log, "_text", ""), timeout=20)
+        detail = app.screen
+        await wait_for(pilot, lambda: "fake-agent ready" in (detail.screen_text or ""), timeout=20)
         orch.instances.send(instance.id, "hello there")
-        await wait_for(pilot, lambda: "received: hello there" in getattr(screen_log, "_text", ""), timeout=20)
+        await wait_for(pilot, lambda: "received: hello there" in (detail.screen_text or ""), timeout=20)
+        shown = "\n".join(line.text for line in detail.query_one("#detail-screen").lines)
+        assert "received: hello there" in shown
         await pilot.press("escape")
         assert app.screen is app.dashboard
 
@@ -162,8 +165,9 @@ async def test_a_load_that_finishes_after_its_screen_closed_is_dropped(live_app,
         assert isinstance(detail, InstanceDetail)
         await pilot.press("escape")
         assert app.screen is app.dashboard
-        app.post_message(Loaded(detail.show_screen, "late"))  # what a worker still running would send
-        app.post_message(Loaded(detail.show_diff, None, None))
+        # what a worker still running would send: dropped, the screen has closed
+        assert not detail.call_later(detail.show_diff, None, None)
+        assert not detail.call_later(setattr, detail, "screen_text", "late")
         await pilot.pause()
         await pilot.pause()
         assert app.is_running and app.screen is app.dashboard
@@ -190,7 +194,7 @@ async def test_move_a_card_with_the_keyboard(live_app, orch):
     task = orch.tasks.add("Write docs")
     app = live_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.snapshot.tasks)
+        await wait_for(pilot, lambda: app.view.tasks)
         await pilot.press("tab", "shift+right")
         await wait_for(pilot, lambda: orch.tasks.get(task.id).status is TaskStatus.IN_PROGRESS)
         await wait_for(pilot, lambda: app.dashboard.tasks.columns[TaskStatus.IN_PROGRESS].row_count == 1)
@@ -210,3 +214,23 @@ async def test_an_agent_newer_than_tested_is_warned_about_in_the_header(live_app
         assert "claude 9.9.9 is newer than the newest version tested" in app.dashboard.warning
         assert "9.9.9" in str(app.dashboard.query_one("#summary").render())
         assert any("agents doctor claude" in n for n in notes(app))
+
+
+async def test_keys_are_handled_at_once_while_the_cores_refresh_hangs(live_app, orch, monkeypatch):
+    orch.tasks.add("Write docs")
+    release, hung = threading.Event(), threading.Event()
+    refresh = orch.instances.refresher.refresh
+
+    def stuck(*args, **kwargs):
+        hung.set()
+        release.wait(10)
+        return refresh(*args, **kwargs)
+
+    monkeypatch.setattr(orch.instances.refresher, "refresh", stuck)
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, hung.is_set)  # the core's first round, on its own thread
+        await pilot.press("tab", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert app.dashboard.tasks.border_title == "Tasks (1)"  # the store's first frame
+        release.set()

@@ -10,11 +10,11 @@ from rich.text import Text
 from textual.widgets import Input, Static
 
 from cc_orchestrator.core.models import EventKind, TaskStatus
-from cc_orchestrator.tui import source_actions as actions
-from cc_orchestrator.tui.screens.details import TaskDetail
-from cc_orchestrator.tui.screens.import_form import ImportForm
-from cc_orchestrator.tui.screens.modals import ConfirmScreen
-from cc_orchestrator.tui.widgets.task_board import card
+from cc_orchestrator.tui import browser
+from cc_orchestrator.tui.dialogs.import_form import ImportForm
+from cc_orchestrator.tui.dialogs.modals import ConfirmScreen
+from cc_orchestrator.tui.screens.task_detail import TaskDetail
+from cc_orchestrator.tui.widgets.task_column import card
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jira_api import FakeJira
 from tests.helpers import git, retry_until
@@ -119,7 +119,7 @@ async def test_task_detail_links_to_the_issue_and_the_pull_request(live_app, orc
     [task] = orch.integrations.import_github("acme/web").created
     pull = "https://github.example.com/acme/web/pull/9"
     orch.tasks.set_pull_request(task.id, pull)
-    monkeypatch.setattr(actions, "desktop_browser", lambda: True)
+    monkeypatch.setattr(browser, "desktop_browser", lambda: True)
     app = live_app()
     opened: list[str] = []
     monkeypatch.setattr(app, "open_url", lambda url, new_tab=True: opened.append(url))
@@ -146,7 +146,7 @@ async def test_task_detail_links_to_the_issue_and_the_pull_request(live_app, orc
 async def test_without_a_desktop_browser_the_link_is_shown_not_opened(live_app, orch, gh, monkeypatch):
     gh.add_issue("acme/web", "Crash on start")
     [task] = orch.integrations.import_github("acme/web").created
-    monkeypatch.setattr(actions, "desktop_browser", lambda: False)  # over SSH: lynx would take the terminal
+    monkeypatch.setattr(browser, "desktop_browser", lambda: False)  # over SSH: lynx would take the terminal
     app = live_app()
     opened: list[str] = []
     monkeypatch.setattr(app, "open_url", lambda url, new_tab=True: opened.append(url))
@@ -192,7 +192,7 @@ async def test_a_pull_request_only_for_a_task_in_review(live_app, orch):
     orch.tasks.add("Still pending")
     app = live_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.snapshot.tasks)
+        await wait_for(pilot, lambda: app.view.tasks)
         await pilot.press("tab", "P")
         assert not isinstance(app.screen, ConfirmScreen)
         assert any("pull requests are for tasks in REVIEW" in n for n in notes(app))
@@ -201,13 +201,13 @@ async def test_a_pull_request_only_for_a_task_in_review(live_app, orch):
 def test_a_desktop_browser_is_assumed_only_with_a_display_or_a_chosen_browser(monkeypatch):
     for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(actions.sys, "platform", "linux")
-    assert not actions.desktop_browser()  # over SSH: webbrowser would run lynx in this terminal
+    monkeypatch.setattr(browser.sys, "platform", "linux")
+    assert not browser.desktop_browser()  # over SSH: webbrowser would run lynx in this terminal
     monkeypatch.setenv("DISPLAY", ":0")
-    assert actions.desktop_browser()
+    assert browser.desktop_browser()
     monkeypatch.delenv("DISPLAY")
     monkeypatch.setenv("BROWSER", "/usr/local/bin/code-browser-helper")
-    assert actions.desktop_browser()
+    assert browser.desktop_browser()
 
 
 async def test_task_detail_shows_the_tasks_history_however_old(live_app, orch, gh):

@@ -1,7 +1,7 @@
 """Every screen and modal as a picture, over the fixed demo data.
 
-Deterministic: a fixed clock and ids (tests/tui/demo.py), a 160x48 terminal, no polling, text
-cursors that do not blink. Made with Textual 8.2.8: `pytest tests/tui --snapshot-update` after an
+Deterministic: a fixed clock and ids (tests/tui/demo.py), a 160x48 terminal, no pushes from the
+core, text cursors that do not blink. Made with Textual 8.2.8: `pytest tests/tui --snapshot-update` after an
 intended change, and look at the report before committing.
 """
 
@@ -16,7 +16,7 @@ from tests.tui.demo import demo_reports
 async def settled(pilot) -> None:
     """The git reports and the log have arrived (they load in workers)."""
     app = pilot.app
-    await wait_for(pilot, lambda: len(app.reports) == len(app.snapshot.worktrees) and app.snapshot.instances)
+    await wait_for(pilot, lambda: len(app.dashboard.worktrees.reports) == len(app.view.worktrees))
     await pilot.pause()
 
 
@@ -40,7 +40,7 @@ def test_logs_showing_the_agents_screen(snap_compare, demo_app):
     async def run_before(pilot):
         await settled(pilot)
         await pilot.press("down", "down", "down", "shift+tab", "v", "v")
-        await wait_for(pilot, lambda: pilot.app.dashboard.logs._text)
+        await wait_for(pilot, lambda: pilot.app.dashboard.logs.text)
 
     assert snap_compare(demo_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -50,7 +50,7 @@ def _instance_detail(tab: str):
         await settled(pilot)
         await pilot.press("down", "down", "down", "d")
         screen = pilot.app.screen
-        await wait_for(pilot, lambda: getattr(screen.query_one("#detail-screen"), "_text", None))
+        await wait_for(pilot, lambda: screen.screen_text)
         screen.query_one(TabbedContent).active = tab
         await pilot.pause()
 
@@ -117,7 +117,7 @@ def test_confirm_worktree_removal_lists_what_is_lost(snap_compare, demo_app):
     async def run_before(pilot):
         await settled(pilot)
         app = pilot.app
-        app._confirm_removal(demo_reports(app.snapshot)["b4e6f2"])
+        app.dashboard.worktree_actions.confirm_removal(demo_reports(app.view)["b4e6f2"])
         await pilot.pause()
 
     assert snap_compare(demo_app(), terminal_size=SIZE, run_before=run_before)

@@ -20,11 +20,6 @@ class InstanceActions:
         self.owner = owner
         self.services = services
 
-    def details(self, instance_id: str) -> None:
-        from cc_orchestrator.tui.screens.instance_detail import InstanceDetail
-
-        self.owner.app.push_screen(InstanceDetail(instance_id, self.services))
-
     def jump(self, instance: Instance) -> None:
         """Inside the agents' tmux server, switch the client; else suspend the app and attach."""
         self.owner.run_worker(lambda: self._jump(instance.id), thread=True, group="jump", exit_on_error=False)
@@ -57,7 +52,7 @@ class InstanceActions:
         self.services.kick()
 
     def prompt(self, instance: Instance) -> None:
-        from cc_orchestrator.tui.screens.modals import PromptScreen
+        from cc_orchestrator.tui.dialogs.modals import PromptScreen
 
         def send(text: str | None) -> None:
             if text:
@@ -87,7 +82,7 @@ class InstanceActions:
         self._call("restart", lambda: instances.restart(instance.id), f"restarted {instance.id}")
 
     def stop(self, instance: Instance) -> None:
-        from cc_orchestrator.tui.screens.modals import ConfirmScreen
+        from cc_orchestrator.tui.dialogs.modals import ConfirmScreen
 
         def answered(yes: bool | None) -> None:
             if yes:

@@ -12,7 +12,7 @@ from cc_orchestrator.tui import browser
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from cc_orchestrator.tui.screens.import_form import ImportRequest
+    from cc_orchestrator.tui.dialogs.import_form import ImportRequest
     from cc_orchestrator.tui.services import Services
 
 
@@ -22,24 +22,19 @@ class TaskActions:
         self.services = services
         self.last_import: ImportRequest | None = None  # the import dialog offers it again
 
-    def details(self, task: Task) -> None:
-        from cc_orchestrator.tui.screens.task_detail import TaskDetail
-
-        self.owner.app.push_screen(TaskDetail(task.id, self.services))
-
     def new(self, known_ids: Collection[int]) -> None:
-        from cc_orchestrator.tui.screens.task_form import TaskForm
+        from cc_orchestrator.tui.dialogs.task_form import TaskForm
 
         self.owner.app.push_screen(TaskForm(self.services, None, known_ids))
 
     def edit(self, task: Task, known_ids: Collection[int]) -> None:
-        from cc_orchestrator.tui.screens.task_form import TaskForm
+        from cc_orchestrator.tui.dialogs.task_form import TaskForm
 
         self.owner.app.push_screen(TaskForm(self.services, task, known_ids))
 
     def delete(self, task: Task, then: Callable[[], object] | None = None) -> None:
         """After a confirmation; `then` once it is deleted (a detail view closes)."""
-        from cc_orchestrator.tui.screens.modals import ConfirmScreen
+        from cc_orchestrator.tui.dialogs.modals import ConfirmScreen
 
         def deleted(_) -> str:
             if then is not None:
@@ -82,7 +77,9 @@ class TaskActions:
 
     def open_url(self, url: str) -> None:
         if not browser.desktop_browser():
-            self.owner.notify(f"no desktop browser to open it from this terminal: {url}", severity="warning", timeout=10)
+            self.owner.notify(
+                f"no desktop browser to open it from this terminal: {url}", severity="warning", timeout=10
+            )
             return
         self.owner.notify(f"opening {url}", timeout=2)
         app = self.owner.app
@@ -90,7 +87,7 @@ class TaskActions:
 
     def pull_request(self, task: Task) -> None:
         """Push the branch and open the pull request now: the retry when opening it on REVIEW failed."""
-        from cc_orchestrator.tui.screens.modals import ConfirmScreen
+        from cc_orchestrator.tui.dialogs.modals import ConfirmScreen
 
         if task.status is not TaskStatus.REVIEW:
             self.owner.notify(
@@ -118,7 +115,7 @@ class TaskActions:
         )
 
     def import_tasks(self) -> None:
-        from cc_orchestrator.tui.screens.import_form import ImportForm
+        from cc_orchestrator.tui.dialogs.import_form import ImportForm
 
         self.owner.app.push_screen(ImportForm(self.services, self.last_import, self._remember))
 

@@ -21,7 +21,7 @@ class WorktreeActions:
         self.services.call(self.owner, "remove worktree", lambda: worktrees.inspect(worktree.id), self.confirm_removal)
 
     def confirm_removal(self, report: WorktreeReport) -> None:
-        from cc_orchestrator.tui.screens.modals import ConfirmScreen
+        from cc_orchestrator.tui.dialogs.modals import ConfirmScreen
 
         wt, files, commits = report.worktree, report.uncommitted_files, report.unpushed_commits
         lines = [f"{wt.branch} at {wt.path}"]

@@ -1,1 +1,1 @@
-"""Screens and modals pushed over the dashboard."""
+"""The dashboard, the detail views and the help screen."""

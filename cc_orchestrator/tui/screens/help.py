@@ -1,8 +1,10 @@
-"""`?`: every key, by where it works, with the binding id to remap it in the `keymap` setting."""
+"""`?`: every key, by where it works, with the binding id to remap it in the `keymap` setting.
+The command palette reads the same list."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,7 +13,29 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
-from cc_orchestrator.tui.keys import effective, sections
+from cc_orchestrator.tui.keys import APP_BINDINGS, effective
+from cc_orchestrator.tui.screens.dashboard import Dashboard
+from cc_orchestrator.tui.screens.instance_detail import InstanceDetail
+from cc_orchestrator.tui.screens.task_detail import TaskDetail
+from cc_orchestrator.tui.widgets.instances import InstancesPane
+from cc_orchestrator.tui.widgets.log_view import LogPane
+from cc_orchestrator.tui.widgets.pane import Pane
+from cc_orchestrator.tui.widgets.task_board import TaskBoard
+from cc_orchestrator.tui.widgets.worktree_map import WorktreeMap
+
+
+def sections() -> list[tuple[str, type[Pane] | None, list[Binding]]]:
+    """(title, the dashboard pane they belong to or None, bindings) for each place keys work."""
+    everywhere = [*APP_BINDINGS, *Dashboard.BINDINGS]
+    return [
+        ("Everywhere", None, [b for b in everywhere if isinstance(b, Binding)]),
+        ("Instances", InstancesPane, InstancesPane.BINDINGS),
+        ("Task board", TaskBoard, TaskBoard.BINDINGS),
+        ("Worktrees", WorktreeMap, WorktreeMap.BINDINGS),
+        ("Logs", LogPane, LogPane.BINDINGS),
+        ("Instance detail", None, InstanceDetail.BINDINGS),
+        ("Task detail", None, TaskDetail.BINDINGS),
+    ]  # type: ignore[list-item]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -47,6 +71,4 @@ class HelpScreen(ModalScreen[None]):
 
 
 def replace_key(binding: Binding, key: str) -> Binding:
-    from dataclasses import replace
-
     return replace(binding, key=key.strip())

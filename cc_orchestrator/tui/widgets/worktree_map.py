@@ -65,7 +65,7 @@ class WorktreeMap(Pane):
         ids = {w.id for w in view.worktrees}
         self.reports = {k: v for k, v in self.reports.items() if k in ids}
         self._show()
-        self._inspect_due()
+        self.inspect_due()
 
     def _show(self) -> None:
         worktrees = self._view.worktrees
@@ -75,9 +75,9 @@ class WorktreeMap(Pane):
 
     @on(Tree.NodeHighlighted, "#worktree-tree")
     def _highlighted(self) -> None:
-        self._inspect_due()
+        self.inspect_due()
 
-    def _inspect_due(self) -> None:
+    def inspect_due(self) -> None:
         """Ask git about the worktree that is due, one at a time, once the view is live."""
         if self._busy or not self._view.live:
             return
@@ -90,7 +90,7 @@ class WorktreeMap(Pane):
 
     def _wake(self) -> None:
         self._timer = None
-        self._inspect_due()
+        self.inspect_due()
 
     @work(thread=True, group="reports", exit_on_error=False)
     def _inspect(self, worktree_id: str) -> None:
@@ -106,7 +106,7 @@ class WorktreeMap(Pane):
         if report is not None:
             self.reports[worktree_id] = report
             self._show()
-        self._inspect_due()
+        self.inspect_due()
 
     def action_owner(self) -> None:
         worktree = self.selected
@@ -121,7 +121,7 @@ class WorktreeMap(Pane):
         ids = [worktree.id] if worktree else [w.id for w in self._view.worktrees]
         self.schedule.ask(ids)
         self.notify(f"asking git about {len(ids)} worktree{'s' if len(ids) != 1 else ''}", timeout=2)
-        self._inspect_due()
+        self.inspect_due()
 
     def action_remove(self) -> None:
         worktree = self.selected

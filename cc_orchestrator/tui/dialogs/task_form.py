@@ -1,19 +1,20 @@
 """Add or edit a task: title, description, priority and dependencies, validated as you type.
 
 The form checks what it can see (a title, ids that exist, no self-dependency); the service has
-the last word (cycles, moves), and its refusal is shown in the form, which stays open.
+the last word (cycles, moves), and its refusal is shown in the form, which stays open. The form
+saves through the service itself, in a worker of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -21,6 +22,9 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from cc_orchestrator.core.models import Priority, Task
 from cc_orchestrator.core.tasks import MAX_TITLE
 from cc_orchestrator.tui.widgets.fields import TextBox, TextInput
+
+if TYPE_CHECKING:
+    from cc_orchestrator.tui.services import Services
 
 
 @dataclass(frozen=True)
@@ -60,18 +64,12 @@ class TaskForm(ModalScreen[None]):
         Binding("escape", "cancel", "Cancel", id="task_form.cancel"),
     ]
 
-    class Submitted(Message):
-        """Save this draft (a new task when `task` is None); the app answers saved() or failed()."""
-
-        def __init__(self, form: TaskForm, draft: TaskDraft) -> None:
-            super().__init__()
-            self.form, self.draft, self.task = form, draft, form.editing
-
-    def __init__(self, task: Task | None, known_ids: Collection[int], repo: str | None = None) -> None:
+    def __init__(self, services: Services, task: Task | None, known_ids: Collection[int]) -> None:
+        """`task`: the task to edit, or None for a new one."""
         super().__init__(classes="dialog-screen")
+        self.services = services
         self.editing = task
         self.known_ids = set(known_ids)
-        self.repo = repo
 
     def compose(self) -> ComposeResult:
         task = self.editing
@@ -131,13 +129,44 @@ class TaskForm(ModalScreen[None]):
             dependencies=parse_ids(deps.value),
         )
         self.query_one("#save", Button).disabled = True
-        self.post_message(self.Submitted(self, draft))
+        self._save(draft)
+
+    def _save(self, draft: TaskDraft) -> None:
+        """A new task, or the edited one with its whole dependency set replaced in one go."""
+        tasks, task = self.services.orch.tasks, self.editing
+        if task is None:
+
+            def call() -> Task:
+                return tasks.add(
+                    draft.title,
+                    draft.description,
+                    draft.priority,
+                    dependencies=list(draft.dependencies),
+                    repo=self.services.repo,
+                )
+
+            word = "added"
+        else:
+
+            def call() -> Task:
+                return tasks.update(
+                    task.id,
+                    title=draft.title,
+                    description=draft.description,
+                    priority=draft.priority,
+                    dependencies=list(draft.dependencies),
+                )
+
+            word = "saved"
+
+        def done(saved: Task) -> str:
+            self.dismiss(None)
+            return f"task {saved.id} {word}"
+
+        self.services.call(self, "save task", call, done, self.failed)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def saved(self) -> None:
         self.dismiss(None)
 
     def failed(self, reason: str) -> None:

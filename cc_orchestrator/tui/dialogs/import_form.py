@@ -1,24 +1,26 @@
 """Import tasks from GitHub issues or a Jira query: the dialog behind `i` on the task board.
 
-The dialog only gathers the request; the app runs the import in a worker. A refusal (bad
-credentials, no such repository) leaves the dialog open with what was typed, so one fix and
-Enter tries again.
+The dialog runs the import itself, in a worker of its own. A refusal (bad credentials, no such
+repository) leaves the dialog open with what was typed, so one fix and Enter tries again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane
 
 from cc_orchestrator.tui.widgets.fields import TextInput
+
+if TYPE_CHECKING:
+    from cc_orchestrator.tui.services import Services
 
 STATES = [("Open", "open"), ("Closed", "closed"), ("All", "all")]
 
@@ -44,17 +46,18 @@ def parse_labels(value: str) -> tuple[str, ...]:
 class ImportForm(ModalScreen[None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="import_form.cancel")]
 
-    class Submitted(Message):
-        """Run this import; the app answers imported() or failed()."""
-
-        def __init__(self, form: ImportForm, request: ImportRequest) -> None:
-            super().__init__()
-            self.form, self.request = form, request
-
-    def __init__(self, last: ImportRequest | None = None) -> None:
-        """`last`: the previous import, filled in again (re-importing is how tasks stay in sync)."""
+    def __init__(
+        self,
+        services: Services,
+        last: ImportRequest | None = None,
+        remember: Callable[[ImportRequest], None] | None = None,
+    ) -> None:
+        """`last`: the previous import, filled in again (re-importing is how tasks stay in sync);
+        `remember` is told each import tried, to offer it next time."""
         super().__init__(classes="dialog-screen")
+        self.services = services
         self.last = last or ImportRequest("github")
+        self.remember = remember
 
     def compose(self) -> ComposeResult:
         last = self.last
@@ -84,6 +87,16 @@ class ImportForm(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self._focus_first()
+        self._check_configured()
+
+    @work(thread=True, group="configured", exit_on_error=False)
+    def _check_configured(self) -> None:
+        """What is set up: the settings load lazily, so not on the event loop."""
+        try:
+            configured = self.services.orch.integrations.configured()
+        except Exception:
+            return  # the import itself will say what is wrong
+        self.call_later(self.show_configured, configured)
 
     def _focus_first(self) -> None:
         self.query_one("#repository" if self.source == "github" else "#jql", Input).focus()
@@ -94,8 +107,6 @@ class ImportForm(ModalScreen[None]):
 
     def show_configured(self, configured: Mapping[str, bool]) -> None:
         """What is set up (read in a worker): say what an import can reach before it is tried."""
-        if not self.is_attached:
-            return  # closed meanwhile
         if not configured.get("github"):
             self.query_one("#github-note", Static).update("No GitHub token set: public repositories only.")
         if not configured.get("jira"):
@@ -135,16 +146,33 @@ class ImportForm(ModalScreen[None]):
         self._error("")
         self.query_one("#import", Button).disabled = True
         self.query_one("#import", Button).label = "Importing..."
-        self.post_message(self.Submitted(self, request))
+        if self.remember is not None:
+            self.remember(request)
+        self._run(request)
+
+    def _run(self, request: ImportRequest) -> None:
+        integrations, repo = self.services.orch.integrations, self.services.repo
+        if request.source == "github":
+
+            def call():
+                return integrations.import_github(request.repository, request.labels, request.state, repo=repo)
+        else:
+
+            def call():
+                return integrations.import_jira(request.jql, repo=repo)
+
+        def done(result) -> str:
+            self.dismiss(None)
+            return f"Imported from {request.where}: {result.summary()}"
+
+        self.services.call(self, "import", call, done, self.failed)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    def imported(self) -> None:
-        self.dismiss(None)
-
     def failed(self, reason: str) -> None:
+        self.notify(reason, title="import refused", severity="error")
         button = self.query_one("#import", Button)
         button.disabled, button.label = False, "Import (enter)"
         self._error(reason)

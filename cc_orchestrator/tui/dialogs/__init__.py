@@ -1,0 +1,1 @@
+"""Dialogs over a screen: confirm, send a prompt, the task form, the import form."""
