@@ -17,6 +17,16 @@ def private_folder(path: Path) -> Path:
     return path
 
 
+def keep_private(path: Path) -> None:
+    """Make an existing file readable by its owner only, without opening it: closing any
+    descriptor of a SQLite file drops the process's locks on it (POSIX locks are per process),
+    which lets another process truncate the shared memory under it (SIGBUS)."""
+    try:
+        os.chmod(path, 0o600)
+    except OSError:
+        pass
+
+
 def private_file(path: Path) -> Path:
     """Create `path` empty if missing, in a private folder, readable by its owner only; writers
     that append to it later (tmux's `cat >>`, a hook's `awk 1 >>`) keep that mode."""

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import peewee as pw
 
-from cc_orchestrator.core.private import private_file, private_folder
+from cc_orchestrator.core.private import keep_private, private_folder
 from cc_orchestrator.core.store import migrations
 from cc_orchestrator.core.store.tables import database_proxy
 from cc_orchestrator.errors import StoreError
@@ -98,7 +98,7 @@ class Store:
             self.path.with_name(self.path.name + "-shm"),
         ):
             if part.exists():  # SQLite gives -wal and -shm the database file's mode
-                private_file(part)
+                keep_private(part)
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:
