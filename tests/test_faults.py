@@ -112,7 +112,7 @@ def test_concurrent_cli_processes_never_see_a_locked_database(cli_env, git_repo)
         for n in range(4)
     ]
     errors = [p.communicate(timeout=120)[1] for p in procs]
-    assert all(p.returncode == 0 for p in procs), errors
+    assert all(p.returncode == 0 for p in procs), (errors, [p.returncode for p in procs])
     assert not any("locked" in e for e in errors)
     orch = Orchestrator(Path(cli_env["CC_ORCHESTRATOR_DATA_DIR"]))
     assert orch.tasks.count() == 240

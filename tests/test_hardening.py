@@ -264,3 +264,68 @@ def _command(pid: int) -> str:
         return open(f"/proc/{pid}/comm").read().strip()
     except OSError:
         return ""
+
+
+# -- 6. a crash in the middle of an assignment leaves nothing stuck ---------------------------
+
+
+def test_a_delivery_killed_between_the_paste_and_the_enter_is_finished(orch, git_repo):
+    import json as _json
+
+    task = orch.tasks.add("finish me", repo=str(git_repo))
+    instance = orch.assign(task.id, wait=True)
+    idle(orch, instance)
+    dead = subprocess.Popen(["true"])  # a pid whose process has ended
+    dead.wait()
+    # what a SIGKILL right after the paste leaves: the text in the agent's input, no Enter
+    orch.tmux.send_text(instance.tmux_session, "the second prompt", enter=False)
+    state = _json.dumps({"pid": dead.pid, "pasted": True})
+    orch.store.write(
+        lambda: (
+            InstanceRow.update(pending_prompt="the second prompt", delivering=state)
+            .where(InstanceRow.id == instance.id)
+            .execute()
+        )
+    )
+    after = orch.instances.get(instance.id)  # any refresh finishes it
+    assert not after.pending_prompt
+    retry_until(lambda: "received: the second prompt" in capture(orch.tmux_socket, instance.tmux_session))
+    assert any("finished the interrupted delivery" in e.message for e in orch.events.since(0, instance_id=instance.id))
+
+
+def test_a_task_assigned_to_an_agent_that_died_goes_back_to_pending_and_can_be_assigned_again(
+    cli_env, data_dir, git_repo
+):
+    orch = Orchestrator(data_dir, agent_command=f"{FAKE_AGENT_COMMAND} --ready-delay 60")
+    try:
+        task = orch.tasks.add("try twice", repo=str(git_repo))
+        first = orch.assign(task.id, wait=False)
+        os.kill(orch.tmux.panes()[first.tmux_session].pid, 9)  # dies before its prompt arrives
+        retry_until(lambda: orch.instances.get(first.id).status is InstanceStatus.ERROR)
+        back = orch.tasks.get(task.id)
+        assert back.status.value == "PENDING" and back.assigned_instance is None
+        again = orch.assign(task.id, wait=False, command=FAKE_AGENT_COMMAND.split())
+        assert again.branch == first.branch + "-2"  # the first attempt's branch is kept
+        # a refresh (any command, or a running face) delivers the prompt once the agent is ready
+        retry_until(lambda: orch.instances.list() and orch.tasks.get(task.id).status.value == "IN_PROGRESS", timeout=20)
+    finally:
+        orch.close()
+
+
+def test_restarting_an_instance_whose_prompt_never_arrived_delivers_it(cli_env, data_dir, git_repo):
+    orch = Orchestrator(data_dir, agent_command=f"{FAKE_AGENT_COMMAND} --ready-delay 60")
+    try:
+        task = orch.tasks.add("after the restart", repo=str(git_repo))
+        instance = orch.assign(task.id, wait=False)
+        os.kill(orch.tmux.panes()[instance.tmux_session].pid, 9)
+        retry_until(lambda: orch.instances.get(instance.id).status is InstanceStatus.ERROR)
+        orch.instances.restart(instance.id, command=FAKE_AGENT_COMMAND.split())
+        retry_until(
+            lambda: (
+                orch.instances.list()
+                and "received: after the restart" in capture(orch.tmux_socket, instance.tmux_session)
+            )
+        )
+        assert orch.tasks.get(task.id).status.value == "IN_PROGRESS"
+    finally:
+        orch.close()

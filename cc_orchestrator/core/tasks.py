@@ -328,6 +328,20 @@ class TaskService:
 
         return self._in_write(write)
 
+    def release_unstarted(self, live_instances: set[str]) -> list[Task]:
+        """ASSIGNED tasks whose instance is not live (it failed, was stopped, or a crash left it
+        behind before the prompt was delivered) go back to PENDING, to be assigned again."""
+        stuck = self.store.read(
+            lambda: [
+                r.id
+                for r in TaskRow.select(TaskRow.id, TaskRow.assigned_instance).where(
+                    TaskRow.status == TaskStatus.ASSIGNED.value
+                )
+                if r.assigned_instance not in live_instances
+            ]
+        )
+        return [self.store.write(lambda t=tid: self.set_status(t, TaskStatus.PENDING)) for tid in stuck]
+
     # -- inside a transaction -----------------------------------------------------------
 
     def _in_write(self, fn: Callable[[], T]) -> T:

@@ -110,9 +110,25 @@ def restart(service: InstanceService, ref: str, command: list[str] | None = None
             set_status(service.events, current, InstanceStatus.RUNNING, "restarted", pid=state.pid, source="user")
         else:  # it was live in the database but its process was gone
             InstanceRow.update(pid=state.pid).where(InstanceRow.id == row.id).execute()
+        _prompt_again(service, current)
 
     service.store.write(running)
     return service.get(row.id, refresh=False)
+
+
+def _prompt_again(service: InstanceService, row: InstanceRow) -> None:
+    """A task whose prompt never reached the agent (it died first) is given to it again."""
+    from cc_orchestrator.core.instances.starting import task_prompt
+    from cc_orchestrator.core.models import TaskStatus
+
+    if row.task_id is None:
+        return
+    task = service.tasks.get(row.task_id)
+    if task.status is TaskStatus.PENDING and not task.blocked:
+        service.tasks.assign(task.id, row.id)
+    elif not (task.status is TaskStatus.ASSIGNED and task.assigned_instance == row.id):
+        return  # delivered before, or someone else's now
+    InstanceRow.update(pending_prompt=task_prompt(task), delivering=None).where(InstanceRow.id == row.id).execute()
 
 
 def resume_argv(row: InstanceRow, profile, agent_argv) -> list[str]:

@@ -61,6 +61,8 @@ class StateRefresher:
         rows = svc.store.read(lambda: list(InstanceRow.select().where(where)))
         result = RefreshResult()
         if not rows:
+            if only is None:
+                svc.tasks.release_unstarted(set())  # nothing is live: no task can be ASSIGNED
             return result
         svc.ingester.recount_transcripts(rows)
         if panes is None or any(r.tmux_session not in panes for r in rows):
@@ -84,6 +86,7 @@ class StateRefresher:
         captured = [(row.id, self._captured[row.id]) for row, _ in to_read if row.id in self._captured]
         if changes or result.screens or touched or captured:
             svc.store.write(lambda: self._apply(changes, result.screens, touched, captured))
+        self._after_crashes(panes, only is None)
         for row in rows:
             pane = panes.get(row.tmux_session)
             if pane is None or pane.dead or row.status == InstanceStatus.STARTING.value:
@@ -98,6 +101,26 @@ class StateRefresher:
             except Exception as exc:  # not even a bug's
                 self._warn_once(row.id, f"{type(exc).__name__}: {exc}"[:300])
         return result
+
+    def _after_crashes(self, panes: dict[str, PaneState], everything: bool) -> None:
+        """What a killed process left half done: a delivery (finish it), and, in a refresh of
+        every instance, tasks ASSIGNED to instances that are no longer live (release them)."""
+        from cc_orchestrator.core.instances import delivery
+
+        svc = self.service
+        rows = svc.store.read(
+            lambda: list(
+                InstanceRow.select().where(InstanceRow.status.in_(LIVE_STATUSES), InstanceRow.delivering.is_null(False))
+            )
+        )
+        alive = [r for r in rows if (p := panes.get(r.tmux_session)) is not None and not p.dead]
+        if alive:
+            delivery.finish_interrupted(svc, alive)
+        if everything:
+            live = svc.store.read(
+                lambda: {r.id for r in InstanceRow.select(InstanceRow.id).where(InstanceRow.status.in_(LIVE_STATUSES))}
+            )
+            svc.tasks.release_unstarted(live)
 
     def _deliver_if_ready(self, row: InstanceRow) -> None:
         from cc_orchestrator.core.instances import readiness

@@ -19,7 +19,7 @@ from cc_orchestrator.core.instances.rows import find_row, to_instance
 from cc_orchestrator.core.instances.starting import start as start_instance
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.logs import PaneLogs
-from cc_orchestrator.core.models import EventKind, Instance, InstanceStatus, ResourceUsage, TaskStatus
+from cc_orchestrator.core.models import Instance, InstanceStatus, ResourceUsage, TaskStatus
 from cc_orchestrator.core.processes import ProcessSampler, terminate_tree
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow
@@ -143,43 +143,10 @@ class InstanceService:
         return state
 
     def deliver_pending(self, instance_id: str) -> bool:
-        """Take the pending prompt (compare-and-set, so one process sends it) and paste it."""
+        """Deliver the pending prompt now (one process does: see `delivery.py`)."""
+        from cc_orchestrator.core.instances import delivery
 
-        def take() -> InstanceRow | None:
-            row = InstanceRow.get_by_id(instance_id)
-            if not row.pending_prompt:
-                return None
-            InstanceRow.update(pending_prompt=None).where(InstanceRow.id == instance_id).execute()
-            return row
-
-        row = self.store.write(take)
-        if row is None:
-            return False
-        try:
-            self.tmux.send_text(row.tmux_session, row.pending_prompt)
-        except Exception:
-            self.store.write(
-                lambda: (
-                    InstanceRow.update(pending_prompt=row.pending_prompt).where(InstanceRow.id == instance_id).execute()
-                )
-            )
-            raise
-
-        def delivered() -> None:
-            self.events.add(
-                EventKind.LOG_MESSAGE,
-                f"prompt delivered to instance {instance_id}",
-                instance_id=instance_id,
-                task_id=row.task_id,
-                data={"text": row.pending_prompt[:500]},
-            )
-            if row.task_id is not None:
-                task = self.tasks.get(row.task_id)
-                if task.status is TaskStatus.ASSIGNED:
-                    self.tasks.set_status(row.task_id, TaskStatus.IN_PROGRESS, instance_id=instance_id)
-
-        self.store.write(delivered)
-        return True
+        return delivery.deliver(self, instance_id)
 
     def send(self, ref: str, text: str, enter: bool = True) -> Instance:
         """Paste text into a live agent (then Enter)."""

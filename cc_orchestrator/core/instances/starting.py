@@ -65,7 +65,7 @@ def start(
         checked(prompt, "the prompt")
 
     instance_id = service.store.read(new_instance_id)
-    branch = validate_branch_name(repo, branch or _default_branch(instance_id, task))
+    branch = validate_branch_name(repo, branch) if branch else _free_branch(service, repo, instance_id, task)
     row = service.store.write(
         lambda: _reserve(service, instance_id, repo, branch, argv, plan.name, task_id, prompt, profile.name)
     )
@@ -196,6 +196,19 @@ def agent_argv(profile) -> list[str]:
             f"agent {profile.name!r} has no command: set agents.{profile.name}.command or pass --command"
         )
     return argv
+
+
+def _free_branch(service: InstanceService, repo: Path, instance_id: str, task) -> str:
+    """The default branch name, or `-2`, `-3` ... after it when an earlier attempt at the same
+    task left that branch (or its folder) behind: a task can always be assigned again."""
+    from cc_orchestrator.core.git.repository import branch_exists, validate_branch_name
+
+    name = validate_branch_name(repo, _default_branch(instance_id, task))
+    for n in range(1, 100):
+        candidate = name if n == 1 else f"{name}-{n}"
+        if not branch_exists(repo, candidate) and not service.worktrees.path_for(repo, candidate).exists():
+            return candidate
+    return f"{name}-{instance_id}"
 
 
 def _default_branch(instance_id: str, task) -> str:

@@ -36,6 +36,7 @@ def set_status(
         values[InstanceRow.pid] = None
         values[InstanceRow.exit_status] = exit_status
         values[InstanceRow.pending_prompt] = None
+        values[InstanceRow.delivering] = None
     updated = InstanceRow.update(values).where(InstanceRow.id == row.id, InstanceRow.status == row.status).execute()
     if not updated:
         return False

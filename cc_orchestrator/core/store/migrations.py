@@ -68,7 +68,17 @@ def _v4_screens(db: pw.SqliteDatabase) -> None:
     _add_columns(db, tables.InstanceRow, ["screen_captured_at", "screen_activity"])
 
 
-STEPS: list[Callable[[pw.SqliteDatabase], None]] = [_v1_initial, _v2_agent_states, _v3_integrations, _v4_screens]
+def _v5_deliveries(db: pw.SqliteDatabase) -> None:
+    _add_columns(db, tables.InstanceRow, ["delivering"])
+
+
+STEPS: list[Callable[[pw.SqliteDatabase], None]] = [
+    _v1_initial,
+    _v2_agent_states,
+    _v3_integrations,
+    _v4_screens,
+    _v5_deliveries,
+]
 SCHEMA_VERSION = len(STEPS)
 
 

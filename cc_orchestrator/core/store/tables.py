@@ -82,6 +82,9 @@ class InstanceRow(BaseTable):
     # so a new process re-reads only panes whose output moved since
     screen_captured_at = pw.FloatField(default=0.0)
     screen_activity = pw.FloatField(default=0.0)
+    # schema 5: a delivery of the pending prompt under way: {"pid": ..., "pasted": bool}, so a
+    # delivery cut short by a crash is finished (Enter) or done again, never lost
+    delivering = pw.TextField(null=True)
     created_at = pw.DateTimeField()
     last_activity = pw.DateTimeField()
 

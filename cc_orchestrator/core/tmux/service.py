@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -365,7 +365,7 @@ class TmuxService:
             raise NotFound(f"no cc-orchestrator session {name!r} on this tmux server")
         self.run("kill-session", "-t", f"={name}")
 
-    def send_text(self, name: str, text: str, enter: bool = True) -> None:
+    def send_text(self, name: str, text: str, enter: bool = True, pasted: Callable[[], None] | None = None) -> None:
         """Paste text into the agent pane through a buffer loaded from stdin (any size, any
         characters; `set-buffer TEXT` fails past about 16 KB), then Enter.
 
@@ -390,6 +390,8 @@ class TmuxService:
             pane,
             stdin=text.encode("utf-8", "surrogateescape"),
         )
+        if pasted is not None:
+            pasted()  # the text is in the agent's input now: a crash from here on needs an Enter only
         if enter:
             before, deadline = shown, time.monotonic() + 1.0
             while time.monotonic() < deadline:

@@ -1,0 +1,102 @@
+"""Delivering a pending prompt, in steps a crash cannot lose.
+
+The prompt stays in the store until it is delivered. A process delivering it first claims it
+(`delivering` = its pid; compare-and-set, so one process delivers), pastes it and notes that
+it did, presses Enter, then clears it and moves the task to IN_PROGRESS. A delivery whose
+process died (a SIGKILL, a closed terminal) is found by the next refresh: pasted already, it
+only needs the Enter; claimed but not pasted, it is delivered again when the agent is ready.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from cc_orchestrator.core.instances.observe import starter_alive
+from cc_orchestrator.core.models import EventKind, TaskStatus
+from cc_orchestrator.core.store.tables import InstanceRow
+
+if TYPE_CHECKING:
+    from cc_orchestrator.core.instances.service import InstanceService
+
+
+def claim(row: InstanceRow, pid: int) -> bool:
+    """Inside a write: claim the row's pending prompt for `pid`, unless a live process has it."""
+    if not row.pending_prompt:
+        return False
+    current = _state(row)
+    if current and starter_alive(current.get("pid")):
+        return False
+    InstanceRow.update(delivering=json.dumps({"pid": pid, "pasted": False})).where(InstanceRow.id == row.id).execute()
+    return True
+
+
+def deliver(service: InstanceService, instance_id: str) -> bool:
+    """Claim the pending prompt and deliver it; False when there was none (or another process
+    is delivering it)."""
+    import os
+
+    row = service.store.write(lambda: _claimed(instance_id, os.getpid()))
+    if row is None:
+        return False
+
+    def pasted() -> None:
+        service.store.write(
+            lambda: (
+                InstanceRow.update(delivering=json.dumps({"pid": os.getpid(), "pasted": True}))
+                .where(InstanceRow.id == instance_id)
+                .execute()
+            )
+        )
+
+    try:
+        service.tmux.send_text(row.tmux_session, row.pending_prompt, pasted=pasted)
+    except BaseException:
+        service.store.write(lambda: InstanceRow.update(delivering=None).where(InstanceRow.id == instance_id).execute())
+        raise
+    service.store.write(lambda: _delivered(service, instance_id, row.pending_prompt))
+    return True
+
+
+def finish_interrupted(service: InstanceService, rows: list[InstanceRow]) -> None:
+    """Deliveries whose process died: Enter for a pasted prompt, a fresh start otherwise."""
+    for row in rows:
+        state = _state(row)
+        if not state or starter_alive(state.get("pid")):
+            continue
+        if state.get("pasted"):
+            service.tmux.send_keys(row.tmux_session, "Enter")
+            service.store.write(lambda r=row: _delivered(service, r.id, r.pending_prompt or ""))
+            service.events.log(f"finished the interrupted delivery to instance {row.id}", instance_id=row.id)
+        else:
+            service.store.write(
+                lambda r=row: InstanceRow.update(delivering=None).where(InstanceRow.id == r.id).execute()
+            )
+
+
+def _claimed(instance_id: str, pid: int) -> InstanceRow | None:
+    row = InstanceRow.get_by_id(instance_id)
+    return row if claim(row, pid) else None
+
+
+def _delivered(service: InstanceService, instance_id: str, text: str) -> None:
+    row = InstanceRow.get_by_id(instance_id)
+    InstanceRow.update(pending_prompt=None, delivering=None).where(InstanceRow.id == instance_id).execute()
+    service.events.add(
+        EventKind.LOG_MESSAGE,
+        f"prompt delivered to instance {instance_id}",
+        instance_id=instance_id,
+        task_id=row.task_id,
+        data={"text": text[:500]},
+    )
+    if row.task_id is not None:
+        task = service.tasks.get(row.task_id)
+        if task.status is TaskStatus.ASSIGNED:
+            service.tasks.set_status(row.task_id, TaskStatus.IN_PROGRESS, instance_id=instance_id)
+
+
+def _state(row: InstanceRow) -> dict | None:
+    try:
+        return json.loads(row.delivering) if row.delivering else None
+    except ValueError:
+        return None
