@@ -9,14 +9,18 @@ data dirs, and the fake agent (tests/fake_agent.py).
 Figures and targets:
   1. cold start: from spawning `python` to the first painted dashboard with its rows, in a real
      terminal (a tmux pane), with 20 live instances: under 0.4 s.
-  2. refresh: applying a snapshot of 50 instances and 1,000 tasks on the event loop (diff and
+  2. refresh: applying a view of 50 instances and 1,000 tasks on the event loop (diff and
      update in place), and until that frame is painted: under 16 ms.
   3. key to screen: a key press until its effect is painted, with nothing else running, and
-     while a refresh runs (real ticks over the live instances, back to back, in the worker;
-     a 50/1,000 snapshot applied every ~0.5 s).
-  4. idle: the app's CPU (its child processes included) and its tmux and git processes per
-     second, with 20 idle instances, after a warm-up (each worktree's git report is made once;
-     after 10 quiet polls the dashboard polls every 2 s): under 1% of one core and 2 calls/s.
+     while the core refreshes (Live kicked back to back over the live instances, on its thread;
+     a 50/1,000 view landing every ~0.5 s).
+  4. idle: the app's CPU (its threads and its child processes included) and its tmux and git
+     processes per second, with 20 idle instances, after a warm-up (each worktree's git report
+     is made once, one a second): under 0.3% of one core and no call at all; and its memory
+     (RSS): under 55 MB.
+  5. state on screen: an idle agent asks a question (`ask FILE`, typed with send-keys); from the
+     question on the agent's screen to its row showing WAITING_INPUT on the dashboard's (both
+     read with capture-pane every ~5 ms): under 150 ms at the p95.
 
 Run on a quiet machine: the cold start and the p95s move with the load (printed first).
 """
@@ -70,13 +74,13 @@ def child(report: Path, quit_after_paint: bool) -> None:
 
         return wrapper
 
-    for name in ("run", "snapshot", "sessions"):
-        setattr(TmuxService, name, counted(getattr(TmuxService, name), "tmux"))
+    TmuxService.cmd = counted(TmuxService.cmd, "tmux")
     repository.try_git = counted(repository.try_git, "git")
 
     from cc_orchestrator.core.orchestrator import Orchestrator
     from cc_orchestrator.tui.app import OrchestratorApp
-    from cc_orchestrator.tui.live import Poller
+    from cc_orchestrator.tui.repository import repository as find_repository
+    from cc_orchestrator.tui.view import first_view
 
     class Timed(OrchestratorApp):
         def on_mount(self) -> None:  # Textual also runs OrchestratorApp.on_mount: no super() here
@@ -84,11 +88,11 @@ def child(report: Path, quit_after_paint: bool) -> None:
                 self.set_interval(0.002, lambda: self.first_rows_painted and self.exit())
 
     marks["imported"] = time.time()
-    orch, repo = Orchestrator(), os.environ["CCO_BENCH_REPO"]
-    poller = Poller(orch, repo)  # as tui.app.run() does
-    first = poller.first()
+    orch = Orchestrator()
+    repo = find_repository(os.environ["CCO_BENCH_REPO"])  # as tui.app.run() does
+    first = first_view(orch, repo)
     marks["store read"] = time.time()
-    app = Timed(orch, repo, poller=poller, initial=first)
+    app = Timed(orch, repo, initial=first)
     marks["app made"] = time.time()
     app.run()
     marks["painted"] = app.first_rows_painted
@@ -105,7 +109,7 @@ def spawn_dashboard(outer: str, name: str, report: Path, quit_after_paint: bool)
     env = {
         k: v for k, v in os.environ.items() if k.startswith(("CC_ORCHESTRATOR_", "CCO_BENCH_")) or k in ("PATH", "HOME")
     }
-    command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), *argv]) + f" 2>>{shlex.quote(str(report))}.err"
+    command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), *argv])  # Textual draws on stderr
     t0 = time.time()
     subprocess.run(
         [
@@ -156,7 +160,7 @@ def bench_cold_start(outer: str, root: Path, runs: int) -> list[float]:
     return samples
 
 
-def bench_idle(outer: str, root: Path, agents_socket: str, seconds: float, warmup: float) -> dict:
+def bench_idle(outer: str, root: Path, agents_socket: str, seconds: float, warmup: float, orch, asks: int) -> dict:
     import psutil
 
     report = root / "idle.json"
@@ -168,6 +172,8 @@ def bench_idle(outer: str, root: Path, agents_socket: str, seconds: float, warmu
     before, server_before, start = app.cpu_times(), server.cpu_times(), time.time()
     time.sleep(seconds)
     after, server_after, end = app.cpu_times(), server.cpu_times(), time.time()
+    rss = app.memory_info().rss / 2**20
+    latency = state_latency(outer, agents_socket, orch, asks)
     tmux(outer, "send-keys", "-t", "=idle:", "q")
     calls = wait_for_file(report)["calls"]
 
@@ -184,21 +190,65 @@ def bench_idle(outer: str, root: Path, agents_socket: str, seconds: float, warmu
         "tmux": in_window.count("tmux") / (end - start),
         "git": in_window.count("git") / (end - start),
         "warmup_calls": sum(1 for _, when, _ in calls if when < start),
+        "rss": rss,
+        "latency": latency,
     }
+
+
+def first_seen(socket: str, target: str, test, timeout: float = 10) -> float | None:
+    """time.time() when `target`'s screen first passes `test` (capture-pane every ~5 ms)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if test(tmux(socket, "capture-pane", "-p", "-t", target)):
+            return time.time()
+        time.sleep(0.005)
+    return None
+
+
+def state_latency(outer: str, agents_socket: str, orch, samples: int) -> list[float]:
+    """An idle agent asks; ms from the question on its screen to WAITING_INPUT in its row."""
+    import random
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+
+    visible = [i for i in orch.instances.list(refresh=False) if i.status.is_live][:5]  # rows on screen
+    found = []
+    with ThreadPoolExecutor(2) as pool:
+        for n in range(samples):
+            instance = visible[n % len(visible)]
+            agent, question = f"={instance.tmux_session}:", f"Do you want to create q{n}.txt?"
+            waiting = re.compile(rf"(?<!instance ){instance.id}\s+WAITING_INPUT").search
+            on_agent = pool.submit(first_seen, agents_socket, agent, lambda text, q=question: q in text)
+            on_dashboard = pool.submit(first_seen, outer, "=idle:", lambda text, w=waiting: bool(w(text)))
+            tmux(agents_socket, "send-keys", "-t", agent, f"ask q{n}.txt", "Enter")
+            asked, shown = on_agent.result(), on_dashboard.result()
+            if asked and shown:
+                found.append(1000 * (shown - asked))
+            else:
+                where = (outer, "=idle:") if asked else (agents_socket, agent)
+                progress(
+                    f"  sample {n}: {where[1]} never showed it:\n"
+                    + tmux(where[0], "capture-pane", "-p", "-t", where[1])
+                )
+            tmux(agents_socket, "send-keys", "-t", agent, "2", "Enter")  # "No": the agent is idle again
+            first_seen(outer, "=idle:", lambda text, w=waiting: not w(text))
+            time.sleep(random.uniform(0.3, 1.3))  # spread the samples over the core's rounds
+    return found
 
 
 # -- the app in-process, headless: refresh and key latency ---------------------------------
 
 
 def synthetic(step: int, instances: int = 50, tasks: int = 1000):
-    """A snapshot of 50 instances and 1,000 tasks; `step` changes CPU, activity and a few tasks."""
+    """A view of 50 instances and 1,000 tasks; `step` changes CPU, activity and a few tasks."""
     from dataclasses import replace
     from datetime import UTC, datetime, timedelta
 
     from cc_orchestrator.core.models import Event, EventKind, Level, ResourceUsage, TaskStatus
-    from tests.tui.demo import demo_snapshot
+    from cc_orchestrator.tui.view import View
+    from tests.tui.demo import demo_view
 
-    base = demo_snapshot()
+    base = demo_view()
     now = datetime(2025, 6, 2, 14, 30, tzinfo=UTC) + timedelta(seconds=step)
     proto_i, proto_t, proto_w = base.instances[3], base.tasks[4], base.worktrees[0]
     statuses = list(TaskStatus)
@@ -231,28 +281,32 @@ def synthetic(step: int, instances: int = 50, tasks: int = 1000):
         Event(id=n + 1, created_at=now, kind=EventKind.LOG_MESSAGE, level=Level.INFO, message=f"event {n + 1}")
         for n in range(500 + step * 5)
     )
-    return replace(base, instances=rows, tasks=board, worktrees=worktrees, events=events[-1000:])
+    snapshot = replace(base.snapshot, instances=rows, tasks=board, worktrees=worktrees, events=())
+    return View(snapshot, events[-1000:], repo=None)
 
 
-class FixedPoller:
-    """Serves synthetic snapshots. With `orch`, each poll first runs real ticks (tmux, store,
-    psutil) back to back for `hold` seconds: a refresh is always running in the worker."""
+class NoReads:
+    """No git reports or screens: the in-process figures time the event loop alone."""
 
-    def __init__(self, orch=None, hold: float = 0.5) -> None:
-        self.orch, self.hold, self.step = orch, hold, 0
+    def report(self, worktree_id):
+        return None
 
-    def first(self):
-        return synthetic(0)
+    def output_mark(self, instance_id):
+        return None
 
-    def poll(self):
-        until = time.monotonic() + self.hold
-        while self.orch is not None and time.monotonic() < until:
-            self.orch.tick()
-        self.step += 1
-        return synthetic(self.step)
 
-    def reports(self, ids):
-        return {}
+def keep_busy(app, stop, hold: float = 0.5) -> None:
+    """In a thread: kick the core's Live back to back (a full round each: tmux, /proc, the
+    store), and every `hold` seconds land a new 50/1,000 view."""
+    from cc_orchestrator.tui.feed import Feed
+
+    step, next_view = 0, time.monotonic() + hold
+    while not stop.is_set():
+        app.feed.kick()
+        if time.monotonic() >= next_view:
+            step, next_view = step + 1, time.monotonic() + hold
+            app.post_message(Feed.Updated(synthetic(step)))
+        stop.wait(0.005)
 
 
 async def _painted(app) -> float:
@@ -267,17 +321,17 @@ async def _painted(app) -> float:
 async def bench_refresh(orch, runs: int) -> tuple[list[float], list[float], float]:
     from cc_orchestrator.tui.app import OrchestratorApp
 
-    app = OrchestratorApp(orch, None, poll=False, poller=FixedPoller())
+    app = OrchestratorApp(orch, None, live=False, reads=NoReads(), initial=synthetic(0))
     apply, paint = [], []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.5)
         t0 = time.perf_counter()
-        app.apply_snapshot(synthetic(1))
+        app.view = synthetic(1)
         first = (await _painted(app) - t0) * 1000
         for step in range(2, runs + 2):
-            snapshot = synthetic(step)
+            view = synthetic(step)
             t0 = time.perf_counter()
-            app.apply_snapshot(snapshot)
+            app.view = view
             apply.append((time.perf_counter() - t0) * 1000)
             paint.append((await _painted(app) - t0) * 1000)
             await pilot.pause(0.02)
@@ -286,15 +340,19 @@ async def bench_refresh(orch, runs: int) -> tuple[list[float], list[float], floa
 
 async def bench_keys(orch, presses: int, busy: bool) -> list[float]:
     import asyncio
+    import threading
 
     from textual import events
 
     from cc_orchestrator.tui.app import OrchestratorApp
 
-    app = OrchestratorApp(orch, None, poll=busy, poller=FixedPoller(orch if busy else None), interval=0.0)
-    samples = []
+    app = OrchestratorApp(orch, None, live=busy, reads=NoReads(), initial=synthetic(0))
+    samples, stop = [], threading.Event()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(1.0)
+        if busy:
+            threading.Thread(target=keep_busy, args=(app, stop), daemon=True).start()
+            await pilot.pause(0.5)
         table = app.dashboard.instances.table
         for n in range(presses):
             before = table.cursor_row
@@ -304,6 +362,7 @@ async def bench_keys(orch, presses: int, busy: bool) -> list[float]:
                 await asyncio.sleep(0.0005)
             samples.append((await _painted(app) - t0) * 1000)
             await asyncio.sleep(0.05)
+        stop.set()
     return samples
 
 
@@ -356,13 +415,20 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=20)
     parser.add_argument("--starts", type=int, default=5, help="cold starts to time")
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of idle measurement")
-    parser.add_argument("--warmup", type=float, default=20.0, help="seconds before the idle window")
+    parser.add_argument("--warmup", type=float, default=30.0, help="seconds before the idle window")
+    parser.add_argument("--asks", type=int, default=20, help="questions timed after the idle window (5.)")
     parser.add_argument("--only", default="1234", help="which figures, e.g. --only 14")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--quit-after-paint", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.quit_after_paint)
+        try:
+            return child(args.child, args.quit_after_paint)
+        except BaseException:
+            import traceback
+
+            Path(f"{args.child}.err").write_text(traceback.format_exc())
+            raise
 
     import asyncio
 
@@ -393,21 +459,30 @@ def main() -> None:
             print(f"3. key to screen, nothing else running                 {stats(quiet)}")
             print(f"   key to screen while a refresh runs                  {stats(busy)}")
             print(
-                "   (the worker ticks tmux and the store back to back; a 50/1,000 snapshot lands every ~0.5 s)",
+                "   (the core's Live kicked back to back over the live instances; a 50/1,000 view every ~0.5 s)",
                 flush=True,
             )
         if "4" in args.only:
             progress(f"4. idle cost over {args.idle:.0f} s after {args.warmup:.0f} s of warm-up")
-            idle = bench_idle(outer, root, socket, args.idle, args.warmup)
+            idle = bench_idle(outer, root, socket, args.idle, args.warmup, orch, args.asks)
             print(
                 f"4. idle with {args.instances} instances: {idle['cpu']:.2f}% of one core "
-                "(children included; target < 1%), "
-                f"{idle['tmux']:.2f} tmux + {idle['git']:.2f} git calls/s (target < 2/s)"
+                "(children included; target < 0.3%), "
+                f"{idle['tmux']:.2f} tmux + {idle['git']:.2f} git calls/s (target 0)"
+            )
+            print(
+                f"   the dashboard's memory (RSS) with {args.instances} instances: {idle['rss']:.1f} MB "
+                "(target < 55 MB)"
             )
             print(
                 f"   (the agents' tmux server meanwhile: {idle['server_cpu']:.2f}% of a core, not our child; "
                 f"the warm-up made {idle['warmup_calls']} calls, mostly git reports of each worktree once)"
             )
+            if idle["latency"]:
+                print(
+                    f"5. agent asks -> WAITING_INPUT on the dashboard        {stats(idle['latency'])}   "
+                    f"target p95 < 150 ms ({len(idle['latency'])} samples)"
+                )
     finally:
         for name in (outer, socket):
             subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)

@@ -120,6 +120,7 @@ async def test_keymap_setting_remaps_a_binding_by_id(demo_app, orch):
     orch.__dict__["settings"] = settings
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.keymap)  # the settings arrive just after the first paint
         await pilot.press("x")
         assert app.screen is app.dashboard
         await pilot.press("ctrl+k")
