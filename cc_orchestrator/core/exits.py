@@ -33,6 +33,8 @@ class ExitWatcher:
         wanted = {p for p in pids if p}
         gone: list[int] = []
         with self._lock:
+            if self._stopped:
+                return
             for pid in [p for p in self._fds if p not in wanted]:
                 os.close(self._fds.pop(pid))
             for pid in wanted - self._fds.keys():
@@ -42,12 +44,13 @@ class ExitWatcher:
                     gone.append(pid)
                 except OSError:
                     continue  # not ours to watch; the sweep still looks
-        os.write(self._wake_write, b"x")
+            os.write(self._wake_write, b"x")  # under the lock: `stop` closes the pipe
         for pid in gone:
             self.on_exit(pid)
 
     def stop(self) -> None:
-        self._stopped = True
+        with self._lock:
+            self._stopped = True
         os.write(self._wake_write, b"x")
         self._thread.join(timeout=5)
         with self._lock:

@@ -7,6 +7,10 @@ The signals already exist, so they replace a clock:
 - tmux appends `pane-died SESSION` to its events file: tmux is asked about the processes;
 - the database's WAL changes and `PRAGMA data_version` says another connection committed (the
   CLI, a hook, another face, this face's own actions): the store is read again.
+- an agent at a line prompt changes nothing on screen when it starts reading its terminal,
+  so after its output stops (and while it has a prompt pending) /proc is probed, at growing
+  gaps, for its foreground process blocked reading the terminal (no subprocess): when it is,
+  its screen is read, it shows IDLE and its pending prompt is delivered.
 Each round touches only what changed, then `on_snapshot` gets a new `Snapshot` if anything
 differs. A sweep every SWEEP_SECONDS is the safety net and the source of CPU and memory
 figures: /proc says whether each agent still runs (no subprocess at all), the health checks
@@ -21,6 +25,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from cc_orchestrator.core.agents.terminal import reading_terminal
+from cc_orchestrator.core.models import InstanceStatus
 from cc_orchestrator.core.processes import running
 from cc_orchestrator.core.snapshot import Snapshot, read_snapshot
 from cc_orchestrator.core.tmux.service import PaneState, session_name
@@ -29,6 +35,8 @@ SWEEP_SECONDS = 5.0
 FOCUS_SECONDS = 1.0
 FIRST_READ = 0.02  # after an agent's first output, read its screen this soon (its burst ends)
 AT_MOST_EVERY = 0.25  # while output keeps coming, read a screen at most this often
+PROBE_FIRST = 0.05  # after output stops, first look in /proc for the agent reading its terminal
+PROBE_LAST = 2.0  # the gaps double up to this; then stop, unless a prompt is pending
 
 
 class Live:
@@ -50,6 +58,7 @@ class Live:
         self._output: dict[str, float] = {}  # instance id -> when output arrived, not yet read
         self._read_at: dict[str, float] = {}  # instance id -> when its screen was last read
         self._hooks: set[str] = set()
+        self._probes: dict[str, tuple[float, float]] = {}  # instance id -> (when, gap) to look in /proc
         self._tmux = self._store = self._kicked = False
         self._focus: str | None = None
         self._panes: dict[str, PaneState] = {}
@@ -69,13 +78,13 @@ class Live:
     def stop(self) -> None:
         self._stopped.set()
         self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)  # first: a round in progress still uses the watchers
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
         if self._exits is not None:
             self._exits.stop()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
 
     def kick(self) -> None:
         """Look at everything now: the user just acted (tmux and the store)."""
@@ -145,6 +154,7 @@ class Live:
         while not self._stopped.is_set():
             now = time.monotonic()
             due = [next_sweep, *(self._due(i, t) for i, t in self._output.items())]
+            due += [when for when, _ in self._probes.values()]
             if self._focus:
                 due.append(next_focus)
             self._wake.wait(max(0.0, min(due) - now))
@@ -176,18 +186,21 @@ class Live:
 
     def _round(self, now: float, sweep: bool, focus: bool) -> None:
         output, hooks, tmux, store, kicked = self._take(now)
-        if not (output or hooks or tmux or kicked or sweep or focus) and not (store and self._store_moved()):
+        probed = self._probed(now)
+        for instance_id in output:
+            self._read_at[instance_id] = now
+            self._probe(instance_id, now)
+        if not (output or probed or hooks or tmux or kicked or sweep or focus) and not (store and self._store_moved()):
             return  # nothing, or only our own writes to the database
         self.rounds += 1
         instances = self.orch.instances
         if hooks:
             instances.ingester.ingest(sorted(hooks))
-        if tmux or kicked or (sweep and self._someone_died()):
+        full = tmux or kicked or (sweep and self._someone_died())
+        if full:
             self._full()
-        elif output:
-            for instance_id in output:
-                self._read_at[instance_id] = now
-            result = instances.refresher.refresh(only=output, panes=self._with_activity(output))
+        if reads := (probed if full else output | probed):
+            result = instances.refresher.refresh(only=reads, panes=self._with_activity(reads & output))
             self._learn({**self._panes, **result.panes})
         if sweep:
             self._sweep()
@@ -195,6 +208,37 @@ class Live:
             self._sample_focus()
         self._store_moved()  # what this round read includes every commit so far
         self._push(self._read(self._last.last_event_id if self._last else 0))
+
+    def _probe(self, instance_id: str, now: float) -> None:
+        """Look in /proc soon, and again at doubling gaps, whether the agent reads its terminal."""
+        self._probes[instance_id] = (now + PROBE_FIRST, PROBE_FIRST)
+
+    def _probed(self, now: float) -> set[str]:
+        """The instances due a probe whose agent now reads its terminal, while their row does
+        not show it yet (not IDLE) or a prompt waits: their screens are read this round."""
+        shown = {i.id: i for i in self._last.instances} if self._last else {}
+        found = set()
+        for instance_id, (when, gap) in list(self._probes.items()):
+            if when > now:
+                continue
+            instance = shown.get(instance_id)
+            if instance is None or not instance.status.is_live or not self._reads_tty(instance):
+                del self._probes[instance_id]
+                continue
+            reading = reading_terminal(instance.pid)
+            if reading and (instance.pending_prompt or instance.status is not InstanceStatus.IDLE):
+                found.add(instance_id)
+            gap *= 2
+            if reading is None or (gap > PROBE_LAST and not instance.pending_prompt):
+                del self._probes[instance_id]  # /proc cannot tell, or the agent is busy for long
+            else:
+                self._probes[instance_id] = (now + min(gap, PROBE_LAST), gap)
+        return found
+
+    def _reads_tty(self, instance) -> bool:
+        """Whether the instance's agent is read by its terminal (not a full-screen TUI)."""
+        profiles = self.orch.settings.profiles
+        return bool(instance.pid) and (profiles.get(instance.agent) or profiles["generic"]).tty_ready
 
     def _full(self) -> None:
         """Ask tmux about every pane (one call) and read the screens whose output moved."""
@@ -261,6 +305,10 @@ class Live:
         if last is not None and not snapshot.events and _same(last, snapshot):
             return
         self._last = snapshot
+        now = time.monotonic()
+        for instance in snapshot.instances:  # a prompt waits: look for the agent reading
+            if instance.pending_prompt and instance.status.is_live and instance.id not in self._probes:
+                self._probe(instance.id, now)
         self.on_snapshot(snapshot)
 
 
