@@ -59,3 +59,25 @@ def kill_tmux_server(socket: str) -> None:
 
 def capture(socket: str, session: str) -> str:
     return tmux(socket, "capture-pane", "-p", "-t", f"={session}:", check=False)
+
+
+class CountingRunner:
+    """A TmuxService's runner that counts the tmux processes it starts (tests and benchmarks)."""
+
+    def __init__(self, runner) -> None:
+        self.runner = runner
+        self.calls = 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.runner(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.runner, name)
+
+
+def count_tmux_calls(service) -> CountingRunner:
+    """Count every tmux process `service` starts from now on: read `.calls` of the result."""
+    counter = CountingRunner(service.runner)
+    service.runner = counter
+    return counter

@@ -12,7 +12,7 @@ import pytest
 
 from cc_orchestrator.core.models import InstanceStatus
 from cc_orchestrator.core.orchestrator import Orchestrator
-from tests.helpers import FAKE_AGENT_COMMAND, capture, retry_until
+from tests.helpers import FAKE_AGENT_COMMAND, capture, count_tmux_calls, retry_until
 
 ODD_PROMPT = "ask me: "
 
@@ -123,15 +123,34 @@ def test_a_pending_prompt_is_delivered_by_the_running_face(cli_env, data_dir, gi
         orch.close()
 
 
+def test_an_agent_that_reads_its_terminal_after_a_pause_gets_its_prompt_and_shows_idle(cli_env, data_dir, git_repo):
+    # Its prompt is on the screen well before it reads: nothing on the screen changes when it
+    # starts reading, so only /proc can tell the running face that it is ready now.
+    command = f"{FAKE_AGENT_COMMAND} --prompt '{ODD_PROMPT}' --read-delay 0.6"
+    orch = Orchestrator(data_dir, agent_command=command)
+    pushed = Pushed()
+    running = orch.live(pushed, pushed.errors.append)
+    try:
+        instance = orch.instances.start(git_repo, prompt="hello after a pause")
+        retry_until(lambda: "received: hello after a pause" in capture(orch.tmux_socket, instance.tmux_session))
+        # back at its (unknown) prompt, reading again: IDLE, from the kernel's word alone
+        pushed.until(lambda s: (i := s.instance(instance.id)) and i.status is InstanceStatus.IDLE)
+        assert not pushed.errors, pushed.errors
+    finally:
+        running.stop()
+        orch.close()
+
+
 def test_idle_costs_no_tmux_call_and_no_round(orch, git_repo):
     instances = [orch.instances.start(git_repo) for _ in range(3)]
+    counter = count_tmux_calls(orch.tmux)
     pushed = Pushed()
     running = orch.live(pushed, pushed.errors.append)
     try:
         pushed.until(lambda s: all((i := s.instance(x.id)) and i.status is InstanceStatus.IDLE for x in instances))
         time.sleep(0.5)  # the last screens read, the last writes made
-        calls, rounds = orch.tmux.calls, running.rounds
+        calls, rounds = counter.calls, running.rounds
         time.sleep(2.0)  # shorter than a sweep: nothing at all may happen
-        assert (orch.tmux.calls, running.rounds) == (calls, rounds)
+        assert (counter.calls, running.rounds) == (calls, rounds)
     finally:
         running.stop()

@@ -9,7 +9,7 @@ import pytest
 from cc_orchestrator.core.tmux.layouts import BUILTIN_LAYOUTS, resolve_layout
 from cc_orchestrator.core.tmux.service import TmuxService, session_name
 from cc_orchestrator.errors import NotFound
-from tests.helpers import FAKE_AGENT, capture, retry_until, tmux
+from tests.helpers import FAKE_AGENT, capture, count_tmux_calls, retry_until, tmux
 
 AGENT = [sys.executable, str(FAKE_AGENT)]
 
@@ -20,8 +20,9 @@ def service(tmux_socket, tmp_path):
 
 
 def test_snapshot_of_an_empty_server_costs_one_call_and_finds_nothing(service):
+    counter = count_tmux_calls(service)
     assert service.panes() == {}
-    assert service.calls == 1
+    assert counter.calls == 1
 
 
 def test_create_session_runs_the_agent_directly_with_our_marks(service, tmux_socket, tmp_path):

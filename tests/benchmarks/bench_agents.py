@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from cc_orchestrator.core.agents.claude_hooks import hook_command  # noqa: E402
 from cc_orchestrator.core.orchestrator import Orchestrator  # noqa: E402
+from tests.helpers import count_tmux_calls  # noqa: E402
 
 FAKE = f"{sys.executable} {ROOT / 'tests' / 'fake_agent.py'}"
 
@@ -122,7 +123,8 @@ def idle_cost(orch: Orchestrator, repo: Path, count: int = 20, seconds: float = 
         for _ in range(3):  # screens read in the same second as their last output are read once more
             orch.tick()
             time.sleep(1.0)
-        calls_before = orch.tmux.calls
+        counter = count_tmux_calls(orch.tmux)
+        calls_before = counter.calls
         self_before = resource.getrusage(resource.RUSAGE_SELF)
         kids_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
@@ -138,7 +140,7 @@ def idle_cost(orch: Orchestrator, repo: Path, count: int = 20, seconds: float = 
         (a.ru_utime - b.ru_utime) + (a.ru_stime - b.ru_stime)
         for a, b in ((self_after, self_before), (kids_after, kids_before))
     )
-    return 100 * cpu / wall, (orch.tmux.calls - calls_before) / wall
+    return 100 * cpu / wall, (counter.calls - calls_before) / wall
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cc_orchestrator.core.models import InstanceStatus  # noqa: E402
 from cc_orchestrator.core.orchestrator import Orchestrator  # noqa: E402
+from tests.helpers import count_tmux_calls  # noqa: E402
 
 FAKE_AGENT = Path(__file__).resolve().parents[1] / "fake_agent.py"
 AGENT_COMMAND = f"{sys.executable} {FAKE_AGENT}"
@@ -149,12 +150,13 @@ def bench_start(orch: Orchestrator, repo: Path, runs: int) -> list[Figure]:
     to_ready: list[float] = []
     calls: list[int] = []
     first = 0.0
+    counter = count_tmux_calls(orch.tmux)
     for run in range(runs + 1):  # the first run starts the tmux server: a warm-up
-        before = orch.tmux.calls
+        before = counter.calls
         began = time.perf_counter()
         instance = orch.instances.start(repo)
         running = time.perf_counter()
-        after = orch.tmux.calls
+        after = counter.calls
         if instance.status is not InstanceStatus.RUNNING:
             raise RuntimeError(f"instance {instance.id} is {instance.status.value}, not RUNNING")
         deadline = running + READY_TIMEOUT
@@ -183,6 +185,7 @@ def bench_start(orch: Orchestrator, repo: Path, runs: int) -> list[Figure]:
 def bench_refresh(orch: Orchestrator, repo: Path, runs: int) -> list[Figure]:
     figures: list[Figure] = []
     sessions: list[str] = []
+    counter = count_tmux_calls(orch.tmux)
     for count in COUNTS:
         began = time.perf_counter()
         while len(sessions) < count:
@@ -198,9 +201,9 @@ def bench_refresh(orch: Orchestrator, repo: Path, runs: int) -> list[Figure]:
             calls: list[int] = []
 
             def once(fn=fn, calls=calls) -> None:
-                before = orch.tmux.calls
+                before = counter.calls
                 fn()
-                calls.append(orch.tmux.calls - before)
+                calls.append(counter.calls - before)
 
             samples = timed(once, runs)
             target = 25.0 if count == 20 and label == "list()" else None

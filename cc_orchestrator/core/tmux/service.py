@@ -93,7 +93,6 @@ class TmuxService:
         self.socket_name = socket_name
         self.marker = marker
         self.events = events
-        self.calls = 0  # tmux processes started; the refresh benchmark reads it
         self.runner = TmuxRunner(socket_name)
 
     # -- running tmux ------------------------------------------------------------------
@@ -103,7 +102,6 @@ class TmuxService:
 
     def cmd(self, *args: str, stdin: bytes | None = None) -> Result:
         """One tmux process, whatever it answers (arguments escaped as `run` says)."""
-        self.calls += 1
         return self.runner(*(_escaped(a) for a in args), stdin=stdin)
 
     def run(self, *args: str, check: bool = True, stdin: bytes | None = None) -> list[str]:
