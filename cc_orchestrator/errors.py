@@ -58,3 +58,10 @@ class ExternalError(OrchestratorError):
     """git or tmux refused an operation; the message carries their reason."""
 
     http_status = 502
+
+
+class IntegrationError(OrchestratorError):
+    """GitHub, Jira or Slack refused or could not be reached; the message says what to fix.
+    What can be settled here (no worktree, no remote, no token) is a Conflict instead."""
+
+    http_status = 502

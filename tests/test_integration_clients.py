@@ -9,10 +9,10 @@ import pytest
 
 from cc_orchestrator.config.settings import load_settings
 from cc_orchestrator.core.integrations.github import GitHub, parse_repository, repository_from_remote
-from cc_orchestrator.core.integrations.http import IntegrationError
 from cc_orchestrator.core.integrations.jira import Jira, adf_text
 from cc_orchestrator.core.integrations.slack import Slack
 from cc_orchestrator.core.models import Priority
+from cc_orchestrator.errors import Conflict, IntegrationError
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.jira_api import FakeJira
 from tests.fakes.slack_webhook import FakeSlack
@@ -154,7 +154,7 @@ def test_pull_request_is_found_when_one_is_already_open(gh):
 
 def test_writing_needs_a_token(gh):
     client = GitHub.from_settings(load_settings(github_api_url=gh.api_url), sleep=Sleeps())
-    with pytest.raises(IntegrationError, match="without a GitHub token: set CC_ORCHESTRATOR_GITHUB_TOKEN"):
+    with pytest.raises(Conflict, match="without a GitHub token: set CC_ORCHESTRATOR_GITHUB_TOKEN"):  # local: 409
         client.open_pull_request("acme/app", "b", "main", "t", "")
 
 
@@ -221,7 +221,7 @@ def test_jira_refusals_name_the_settings():
             jira(fake, jira_token="wrong").search("project = PROJ")
         with pytest.raises(IntegrationError, match=r"Jira refused the JQL search \(400\): Error in the JQL"):
             jira(fake).search("this is not = = jql")
-    with pytest.raises(IntegrationError, match="set jira_url"):
+    with pytest.raises(Conflict, match="set jira_url"):
         Jira.from_settings(load_settings(jira_token="x"))
 
 
@@ -296,9 +296,7 @@ def test_no_secret_reaches_a_log_record_even_at_debug(gh, caplog):
 
 def test_a_token_is_never_sent_over_plain_http_off_this_machine():
     settings = load_settings(github_api_url="http://github.example.com/api/v3", github_token="ghp_secret_value_1")
-    with pytest.raises(
-        IntegrationError, match="refusing to send a secret over plain http to github.example.com"
-    ) as caught:
+    with pytest.raises(Conflict, match="refusing to send a secret over plain http to github.example.com") as caught:
         GitHub.from_settings(settings)
     assert "ghp_secret" not in str(caught.value)
     GitHub.from_settings(load_settings(github_api_url="http://github.example.com/api/v3")).close()  # no token: fine

@@ -2,6 +2,8 @@
 
 An OrchestratorError carries its own status (`http_status`) and a message meant for the user;
 its code is its class name in snake case (`not_found`, `conflict`, `invalid_input`, ...).
+Only a failure beyond this machine is a 5xx: `integration_error` (502) when GitHub, Jira or
+Slack refused or could not be reached; a local precondition is a `conflict` (409).
 """
 
 from __future__ import annotations

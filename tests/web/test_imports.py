@@ -111,7 +111,7 @@ def test_open_a_pull_request_for_a_task(http, orch, github, git_repo, tmp_path):
     github.add_issue("acme/web", "Add a changelog")
     [task] = http.post("/api/tasks/import", json={"source": "github", "repository": "acme/web"}).json()["created"]
     refused = http.post(f"/api/tasks/{task['id']}/pull-request")
-    assert refused.status_code == 502 and "no worktree" in refused.json()["error"]["message"]
+    assert refused.status_code == 409 and "no worktree" in refused.json()["error"]["message"]  # nothing upstream failed
 
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))

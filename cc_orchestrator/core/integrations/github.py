@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from cc_orchestrator.core.integrations.http import HttpClient, IntegrationError
+from cc_orchestrator.core.integrations.http import HttpClient
 from cc_orchestrator.core.models import ExternalIssue, Priority
-from cc_orchestrator.errors import InvalidInput
+from cc_orchestrator.errors import Conflict, IntegrationError, InvalidInput
 
 TOKEN_SETTING = "CC_ORCHESTRATOR_GITHUB_TOKEN"
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -81,7 +81,7 @@ class GitHub:
 
     def require_token(self, doing: str) -> None:
         if not self.has_token:
-            raise IntegrationError(f"cannot {doing} without a GitHub token: set {TOKEN_SETTING}")
+            raise Conflict(f"cannot {doing} without a GitHub token: set {TOKEN_SETTING}")
 
     # -- issues ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from cc_orchestrator.errors import OrchestratorError
+from cc_orchestrator.errors import Conflict, IntegrationError
 
 # httpx logs every request URL at INFO; a Slack webhook URL is itself a secret.
 for _name in ("httpx", "httpcore"):
@@ -29,12 +29,6 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _MAX_RATE_WAITS = 3
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-class IntegrationError(OrchestratorError):
-    """GitHub, Jira or Slack refused or could not be reached; the message says what to fix."""
-
-    http_status = 502
 
 
 class HttpClient:
@@ -69,7 +63,7 @@ class HttpClient:
         self.sleep = sleep
         parts = urlsplit(self.base_url)
         if self.secrets and parts.scheme == "http" and parts.hostname not in _LOOPBACK:
-            raise IntegrationError(
+            raise Conflict(
                 f"refusing to send a secret over plain http to {parts.hostname}; use https in "
                 + (url_setting if show_url else "the URL")
             )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from cc_orchestrator.core.integrations.http import HttpClient, IntegrationError
+from cc_orchestrator.core.integrations.http import HttpClient
 from cc_orchestrator.core.models import ExternalIssue, Priority
-from cc_orchestrator.errors import InvalidInput
+from cc_orchestrator.errors import Conflict, InvalidInput
 
 TOKEN_SETTING = "CC_ORCHESTRATOR_JIRA_TOKEN"
 _FIELDS = ["summary", "description", "priority", "status"]
@@ -42,10 +42,10 @@ class Jira:
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> Jira:
         if not settings.jira_url:
-            raise IntegrationError("Jira is not set up: set jira_url (CC_ORCHESTRATOR_JIRA_URL)")
+            raise Conflict("Jira is not set up: set jira_url (CC_ORCHESTRATOR_JIRA_URL)")
         token = settings.jira_token.get_secret_value() if settings.jira_token else ""
         if not token:
-            raise IntegrationError(f"Jira is not set up: set {TOKEN_SETTING}")
+            raise Conflict(f"Jira is not set up: set {TOKEN_SETTING}")
         email = (settings.jira_email or "").strip()
         http = HttpClient.from_settings(
             settings,

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cc_orchestrator.core.git.repository import ahead_behind, reason, try_git, uncommitted_files
-from cc_orchestrator.core.integrations.http import IntegrationError
 from cc_orchestrator.core.models import Task
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
-from cc_orchestrator.errors import ExternalError
+from cc_orchestrator.errors import Conflict, ExternalError, IntegrationError
 
 _PUSH_TIMEOUT = 120.0
 _CREDENTIALS_IN_URL = re.compile(r"(//)[^/@\s]+@")
@@ -47,13 +46,13 @@ def task_branch(store: Store, task: Task) -> TaskBranch:
     for instance_id, path, branch, base in store.read(query):
         if path and branch and Path(path).is_dir():
             return TaskBranch(Path(path), branch, base, instance_id)
-    raise IntegrationError(f"task {task.id} has no worktree with a branch to push (no instance worked on it)")
+    raise Conflict(f"task {task.id} has no worktree with a branch to push (no instance worked on it)")
 
 
 def remote_url(branch: TaskBranch, remote: str) -> str:
     status, out, _ = try_git(branch.worktree, "remote", "get-url", remote)
     if status != 0:
-        raise IntegrationError(f"the repository has no remote {remote!r}; set github_remote to the one to push to")
+        raise Conflict(f"the repository has no remote {remote!r}; set github_remote to the one to push to")
     return scrub(out.strip())
 
 
@@ -62,7 +61,7 @@ def push(branch: TaskBranch, remote: str) -> list[str]:
     remote_url(branch, remote)
     ahead, _ = ahead_behind(branch.worktree, branch.branch, branch.base)
     if ahead == 0:
-        raise IntegrationError(
+        raise Conflict(
             f"branch {branch.branch} has no commits beyond {branch.base}; nothing to open a pull request for"
         )
     notes = []

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from cc_orchestrator.core.events import EventLog
-from cc_orchestrator.core.integrations.http import IntegrationError
 from cc_orchestrator.core.models import ImportResult, Level, Task
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.tasks import TaskService
+from cc_orchestrator.errors import Conflict
 
 
 @dataclass(frozen=True)
@@ -127,9 +127,9 @@ class IntegrationService:
         else:
             target = repository_from_remote(pulls.remote_url(branch, settings.github_remote)) or ""
             if not target:
-                raise IntegrationError(
+                raise Conflict(
                     f"cannot tell which GitHub repository remote {settings.github_remote!r} is; "
-                    "name it with --github OWNER/REPO"
+                    "name it (OWNER/REPO: --github in the CLI, repository in the API)"
                 )
         client = self.github()
         try:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cc_orchestrator.core.integrations.http import HttpClient, IntegrationError
+from cc_orchestrator.core.integrations.http import HttpClient
+from cc_orchestrator.errors import Conflict, IntegrationError
 
 URL_SETTING = "CC_ORCHESTRATOR_SLACK_WEBHOOK_URL"
 
@@ -22,7 +23,7 @@ class Slack:
     def from_settings(cls, settings: Any, **kwargs: Any) -> Slack:
         url = settings.slack_webhook_url.get_secret_value() if settings.slack_webhook_url else ""
         if not url.startswith(("https://", "http://")):
-            raise IntegrationError(f"Slack is not set up: set {URL_SETTING} to an incoming-webhook URL")
+            raise Conflict(f"Slack is not set up: set {URL_SETTING} to an incoming-webhook URL")
         http = HttpClient.from_settings(
             settings,
             "Slack",

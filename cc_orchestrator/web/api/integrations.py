@@ -2,7 +2,8 @@
 `cco tasks import github|jira` and `cco tasks pr`.
 
 These endpoints wait on the network (and `git push`): plain `def`, so each waits in a worker
-thread, never on the event loop. A failure upstream answers 502 with the service's one line.
+thread, never on the event loop. A failure upstream answers 502 with the service's one line;
+what is settled here (no worktree, no remote, nothing to push, no token) answers 409.
 """
 
 from __future__ import annotations
