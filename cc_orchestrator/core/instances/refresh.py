@@ -8,6 +8,7 @@ wins: the process (dead or alive), else the screen when it is conclusive.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -46,6 +47,10 @@ class StateRefresher:
         # instance id -> (wall time of its last capture, tmux activity time it had then)
         self._captured: dict[str, tuple[float, float]] = {}
         self._warned: dict[str, str] = {}  # instance id -> the last trouble logged for it
+        # One refresh at a time per process: a long-lived face's Live refreshes on its thread
+        # while its requests or actions (stop, restart, get) refresh on others. Two at once would
+        # share `_captured` and could both answer the same dialog or read the same screen.
+        self._lock = threading.RLock()
 
     def refresh(
         self, screens: bool = True, only: set[str] | None = None, panes: dict[str, PaneState] | None = None
@@ -54,6 +59,10 @@ class StateRefresher:
         whatever tmux's clock says). With `panes` from a recent refresh, tmux is not asked for
         them again: `Live` knows from inotify which panes changed and from /proc that their
         processes live."""
+        with self._lock:
+            return self._refresh(screens, only, panes)
+
+    def _refresh(self, screens: bool, only: set[str] | None, panes: dict[str, PaneState] | None) -> RefreshResult:
         svc = self.service
         svc.ingester.ingest()
         live = InstanceRow.status.in_(LIVE_STATUSES)
@@ -156,7 +165,8 @@ class StateRefresher:
             styled = texts.get(pane.pane_id)
             if styled is not None:
                 self._captured[row.id] = (time.time(), pane.activity)
-                screens[row.id] = classify(plain(styled), self.service.profile_for(row), styled)
+                profile = self.service.profile_for(row)
+                screens[row.id] = by_terminal(classify(plain(styled), profile, styled), profile, pane)
         return screens
 
     def capture(self, row: InstanceRow, pane_id: str | None = None, activity: float = 0.0) -> ScreenState | None:
@@ -164,12 +174,14 @@ class StateRefresher:
             styled = self.service.tmux.capture(row.tmux_session, pane_id=pane_id, escapes=True)
         except NotFound:
             return None
-        self._captured[row.id] = (time.time(), activity)
+        with self._lock:
+            self._captured[row.id] = (time.time(), activity)
         return classify(plain(styled), self.service.profile_for(row), styled)
 
     def forget(self, instance_id: str) -> None:
         """Read this pane's screen again at the next refresh, in any process."""
-        self._captured[instance_id] = (0.0, 0.0)
+        with self._lock:
+            self._captured[instance_id] = (0.0, 0.0)
         self.service.store.write(
             lambda: (
                 InstanceRow.update(screen_captured_at=0.0, screen_activity=0.0)
@@ -255,6 +267,19 @@ class StateRefresher:
             instance_id=row.id,
             data={"held_until": until.isoformat()},
         )
+
+
+def by_terminal(screen: ScreenState, profile, pane: PaneState) -> ScreenState:
+    """A screen no pattern reads, of an agent at a line prompt: the kernel says whether it waits
+    for its next line (blocked reading its terminal: IDLE) or is busy (RUNNING)."""
+    from dataclasses import replace
+
+    from cc_orchestrator.core.agents.terminal import reading_terminal
+
+    if screen.kind != "unknown" or not profile.tty_ready:
+        return screen
+    reading = reading_terminal(pane.pid)
+    return screen if reading is None else replace(screen, kind="ready" if reading else "working")
 
 
 def _parse(text):
