@@ -22,8 +22,11 @@ if TYPE_CHECKING:
     from cc_orchestrator.config.agents import AgentProfile
     from cc_orchestrator.core.tmux.service import TmuxService
 
-STEP_TIMEOUT = 0.5  # for one arrow key to show on the screen
-DIGIT_WAIT = 0.3  # for a typed option number to answer a menu by itself
+# Waits end as soon as the screen shows the change, so they cost time only when it never
+# comes; long enough that a loaded machine's slow redraw is not taken for a deaf menu.
+STEP_TIMEOUT = 1.5  # for one arrow key to show on the screen
+DIGIT_WAIT = 0.6  # for a typed option number to answer a menu by itself (else Enter follows)
+GONE_TIMEOUT = 2.0  # for the dialog to leave the screen once answered
 STILL_SECONDS = 0.15  # how long a dialog must hold still before the first key
 SETTLE_TIMEOUT = 0.6  # at most, for that
 POLL = 0.02
@@ -53,7 +56,12 @@ def look(tmux: TmuxService, session: str, profile: AgentProfile, pane_id: str | 
 
 
 def answer_dialog(
-    tmux: TmuxService, session: str, profile: AgentProfile, approve: bool, timeout: float = 1.0, retries: int = 1
+    tmux: TmuxService,
+    session: str,
+    profile: AgentProfile,
+    approve: bool,
+    timeout: float = GONE_TIMEOUT,
+    retries: int = 1,
 ) -> Answer:
     """Approve or reject the dialog on the screen; Conflict when there is none or no option
     means that, Unanswered when it would not leave the screen."""
