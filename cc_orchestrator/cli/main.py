@@ -21,6 +21,7 @@ GROUPS = {
     "agents": ("cc_orchestrator.cli.agents", "Agent profiles: list them; doctor checks install, version and screens."),
     "config": ("cc_orchestrator.cli.config", "Show and change settings."),
     "reconcile": ("cc_orchestrator.cli.reconcile", "Repair the database from tmux and git now."),
+    "maintenance": ("cc_orchestrator.cli.maintenance", "Prune old events and logs now; reclaim database space."),
     "monitor": ("cc_orchestrator.cli.monitor", "Run the watch loop without a screen: states, health, auto-assign."),
     "serve": ("cc_orchestrator.cli.serve", "Serve the REST + WebSocket API and the browser dashboard."),
 }

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     max_cpu_percent: float | None = Field(default=None, gt=0)
     stop_on_resource_limit: bool = False
     log_max_bytes: int = Field(default=5_000_000, ge=10_000)
+    # events older than this are deleted (each instance's and task's latest kept), and so are the
+    # pane logs and hook spools of instances gone or stopped this long; 0 keeps everything
+    events_keep_days: int = Field(default=30, ge=0, le=36_500)
     keymap: dict[str, str] = Field(default_factory=dict)  # TUI binding id -> keys ("ctrl+k,K")
     bell: bool = False  # ring the terminal bell with the TUI's notifications
     default_layout: str = "default"

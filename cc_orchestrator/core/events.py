@@ -10,6 +10,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import peewee as pw
+
 from cc_orchestrator.core.models import Event, EventKind, Level
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import EventRow
@@ -115,3 +117,47 @@ class EventLog:
 
     def latest_id(self) -> int:
         return self.store.read(lambda: EventRow.select(EventRow.id).order_by(EventRow.id.desc()).scalar() or 0)
+
+    # -- retention (core/retention.py drives these) ------------------------------------------
+
+    def latest_of_each(self) -> set[int]:
+        """The newest event of every instance and of every task: kept whatever their age, so
+        each face can still show an instance's last change and what became of each task."""
+
+        def query() -> set[int]:
+            newest = pw.fn.MAX(EventRow.id)
+            found: set[int] = set()
+            for column in (EventRow.instance_id, EventRow.task_id):
+                rows = EventRow.select(newest).where(column.is_null(False)).group_by(column).tuples()
+                found.update(r[0] for r in rows)
+            return found
+
+        return self.store.read(query)
+
+    def older_than(self, cutoff: datetime, after_id: int, up_to_id: int, limit: int) -> tuple[list[int], bool]:
+        """Ids after `after_id` (and at most `up_to_id`) of events made before `cutoff`, oldest
+        first, at most `limit`; and whether the scan reached the first newer event or the end.
+        Ids grow with time, so the scan stops at the first event made after `cutoff`."""
+
+        def query() -> tuple[list[int], bool]:
+            rows = (
+                EventRow.select(EventRow.id, EventRow.created_at)
+                .where((EventRow.id > after_id) & (EventRow.id <= up_to_id))
+                .order_by(EventRow.id)
+                .limit(limit)
+                .tuples()
+            )
+            ids: list[int] = []
+            for event_id, created_at in rows:
+                if created_at >= cutoff:
+                    return ids, True
+                ids.append(event_id)
+            return ids, len(ids) < limit
+
+        return self.store.read(query)
+
+    def delete(self, ids: list[int]) -> int:
+        """Remove these events in one short write transaction; how many went."""
+        if not ids:
+            return 0
+        return self.store.write(lambda: EventRow.delete().where(EventRow.id.in_(ids)).execute())

@@ -144,3 +144,16 @@ class PaneLogs:
         for name in glob.glob(pattern):
             if name.rsplit(".", 1)[-1].isdigit():
                 Path(name).unlink(missing_ok=True)
+
+    def files(self) -> dict[str, list[Path]]:
+        """Every log and backup in the folder, by the instance it belongs to."""
+        found: dict[str, list[Path]] = {}
+        try:
+            entries = list(os.scandir(self.logs_dir))
+        except FileNotFoundError:
+            return found
+        for entry in entries:
+            stem, dot, rest = entry.name.partition(".log")
+            if stem and dot and (not rest or rest[1:].isdigit()) and entry.is_file():
+                found.setdefault(stem, []).append(Path(entry.path))
+        return found

@@ -26,6 +26,8 @@ from cc_orchestrator.errors import StoreError
 
 BUSY_TIMEOUT_MS = 30_000  # SQLite's busy handler is not fair: a writer can wait behind bursts
 PRAGMAS = {
+    # first: it takes effect only on a file without tables yet (older ones: space.vacuum)
+    "auto_vacuum": "incremental",
     "journal_mode": "wal",
     "busy_timeout": BUSY_TIMEOUT_MS,
     "foreign_keys": 1,
