@@ -28,6 +28,7 @@ from collections.abc import Callable
 from cc_orchestrator.core.agents.terminal import reading_terminal
 from cc_orchestrator.core.models import InstanceStatus
 from cc_orchestrator.core.processes import running
+from cc_orchestrator.core.retention import Pruner
 from cc_orchestrator.core.snapshot import Snapshot, read_snapshot
 from cc_orchestrator.core.tmux.service import PaneState, session_name
 
@@ -68,6 +69,7 @@ class Live:
         self._thread: threading.Thread | None = None
         self._observer = None
         self._exits = None
+        self._pruner = Pruner(orchestrator)  # old events and logs, from a sweep once an hour
 
     # -- the face's side -----------------------------------------------------------------
 
@@ -77,6 +79,7 @@ class Live:
 
     def stop(self) -> None:
         self._stopped.set()
+        self._pruner.stop()
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)  # first: a round in progress still uses the watchers
@@ -286,6 +289,7 @@ class Live:
         if orch.settings.auto_assign:
             orch.auto_assign()
         orch.dispatcher.kick()
+        self._pruner.kick()
 
     def _sample_focus(self) -> None:
         pane = self._panes.get(session_name(self._focus))
