@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
@@ -29,21 +28,14 @@ def update_config(
     svc: Svc,
     values: Annotated[dict[str, Any], Body(examples=[{"max_instances": 8, "auto_assign": True}])],
 ):
-    """Stores each value as `config set` would, for every face. Unknown keys are refused before
-    anything is stored; values are then stored in order, and the first invalid one stops the
-    rest (422). This server (and every other running face) uses them from its next round;
-    tmux_socket and data_dir need a restart."""
+    """Stores the values as `config set` would, for every face, in one transaction: each is
+    checked alone and with the rest, and an unknown key or an invalid value stores none (422).
+    This server (and every other running face) uses them from its next round; tmux_socket and
+    data_dir need a restart."""
     if not values:
         raise InvalidInput("no settings given")
     if len(values) > 50:
         raise InvalidInput("at most 50 settings at once")
-    config = svc.orchestrator.config
-    texts = {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
-    known = {entry.key for entry in config.entries()}
-    for key in texts:
-        if key.strip().lower().replace("-", "_") not in known:
-            raise InvalidInput(f"unknown setting {key!r}")
-    for key, text in texts.items():
-        config.set(key, text)
+    svc.orchestrator.config.set_many(values)
     svc.hub.poke()
     return _entries(svc)

@@ -55,21 +55,15 @@ def get_task(svc: Svc, task_id: TaskId):
 def update_task(svc: Svc, task_id: TaskId, body: TaskUpdate):
     """Only the fields sent change, in one transaction: a refused move or a dependency cycle
     changes nothing. `dependencies` replaces the whole set."""
-    tasks = svc.orchestrator.tasks
-    add, remove = set(body.add_dependencies), set(body.remove_dependencies)
-    if body.dependencies is not None:
-        current = set(tasks.get(task_id).dependencies)
-        wanted = set(body.dependencies)
-        add |= wanted - current
-        remove |= current - wanted
-    task = tasks.update(
+    task = svc.orchestrator.tasks.update(
         task_id,
         title=body.title,
         description=body.description,
         priority=body.priority,
         status=body.status,
-        add_dependencies=sorted(add),
-        remove_dependencies=sorted(remove),
+        dependencies=body.dependencies,
+        add_dependencies=body.add_dependencies,
+        remove_dependencies=body.remove_dependencies,
     )
     svc.hub.poke()
     return _out(task)
