@@ -66,23 +66,28 @@ def test_doctor_json_from_the_cli(cli_env, git_repo):
 @pytest.mark.slow
 @pytest.mark.parametrize("agent", REAL or [None], ids=[a.label for a in REAL] or ["none"])
 def test_the_probe_reads_each_real_agents_first_screen(agent, tmp_path):
-    """Offline, Claude Code exits at once ("Unable to connect"); Codex without a login asks how
-    to sign in. Either way the probe must say what it saw, not "unknown"."""
+    """What a user who has set the agent up sees first in a new folder: Claude Code (signed in
+    with an API key, here against a fake Messages API) asks whether to trust the folder; Codex
+    without a login asks how to sign in. The probe must read that off the real screen."""
     if agent is None:
         pytest.skip("no real agent installed: run .ci/install-agents.sh")
     from cc_orchestrator.config.agents import resolve_profiles
+    from tests.fakes.anthropic_api import FakeAnthropicAPI
 
     base = resolve_profiles({})[agent.name]
     home = tmp_path / "home"
-    home.mkdir()
-    env = {"HOME": str(home), "CODEX_HOME": str(home / ".codex"), "CLAUDE_CONFIG_DIR": str(home / ".claude")}
-    (home / ".codex").mkdir()
-    profile = base.model_copy(update={"command": agent.path, "env": env})
-    report = check(profile)
+    (home / ".codex").mkdir(parents=True)
+    (home / ".claude.json").write_text(json.dumps({"hasCompletedOnboarding": True}))
+    env = {"HOME": str(home), "CODEX_HOME": str(home / ".codex"), "DISABLE_AUTOUPDATER": "1"}
+    with FakeAnthropicAPI() as api:
+        env |= {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "sk-ant-dummy-key-for-tests"}
+        report = check(base.model_copy(update={"command": agent.path, "env": env}))
     assert report.version == agent.version
-    assert report.probe.seen in ("ready", "dialog", "exited"), report
-    if agent.name == "codex":
-        assert report.probe.seen == "dialog" and "sign_in" in report.probe.detail, report
+    if agent.name == "codex":  # signed out: how to sign in; or its prompt, where it finds a login
+        assert report.probe.seen == "ready" or "sign_in" in report.probe.detail, report
+    else:
+        assert report.probe.seen == "dialog" and "trust" in report.probe.detail, report
+    assert report.ok, report
 
 
 def test_a_newer_agent_than_tested_gets_one_warning(tmp_path):

@@ -202,15 +202,23 @@ def bench_start_with_20(base: Path, socket: str, runs: int) -> None:
 def bench_doctor() -> None:
     from cc_orchestrator.config.agents import resolve_profiles
     from cc_orchestrator.core.agents.doctor import check
+    from tests.fakes.anthropic_api import FakeAnthropicAPI
 
     profiles = resolve_profiles({})
     for agent in installed("claude") + installed("codex"):
+        # a user who set the agent up: Claude Code signed in with an API key (a fake API here)
         home = Path(tempfile.mkdtemp(prefix="cco-bench-home-"))
         (home / ".codex").mkdir()
-        env = {"HOME": str(home), "CODEX_HOME": str(home / ".codex"), "CLAUDE_CONFIG_DIR": str(home / ".claude")}
-        report = check(profiles[agent.name].model_copy(update={"command": agent.path, "env": env}))
+        (home / ".claude.json").write_text('{"hasCompletedOnboarding": true}')
+        env = {"HOME": str(home), "CODEX_HOME": str(home / ".codex"), "DISABLE_AUTOUPDATER": "1"}
+        with FakeAnthropicAPI() as api:
+            env |= {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "sk-ant-dummy-key-for-bench"}
+            report = check(profiles[agent.name].model_copy(update={"command": agent.path, "env": env}))
         probe = report.probe
-        right = probe.seen in ("ready", "dialog", "exited") and (agent.name != "codex" or "sign_in" in probe.detail)
+        if agent.name == "codex":  # signed out: the sign-in dialog; where it finds a login: its prompt
+            right = probe.seen == "ready" or "sign_in" in probe.detail
+        else:  # a new folder: the trust dialog
+            right = probe.seen == "dialog" and "trust" in probe.detail
         print(
             f"4.  doctor probe, {agent.label}: {probe.seen} ({probe.detail[:70]}) after {probe.seconds:.1f} s: "
             f"{'read correctly' if right else 'NOT READ'}"
