@@ -135,6 +135,8 @@ def check_page(limit: int | None, offset: int) -> None:
         raise InvalidInput(f"limit must be 0 or more, not {limit}")
     if offset < 0:
         raise InvalidInput(f"offset must be 0 or more, not {offset}")
+    if offset > MAX_ID or (limit is not None and limit > MAX_ID):  # SQLite's integers end there
+        raise InvalidInput(f"limit and offset must be at most {MAX_ID}")
 
 
 def filtered(query: pw.SelectQuery, status: Any, priority: Any, repo: str | None) -> pw.SelectQuery:

@@ -45,6 +45,8 @@ def try_git(cwd: Path | str, *args: str) -> tuple[int, str, str]:
     if not Path(cwd).is_dir():
         # Popen would fail with an OSError that GitPython reports as "git not found".
         raise ExternalError(f"folder {cwd} does not exist")
+    if any("\x00" in arg for arg in args):  # Popen would raise "embedded null byte"
+        raise InvalidInput("a NUL character cannot be passed to git")
     git = _gitpython()
     command = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args]
     try:
@@ -110,10 +112,17 @@ def repo_of(path: str | Path | None = None, required: bool = True) -> Path | Non
 
 def find_repo(path: str | Path) -> Path:
     """The main repository's top-level folder for any path inside it or in a linked worktree."""
-    start = Path(path).expanduser().resolve()
-    folder = start if start.is_dir() else start.parent
-    if not folder.is_dir():
-        raise NotARepository(f"{path} is not inside a git repository")
+    shown = str(path) if len(str(path)) <= 200 else str(path)[:197] + "..."
+    if "\x00" in str(path):
+        raise InvalidInput(f"repository path {shown!r} contains a NUL character")
+    try:
+        start = Path(path).expanduser().resolve()
+        folder = start if start.is_dir() else start.parent
+        found = folder.is_dir()
+    except OSError as exc:  # a name too long for the file system, a loop of links
+        raise NotARepository(f"{shown} is not inside a git repository: {exc.strerror}") from None
+    if not found:
+        raise NotARepository(f"{shown} is not inside a git repository")
     status, out, err = try_git(folder, "rev-parse", "--git-common-dir", "--is-bare-repository")
     if status != 0:
         if "not a git repository" in err.lower():
@@ -162,6 +171,8 @@ def validate_branch_name(repo: Path, branch: str) -> str:
         raise invalid("it may not start with '-'")
     if branch.startswith("/"):
         raise invalid("it may not be an absolute path")
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in branch):  # git refuses them; NUL breaks Popen
+        raise invalid("control characters are not allowed")
     if "\\" in branch:
         raise invalid("backslashes are not allowed")
     if any(ch.isspace() for ch in branch):
