@@ -51,14 +51,11 @@ install() {
 }
 
 claude_newest=$(latest @anthropic-ai/claude-code) || true
-if [ -n "$claude_newest" ]; then
-    for version in "$claude_newest" "$CLAUDE_OLDEST"; do
-        install claude "$version" "@anthropic-ai/claude-code-linux-$arch@$version" \
-            "node_modules/@anthropic-ai/claude-code-linux-$arch/claude"
-    done
-else
-    warn "npm view @anthropic-ai/claude-code failed"
-fi
+[ -n "$claude_newest" ] || warn "npm view @anthropic-ai/claude-code failed: the newest Claude Code is not known"
+for version in $claude_newest "$CLAUDE_OLDEST"; do
+    install claude "$version" "@anthropic-ai/claude-code-linux-$arch@$version" \
+        "node_modules/@anthropic-ai/claude-code-linux-$arch/claude"
+done
 
 codex_newest=$(latest @openai/codex) || true
 if [ -n "$codex_newest" ]; then

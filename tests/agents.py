@@ -45,6 +45,40 @@ def installed(name: str) -> list[InstalledAgent]:
     return found
 
 
+def missing(name: str) -> list[str]:
+    """Versions the install script listed whose binary is not there (its install failed)."""
+    listing = AGENTS / "versions.txt"
+    found = {a.version for a in installed(name)}
+    return [
+        f"{agent} {version} ({why})"
+        for agent, version, why in ((line.split() + ["", ""])[:3] for line in _lines(listing))
+        if agent == name and version not in found
+    ]
+
+
+def params(name: str) -> list:
+    """pytest params: each installed version, and each listed version that failed to install
+    (skipped, saying so: never left out silently)."""
+    import pytest
+
+    present = [pytest.param(a, id=a.label) for a in installed(name)]
+    absent = [
+        pytest.param(
+            None,
+            id=f"{what.split()[0]}-{what.split()[1]}",
+            marks=pytest.mark.skip(
+                reason=f"{what} is listed by .ci/install-agents.sh but was not installed: see its warning"
+            ),
+        )
+        for what in missing(name)
+    ]
+    return present + absent
+
+
+def _lines(listing: Path) -> list[str]:
+    return listing.read_text().splitlines() if listing.exists() else []
+
+
 def describe() -> str:
     """One line for the test report's header; it says when a version is newer than the newest
     the profile records as tested (then update `tested_versions` once the tests pass)."""
@@ -58,4 +92,5 @@ def describe() -> str:
             newer = verdict(agent.version, profiles[name].tested_versions) == "newer than tested"
             note = f", newer than the profile's {profiles[name].tested_versions[-1]}" if newer else ""
             parts.append(f"{agent.name} {agent.version} ({agent.why}{note})")
+        parts += [f"{what}: NOT INSTALLED" for what in missing(name)]
     return "agents under test: " + (", ".join(parts) if parts else "none installed (run .ci/install-agents.sh)")

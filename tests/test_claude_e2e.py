@@ -17,7 +17,7 @@ import pytest
 
 from cc_orchestrator.core.models import Instance, InstanceStatus
 from cc_orchestrator.core.orchestrator import Orchestrator
-from tests.agents import installed
+from tests.agents import installed, params
 from tests.fakes.anthropic_api import HELLO, INPUT_TOKENS, OUTPUT_TOKENS, FakeAnthropicAPI
 from tests.helpers import capture, retry_until
 
@@ -34,7 +34,7 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(params=CLAUDES or [None], ids=[c.label for c in CLAUDES] or ["claude"])
+@pytest.fixture(params=params("claude") or [pytest.param(None, id="claude")])
 def claude(request):
     return request.param
 

@@ -16,7 +16,7 @@ import pytest
 
 from cc_orchestrator.core.models import InstanceStatus
 from cc_orchestrator.core.orchestrator import Orchestrator
-from tests.agents import installed
+from tests.agents import installed, params
 from tests.fakes.openai_api import FILE_CONTENT, INPUT_TOKENS, OUTPUT_TOKENS, FakeOpenAIAPI
 from tests.helpers import capture, retry_until
 
@@ -50,7 +50,7 @@ env_key = "FAKE_OPENAI_API_KEY"
 """
 
 
-@pytest.fixture(params=CODEXES or [None], ids=[c.label for c in CODEXES] or ["codex"])
+@pytest.fixture(params=params("codex") or [pytest.param(None, id="codex")])
 def codex(request):
     return request.param
 

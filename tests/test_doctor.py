@@ -11,10 +11,8 @@ import pytest
 
 from cc_orchestrator.config.agents import AgentProfile
 from cc_orchestrator.core.agents.doctor import check, newer_than_tested, verdict
-from tests.agents import installed
+from tests.agents import params
 from tests.helpers import FAKE_AGENT_COMMAND
-
-REAL = installed("claude") + installed("codex")
 
 
 def test_versions_are_judged_against_the_tested_range():
@@ -64,7 +62,7 @@ def test_doctor_json_from_the_cli(cli_env, git_repo):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("agent", REAL or [None], ids=[a.label for a in REAL] or ["none"])
+@pytest.mark.parametrize("agent", params("claude") + params("codex") or [pytest.param(None, id="none")])
 def test_the_probe_reads_each_real_agents_first_screen(agent, tmp_path):
     """What a user who has set the agent up sees first in a new folder: Claude Code (signed in
     with an API key, here against a fake Messages API) asks whether to trust the folder; Codex
