@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from cc_orchestrator.config.settings import load_settings
@@ -254,7 +255,9 @@ def test_the_claude_profile_says_how_to_install_claude(orch, git_repo, monkeypat
 
 
 def test_recover_restarts_lost_sessions_one_by_one_with_their_session_ids(cli_env, data_dir, git_repo):
-    agents = {"resumable": {"command": FAKE_AGENT_COMMAND, "resume_args": ["--resume", "{session_id}"]}}
+    # each agent shows its first screen a second after it starts: the next may start only then
+    command = f"{FAKE_AGENT_COMMAND} --ready-delay 1"
+    agents = {"resumable": {"command": command, "resume_args": ["--resume", "{session_id}"]}}
     orch = Orchestrator(data_dir, agents=agents)
     try:
         first = orch.instances.start(git_repo, agent="resumable")
@@ -279,7 +282,34 @@ def test_recover_restarts_lost_sessions_one_by_one_with_their_session_ids(cli_en
                     f"resuming session {sid}" in capture(orch.settings.tmux_socket, s)
                 )
             )
+        born = [psutil.Process(orch.instances.get(i.id).pid).create_time() for i in (first, second)]
+        assert born[1] - born[0] >= 0.9, "the second agent started before the first one was ready"
         assert orch.instances.recover() == []
+    finally:
+        orch.close()
+
+
+def test_recover_all_restarts_stopped_and_failed_instances_too(cli_env, git_repo, data_dir):
+    orch = Orchestrator(data_dir)
+    try:
+        stopped, failed, lost = (orch.instances.start(git_repo) for _ in range(3))
+        for instance in (stopped, failed, lost):
+            status_becomes(orch, instance.id, InstanceStatus.IDLE)
+        orch.instances.stop(stopped.id)
+        orch.instances.send(failed.id, "exit 3")
+        status_becomes(orch, failed.id, InstanceStatus.ERROR)
+        orch.tmux.kill_session(lost.tmux_session)
+        status_becomes(orch, lost.id, InstanceStatus.STOPPED)
+    finally:
+        orch.close()
+    only_lost = cco(cli_env, git_repo, "instances", "recover", "--dry-run")
+    assert lost.id in only_lost.stdout and stopped.id not in only_lost.stdout and failed.id not in only_lost.stdout
+    result = cco(cli_env, git_repo, "instances", "recover", "--all")
+    assert result.returncode == 0, result.stderr
+    orch = Orchestrator(data_dir)
+    try:
+        for instance in (stopped, failed, lost):
+            assert orch.instances.get(instance.id).status.is_live, result.stdout
     finally:
         orch.close()
 
