@@ -1,11 +1,13 @@
 """The dashboard's pages: `/` (the app), `/login` (paste the token), `/logout`, `/static/*`.
 
 The sign-in form is the way into a second browser, since the printed link works only once.
-It posts the token in the body, never the URL; wrong tokens count toward the throttle.
+It posts the token in the body, never the URL; the right token always signs in, wrong ones
+count toward the throttle.
 """
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -44,13 +46,12 @@ async def login(request: Request) -> Response:
     if foreign_origin(request.headers.get("origin"), host, scheme):
         return error_response(403, "bad_origin", "cross-site sign-in refused")
     throttle, credentials = request.app.state.throttle, request.app.state.credentials
-    client = security.client_address(request.scope)
-    if wait := throttle.retry_after(client):
-        return _login_page(f"Too many wrong tokens; try again in {int(wait) + 1} s.", status=429)
     body = await _bounded_body(request)
     token = (parse_qs(body.decode("utf-8", "replace")).get("token") or [""])[0].strip()
     if not token or not credentials.is_token(token):
-        throttle.fail(client)
+        if wait := throttle.fail(security.client_address(request.scope)):
+            await asyncio.sleep(throttle.penalty)  # a guesser past the limit: slow it down
+            return _login_page(f"Too many wrong tokens; try again in {int(wait) + 1} s.", status=429)
         return _login_page("Wrong token.", status=401)
     return security.sign_in(RedirectResponse("/", status_code=303), credentials, host, scheme)
 

@@ -8,14 +8,15 @@ Every HTTP request and WebSocket handshake passes `Guard` first:
   one-time sign-in link `/?token=...` or the `/login` form sets (browsers);
 - a state change made with the cookie must echo the CSRF cookie in `X-CSRF-Token` (and an
   Origin naming another site is refused);
-- failed token attempts are throttled per client address.
+- wrong tokens are throttled per client address (`throttle.py`); the right one always gets in.
 
-The token is compared with `secrets.compare_digest` and never logged; the cookies hold values
-derived from it (HMAC), not the token itself.
+The token is compared first, with `secrets.compare_digest`, and never logged; the cookies hold
+values derived from it (HMAC), not the token itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -141,6 +142,8 @@ class Guard:
             return
         response = self.check(scope)
         if response is not None:
+            if response.status_code == 429:  # a guesser past the limit: slow it down
+                await asyncio.sleep(self.throttle.penalty)
             await _respond(response, scope, receive, send)
             return
         await self.app(scope, receive, _with_security_headers(scope, send))
@@ -184,12 +187,11 @@ class Guard:
         return sign_out(response, host, scope["scheme"]) if cookie is not None else response
 
     def _check_bearer(self, authorization: str, client: str) -> Response | None:
-        if wait := self.throttle.retry_after(client):
-            return _too_many(wait)
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer" and value and self.credentials.is_token(value.strip()):
             return None
-        self.throttle.fail(client)
+        if wait := self.throttle.fail(client):
+            return _too_many(wait)
         return _unauthorized("wrong token")
 
     def _check_csrf(self, headers: Headers, host: str, scheme: str) -> Response | None:
@@ -201,13 +203,12 @@ class Guard:
         return None
 
     def _first_visit(self, token: str, client: str, host: str, scheme: str) -> Response:
+        if not self.credentials.is_token(token):
+            if wait := self.throttle.fail(client):
+                return _too_many(wait)
+            return _unauthorized("wrong token; sign in at /login", html=True)
         if self.link_used:
             return _unauthorized("this sign-in link was used already; sign in at /login with the token", html=True)
-        if wait := self.throttle.retry_after(client):
-            return _too_many(wait)
-        if not self.credentials.is_token(token):
-            self.throttle.fail(client)
-            return _unauthorized("wrong token; sign in at /login", html=True)
         self.link_used = True
         return sign_in(_see_other("/"), self.credentials, host, scheme)
 

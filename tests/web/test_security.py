@@ -257,28 +257,41 @@ def test_the_sign_in_form(server):
         assert browser.get("/api/tasks").status_code == 401
 
 
-def test_failed_logins_are_throttled(server):
-    with server.client(token="wrong-token-wrong-token") as guessing:
+def test_wrong_tokens_are_throttled_but_the_right_one_always_gets_in(server):
+    server.app.state.throttle.penalty = 0.05  # the pause before a 429 (1 s by default)
+    wrong = "wrong-token-wrong-token"
+    with server.client(token=wrong) as guessing:
         for _ in range(5):
             assert guessing.get("/api/tasks").status_code == 401
-    with server.client() as http:
-        locked = http.get("/api/tasks")  # even the right token must wait now
-        assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1
-        assert locked.json()["error"]["code"] == "too_many_attempts"
+        refused = guessing.get("/api/tasks")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert refused.json()["error"]["code"] == "too_many_attempts"
+    with server.client() as http:  # the same address (every local client is 127.0.0.1)
+        assert http.get("/api/tasks").status_code == 200
+    host = {"Host": f"127.0.0.1:{server.port}"}
+    assert handshake(server, {**host, "Authorization": f"Bearer {wrong}"}) == 429
+    assert handshake(server, bearer(server)) == 101
     with server.client(token=None) as browser:
-        assert browser.post("/login", data={"token": TOKEN}).status_code == 429
-        assert browser.get(f"/?token={TOKEN}").status_code == 429
-    assert handshake(server, bearer(server)) == 429
+        assert browser.post("/login", data={"token": wrong}).status_code == 429
+        assert browser.get(f"/?token={wrong}").status_code == 429
+        assert browser.post("/login", data={"token": TOKEN}).status_code == 303
+        assert browser.get("/api/tasks").status_code == 200
+    with server.client(token=None) as link:
+        assert link.get(f"/?token={TOKEN}").status_code == 303  # the printed link still works once
+        assert link.get("/api/tasks").status_code == 200
+    with server.client(token=wrong) as guessing:
+        assert guessing.get("/api/tasks").status_code == 429  # a guesser who keeps on stays refused
 
 
 def test_throttle_forgets_after_its_window():
     from cc_orchestrator.web.throttle import Throttle
 
     throttle = Throttle(max_failures=2, window=0.2)
-    throttle.fail("a")
+    assert throttle.fail("a") == 0
     assert throttle.retry_after("a") == 0
-    throttle.fail("a")
+    assert throttle.fail("a") == 0  # the second of two allowed
     assert 0 < throttle.retry_after("a") <= 0.2 and throttle.retry_after("b") == 0
+    assert 0 < throttle.fail("a") <= 0.2  # past the limit: refused, and counted
     retry_until(lambda: throttle.retry_after("a") == 0, timeout=2)
     many = Throttle(max_clients=3)
     for n in range(10):
