@@ -51,6 +51,18 @@ def running(pid: int | None) -> bool:
     return state not in ("Z", "X")
 
 
+def started_at(pid: int | None) -> int | None:
+    """When the process began, in clock ticks since boot (/proc/PID/stat field 22): with the
+    pid, it names one process, even after the pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            text = fh.read()
+    except (OSError, TypeError):
+        return None
+    fields = text[text.rfind(")") + 2 :].split()
+    return int(fields[19]) if len(fields) > 19 else None
+
+
 def process_tree(pid: int) -> list[int]:
     """`pid` and all its descendants that are alive now."""
     if not _FAST:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.instances.observe import starter_alive
 from cc_orchestrator.core.models import EventKind, TaskStatus
+from cc_orchestrator.core.processes import started_at
 from cc_orchestrator.core.store.tables import InstanceRow
 
 if TYPE_CHECKING:
@@ -25,10 +26,20 @@ def claim(row: InstanceRow, pid: int) -> bool:
     if not row.pending_prompt:
         return False
     current = _state(row)
-    if current and starter_alive(current.get("pid")):
+    if current and _alive(current):
         return False
-    InstanceRow.update(delivering=json.dumps({"pid": pid, "pasted": False})).where(InstanceRow.id == row.id).execute()
+    InstanceRow.update(delivering=_claim(pid, pasted=False)).where(InstanceRow.id == row.id).execute()
     return True
+
+
+def _claim(pid: int, pasted: bool) -> str:
+    return json.dumps({"pid": pid, "since": started_at(pid), "pasted": pasted})
+
+
+def _alive(state: dict) -> bool:
+    """The delivering process still runs (the same process: a reused pid does not count)."""
+    pid = state.get("pid")
+    return starter_alive(pid) and state.get("since") in (None, started_at(pid))
 
 
 def deliver(service: InstanceService, instance_id: str) -> bool:
@@ -43,7 +54,7 @@ def deliver(service: InstanceService, instance_id: str) -> bool:
     def pasted() -> None:
         service.store.write(
             lambda: (
-                InstanceRow.update(delivering=json.dumps({"pid": os.getpid(), "pasted": True}))
+                InstanceRow.update(delivering=_claim(os.getpid(), pasted=True))
                 .where(InstanceRow.id == instance_id)
                 .execute()
             )
@@ -62,7 +73,7 @@ def finish_interrupted(service: InstanceService, rows: list[InstanceRow]) -> Non
     """Deliveries whose process died: Enter for a pasted prompt, a fresh start otherwise."""
     for row in rows:
         state = _state(row)
-        if not state or starter_alive(state.get("pid")):
+        if not state or _alive(state):
             continue
         if state.get("pasted"):
             service.tmux.send_keys(row.tmux_session, "Enter")
