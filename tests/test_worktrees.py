@@ -283,7 +283,8 @@ def test_remove_dirty_worktree_is_refused_and_changes_nothing(git_repo, service,
         service.remove(worktree.id)
 
     assert str(caught.value) == (
-        f"worktree {worktree.id} (feat) has 2 uncommitted files; commit them, or pass --force to delete them"
+        f"worktree {worktree.id} (feat) has 2 uncommitted files (README.md, new.txt); "
+        "commit them, or pass --force to delete them"
     )
     assert (Path(worktree.path) / "new.txt").read_text() == "new\n"
     assert "feat" in branches(git_repo) and len(rows(store)) == 1
@@ -304,7 +305,7 @@ def test_unpushed_commits_are_refused_unless_branch_kept(git_repo, service, stor
     worktree = service.create(git_repo, "feat")
     sha = commit(Path(worktree.path), "work.txt")
 
-    with pytest.raises(Conflict, match="has 1 unpushed commit; .*--keep-branch.*--force"):
+    with pytest.raises(Conflict, match="has 1 commit on no other branch, tag or remote .*--keep-branch.*--force"):
         service.remove(worktree.id)
     assert Path(worktree.path).exists() and len(rows(store)) == 1
 
@@ -315,13 +316,14 @@ def test_unpushed_commits_are_refused_unless_branch_kept(git_repo, service, stor
 
 def test_uncommitted_and_unpushed_together(git_repo, service):
     worktree = service.create(git_repo, "feat")
-    commit(Path(worktree.path), "work.txt")
+    sha = commit(Path(worktree.path), "work.txt")
     (Path(worktree.path) / "new.txt").write_text("new\n")
     with pytest.raises(Conflict) as caught:
         service.remove(worktree.id)
     assert str(caught.value) == (
-        f"worktree {worktree.id} (feat) has 1 uncommitted file and 1 unpushed commit; "
-        "commit or push them, or pass --force to delete them"
+        f"worktree {worktree.id} (feat) has 1 uncommitted file (new.txt) and 1 commit on no other branch, tag or "
+        f"remote ({sha[:7]} add work.txt); commit or push them, pass --keep-branch to keep the branch, "
+        "or pass --force to delete them"
     )
 
 
@@ -408,3 +410,169 @@ def test_adopt_unknown_worktrees_under_the_root(git_repo, service, store, root, 
     assert adopted[0].status is WorktreeStatus.IDLE and adopted[0].base_branch == "main"
     assert {r.id: r.created_branch for r in rows(store)} == {known.id: True, adopted[0].id: False}
     assert service.adopt_unknown(git_repo) == []
+
+
+# --- nothing the user made is deleted without --force (issue 12, item 2) ---------------------
+
+
+def ignore(worktree: Path, *patterns: str) -> None:
+    """Ignore `patterns` through the worktree's own .gitignore, committed so it is not a change."""
+    (worktree / ".gitignore").write_text("".join(f"{p}\n" for p in patterns))
+    git(worktree, "add", ".gitignore")
+    git(worktree, "commit", "-q", "-m", "ignore")
+    git(worktree, "push", "-q", ".", "HEAD:refs/heads/kept")  # the commit itself is safe on a branch
+
+
+def files_under(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if ".git" not in p.parts}
+
+
+def test_detached_commits_no_ref_holds_are_refused_then_forced(git_repo, service, store):
+    worktree = service.create(git_repo, "feat")
+    path = Path(worktree.path)
+    git(path, "checkout", "-q", "--detach")
+    sha = commit(path, "wip.txt", message="detached wip")
+    before = files_under(path)
+
+    with pytest.raises(Conflict) as caught:
+        service.remove(worktree.id)
+
+    assert str(caught.value) == (
+        f"worktree {worktree.id} (feat) has 1 commit on no other branch, tag or remote ({sha[:7]} detached wip); "
+        "put it on a branch, or pass --force to delete it"
+    )
+    assert files_under(path) == before and len(rows(store)) == 1  # a refusal removes nothing
+    assert "feat" in branches(git_repo)
+    losses = service.losses(worktree.id)
+    assert losses.detached and losses.commits == [f"{sha[:7]} detached wip"] and not losses.files
+
+    service.remove(worktree.id, force=True)
+    assert not path.exists() and rows(store) == [] and branches(git_repo) == {"main"}
+
+
+def test_a_detached_commit_on_a_tag_is_not_lost(git_repo, service, store):
+    worktree = service.create(git_repo, "feat")
+    git(Path(worktree.path), "checkout", "-q", "--detach")
+    commit(Path(worktree.path), "wip.txt")
+    git(Path(worktree.path), "tag", "keep-me")
+    service.remove(worktree.id)
+    assert rows(store) == [] and git(git_repo, "tag", "--list") == "keep-me"
+
+
+def test_ignored_dotenv_and_certificate_are_refused_and_listed(git_repo, service, store):
+    worktree = service.create(git_repo, "feat")
+    path = Path(worktree.path)
+    ignore(path, ".env", "*.pem")
+    (path / ".env").write_text("TOKEN=1\n")
+    (path / "server.pem").write_text("-----BEGIN-----\n")
+
+    with pytest.raises(Conflict) as caught:
+        service.remove(worktree.id, keep_branch=True)
+
+    assert str(caught.value) == (
+        f"worktree {worktree.id} (feat) has 2 ignored files (.env, server.pem); "
+        "copy them elsewhere, or pass --force to delete them"
+    )
+    assert (path / ".env").read_text() == "TOKEN=1\n" and (path / "server.pem").exists() and len(rows(store)) == 1
+    service.remove(worktree.id, keep_branch=True, force=True)
+    assert not path.exists() and rows(store) == []
+
+
+def test_caches_and_build_outputs_alone_do_not_block(git_repo, service, store):
+    worktree = service.create(git_repo, "feat")
+    path = Path(worktree.path)
+    ignore(path, "node_modules/", "dist/", "*.log")
+    for name in ("node_modules/left-pad/index.js", "node_modules/.bin/x", "dist/app.js", "debug.log"):
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text("made by a tool\n")
+    # not even ignored: git's own `worktree remove` would refuse these untracked files
+    (path / "src" / "__pycache__").mkdir(parents=True)
+    (path / "src" / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"\0")
+
+    assert not service.losses(worktree.id, keep_branch=True)
+    service.remove(worktree.id, keep_branch=True)
+    assert not path.exists() and rows(store) == []
+
+
+def test_an_unknown_ignored_folder_counts_as_work(git_repo, service):
+    worktree = service.create(git_repo, "feat")
+    path = Path(worktree.path)
+    ignore(path, "notes/", "node_modules/")
+    (path / "notes").mkdir()
+    (path / "notes" / "plan.md").write_text("written by hand\n")
+    (path / "node_modules").mkdir()
+    (path / "node_modules" / "x.js").write_text("x\n")
+    losses = service.losses(worktree.id, keep_branch=True)
+    assert (losses.files, losses.ignored, losses.commits) == ([], ["notes/"], [])
+
+
+def test_a_protect_glob_blocks_what_would_look_disposable(git_repo, store, root):
+    worktree_path = WorktreeService(store, EventLog(store), root).create(git_repo, "feat").path
+    path = Path(worktree_path)
+    ignore(path, "*.log", "build/")
+    (path / "audit.log").write_text("keep\n")
+    (path / "build").mkdir()
+    (path / "build" / "out.bin").write_text("x\n")
+    plain = WorktreeService(store, EventLog(store), root)
+    assert not plain.losses(worktree_path, keep_branch=True)
+
+    guarded = WorktreeService(store, EventLog(store), root, protect=["audit.*", "build"])
+    with pytest.raises(Conflict, match=r"has 2 ignored files \(audit.log, build/\)"):
+        guarded.remove(worktree_path, keep_branch=True)
+    assert (path / "audit.log").exists() and (path / "build" / "out.bin").exists()
+
+
+def test_the_default_protect_globs_come_from_the_settings(settings):
+    assert settings.protect == [".env*", "*.pem", "*.key", "*.secret", "*.local", "*.local.*"]
+
+
+def test_our_own_hook_settings_do_not_block(git_repo, service, store):
+    from cc_orchestrator.core.agents.claude_hooks import install
+
+    worktree = service.create(git_repo, "feat")
+    install(Path(worktree.path), Path(worktree.path).parent / "spool")
+    assert (Path(worktree.path) / ".claude" / "settings.local.json").exists()
+    service.remove(worktree.id)
+    assert rows(store) == []
+
+
+def test_a_long_list_is_cut_with_a_count(git_repo, service):
+    worktree = service.create(git_repo, "feat")
+    for n in range(8):
+        (Path(worktree.path) / f"f{n}.txt").write_text("x\n")
+    with pytest.raises(
+        Conflict, match=r"has 8 uncommitted files \(f0.txt, f1.txt, f2.txt, f3.txt, f4.txt and 3 more\)"
+    ):
+        service.remove(worktree.id)
+
+
+# --- a lost database finds its worktrees again (issue 12, item 9) -----------------------------
+
+
+def test_adopt_found_rebuilds_rows_of_every_repository_under_the_root(git_repo, service, store, root, tmp_path):
+    git(git_repo, "checkout", "-q", "-b", "dev")
+    made = [service.create(git_repo, "feat/a", base="main"), service.create(git_repo, "b", base="dev")]
+    elsewhere = tmp_path / "elsewhere"
+    git(git_repo, "worktree", "add", "-q", "-b", "outside", str(elsewhere))
+    store.write(lambda: WorktreeRow.delete().execute())  # what a deleted database leaves
+
+    adopted = service.adopt_found([elsewhere / "sub"])  # the folder a session works in
+
+    found = {w.path: (w.repo, w.branch, w.base_branch) for w in adopted}
+    repo = str(git_repo.resolve())
+    assert found == {
+        made[0].path: (repo, "feat/a", "main"),
+        made[1].path: (repo, "b", "dev"),
+        str(elsewhere.resolve()): (repo, "outside", "dev"),
+    }
+    assert not any(r.created_branch for r in rows(store))  # never ours to delete after a loss
+    assert service.adopt_found([elsewhere]) == []
+
+
+def test_adopt_found_skips_worktrees_whose_repository_is_gone(git_repo, service, store, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(git_repo, other)
+    worktree = service.create(other, "feat")
+    store.write(lambda: WorktreeRow.delete().execute())
+    shutil.rmtree(other)
+    assert service.adopt_found() == [] and Path(worktree.path).is_dir()

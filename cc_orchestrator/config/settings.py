@@ -43,6 +43,9 @@ DEFAULT_LABEL_PRIORITIES = {
 }
 # The Jira status each task status moves an imported issue to ("" or absent: leave it).
 DEFAULT_JIRA_STATUSES = {"in_progress": "In Progress", "review": "In Review", "done": "Done"}
+# Ignored files that always count as work when a worktree is removed (dotenv files, keys and
+# certificates, files marked secret or local), even where they would look like a build output.
+DEFAULT_PROTECT = (".env*", "*.pem", "*.key", "*.secret", "*.local", "*.local.*")
 
 _STORED: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("stored", default=None)
 
@@ -84,6 +87,9 @@ class Settings(BaseSettings):
     stop_timeout: float = Field(default=5.0, gt=0, le=300)
     prompt_ready_timeout: float = Field(default=30.0, gt=0, le=600)
     stale_after_days: int = Field(default=7, ge=1)
+    # Globs naming ignored files that removing a worktree must never delete without --force,
+    # matched against each ignored path's name and its path in the worktree.
+    protect: list[str] = Field(default_factory=lambda: list(DEFAULT_PROTECT))
     web_port: int = Field(default=8080, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -87,7 +87,10 @@ class Orchestrator:
     def worktrees(self) -> WorktreeService:
         from cc_orchestrator.core.git.worktrees import WorktreeService
 
-        return WorktreeService(self.store, self.events, self.settings.worktrees_dir, self.settings.stale_after_days)
+        settings = self.settings
+        return WorktreeService(
+            self.store, self.events, settings.worktrees_dir, settings.stale_after_days, settings.protect
+        )
 
     @cached_property
     def instances(self) -> InstanceService:
@@ -161,6 +164,7 @@ class Orchestrator:
         if "worktrees" in self.__dict__:
             self.worktrees.worktrees_dir = fresh.worktrees_dir
             self.worktrees.stale_after_days = fresh.stale_after_days
+            self.worktrees.protect = tuple(fresh.protect)
         self.events.log("settings changed; using the new values")
         return True
 

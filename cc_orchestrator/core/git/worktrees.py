@@ -13,10 +13,13 @@ import dataclasses
 import hashlib
 import secrets
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from cc_orchestrator.core.events import EventLog, aware, utcnow
 from cc_orchestrator.core.git import repository as git
+from cc_orchestrator.core.git.found import created_from, repos_of, under_root, worktree_top
+from cc_orchestrator.core.git.losses import Losses, lost_commits, worktree_files
 from cc_orchestrator.core.models import EventKind, InstanceStatus, Level, Worktree, WorktreeReport, WorktreeStatus
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
@@ -44,32 +47,22 @@ def _owner_status(instance_id: str | None) -> WorktreeStatus:
     return WorktreeStatus.ACTIVE if instance_id else WorktreeStatus.IDLE
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _losses(row: WorktreeRow, files: list[str], commits: list[str]) -> str:
-    """The refusal message: exactly what removal would lose, and how to go on."""
-    lost = [_count(len(files), "uncommitted file")] if files else []
-    lost += [_count(len(commits), "unpushed commit")] if commits else []
-    them = "it" if len(files) + len(commits) == 1 else "them"
-    if files:
-        save = f"commit or push {them}" if commits else f"commit {them}"
-        advice = f"{save}, or pass --force to delete {them}"
-    else:
-        keep = "pass --keep-branch to keep the branch"
-        advice = f"push or merge {them}, {keep}, or pass --force to delete {them}"
-    return f"worktree {row.id} ({row.branch}) has {' and '.join(lost)}; {advice}"
-
-
 class WorktreeService:
     """One git worktree and branch per agent, recorded in the store, with safe removal."""
 
-    def __init__(self, store: Store, events: EventLog, worktrees_dir: Path, stale_after_days: int = 7) -> None:
+    def __init__(
+        self,
+        store: Store,
+        events: EventLog,
+        worktrees_dir: Path,
+        stale_after_days: int = 7,
+        protect: Sequence[str] = (),
+    ) -> None:
         self.store = store
         self.events = events
         self.worktrees_dir = Path(worktrees_dir).expanduser()
         self.stale_after_days = stale_after_days
+        self.protect = tuple(protect)  # ignored files that are work even where they look disposable
 
     def path_for(self, repo: Path, branch: str) -> Path:
         """Where the worktree for `branch` of `repo` lives; always inside worktrees_dir."""
@@ -152,6 +145,10 @@ class WorktreeService:
         ahead, behind = git.ahead_behind(repo, row.branch, row.base_branch)
         return WorktreeReport(worktree, files, unpushed, ahead, behind)
 
+    def losses(self, ref: str, keep_branch: bool = False) -> Losses:
+        """What removing the worktree would delete that exists nowhere else (see losses.py)."""
+        return self._losses(self.store.read(lambda: self._find(ref)), keep_branch)
+
     def check_removable(
         self, ref: str, force: bool = False, keep_branch: bool = False, ignore_instance: str | None = None
     ) -> WorktreeRow:
@@ -161,27 +158,26 @@ class WorktreeService:
         user = self.store.read(lambda: self._live_instance(row))
         if user is not None and user != ignore_instance:
             raise Conflict(f"worktree {row.id} is used by running instance {user}; stop it first")
-        if not force:
-            path = Path(row.path)
-            files = git.uncommitted_files(path) if path.exists() else []
-            commits = []
-            if row.created_branch and not keep_branch:  # a kept branch keeps its commits
-                commits = git.unpushed_commits(Path(row.repo), row.branch, row.base_branch)
-            if files or commits:
-                raise Conflict(_losses(row, files, commits))
+        if not force and (losses := self._losses(row, keep_branch)):
+            raise Conflict(losses.message())
         return row
 
     def remove(self, ref: str, force: bool = False, keep_branch: bool = False) -> Worktree:
         """Delete the folder, the branch we made (unless keep_branch) and the row.
 
         Refuses while a live instance uses it and, without force, while removal would lose
-        uncommitted files or commits that are on neither the base branch nor a remote.
+        anything `losses` lists: uncommitted files, ignored files that are not caches or build
+        outputs, commits no other branch, tag or remote holds.
         """
         row = self.check_removable(ref, force=force, keep_branch=keep_branch)
         path, repo = Path(row.path), Path(row.repo)
         delete_branch = row.created_branch and not keep_branch
         if path.exists():
-            git.run_git(repo, "worktree", "remove", *(["--force"] if force else []), str(path))
+            status, _, err = git.try_git(repo, "worktree", "remove", *(["--force"] if force else []), str(path))
+            if status != 0 and "modified or untracked" in err:  # only caches are left: checked above
+                status, _, err = git.try_git(repo, "worktree", "remove", "--force", str(path))
+            if status != 0:
+                raise ExternalError(f"git worktree remove failed: {git.reason(err)}")
         else:  # deleted by hand: only git's record of it is left
             git.run_git(repo, "worktree", "prune")
         kept = None
@@ -221,33 +217,52 @@ class WorktreeService:
 
         return self.store.write(forget) if gone else []
 
-    def adopt_unknown(self, repo: Path) -> list[Worktree]:
-        """Record git worktrees under worktrees_dir that have no row (a crash mid-create).
+    def adopt_unknown(self, repo: Path, also: Iterable[Path] = ()) -> list[Worktree]:
+        """Record git worktrees of `repo` that have no row: those under worktrees_dir (a crash
+        mid-create, a lost database) and those in `also` (folders our sessions work in).
 
         Their branch counts as not ours (created_branch False), so removal never deletes it;
-        the base branch is a guess: the repository's current branch.
+        the base is the one the branch's reflog says it was made from, else a guess: the
+        repository's current branch.
         """
         repo, root = git.find_repo(repo), self.worktrees_dir.resolve()
+        also = {Path(folder).resolve() for folder in also}
         known = set(self.store.read(lambda: [r.path for r in WorktreeRow.select(WorktreeRow.path)]))
         strays = [
             w
             for w in git.list_worktrees(repo)
             if not (w.bare or w.prunable)
             and w.path.is_dir()
-            and w.path.resolve().is_relative_to(root)
+            and (w.path.resolve().is_relative_to(root) or w.path.resolve() in also)
+            and w.path.resolve() != repo
             and str(w.path.resolve()) not in known
         ]
         if not strays:
             return []
-        base = git.current_branch(repo)
-        found = [(w.path.resolve(), w.branch or w.head, git.head_commit(w.path)[0]) for w in strays]
+        current = git.current_branch(repo)
+        found = [
+            (w.path.resolve(), w.branch or w.head, (w.branch and created_from(repo, w.branch)) or current)
+            for w in strays
+        ]
+        found = [(path, branch, base, git.head_commit(path)[0]) for path, branch, base in found]
         return self.store.write(
             lambda: [
                 self._insert(repo, path, branch, base, summary, None, False)
-                for path, branch, summary in found
+                for path, branch, base, summary in found
                 if WorktreeRow.get_or_none(WorktreeRow.path == str(path)) is None
             ]
         )
+
+    def adopt_found(self, folders: Iterable[Path] = ()) -> list[Worktree]:
+        """Record every linked worktree under worktrees_dir, and those holding `folders`, that
+        has no row, whatever its repository: after the database was lost, no row names them."""
+        known = set(self.store.read(lambda: [r.path for r in WorktreeRow.select(WorktreeRow.path)]))
+        tops = {top for folder in folders if (top := worktree_top(Path(folder))) is not None}
+        unknown = [w for w in dict.fromkeys([*under_root(self.worktrees_dir), *sorted(tops)]) if str(w) not in known]
+        adopted: list[Worktree] = []
+        for repo, worktrees in repos_of(unknown).items():
+            adopted += self.adopt_unknown(repo, also=[w for w in worktrees if w in tops])
+        return adopted
 
     @staticmethod
     def _rows(repo: Path | str | None):
@@ -319,6 +334,19 @@ class WorktreeService:
         if row.instance_id is None and committed_at < cutoff and path.stat().st_mtime < cutoff:
             changes["status"] = WorktreeStatus.STALE
         return self._checked(row, True, **changes)
+
+    def _losses(self, row: WorktreeRow, keep_branch: bool) -> Losses:
+        path, repo = Path(row.path), Path(row.repo)
+        exists = path.is_dir()
+        files, ignored, detached = worktree_files(path, self.protect) if exists else ([], [], False)
+        delete_branch = row.created_branch and not keep_branch  # a kept branch keeps its commits
+        branch = row.branch if delete_branch else None
+        commits = lost_commits(repo, path if exists else None, branch, row.base_branch) if repo.is_dir() else []
+        on_branch = False
+        if commits and branch:  # a lost commit on the branch means its tip is lost too
+            tip = git.resolve_commit(repo, f"refs/heads/{branch}") or "-"
+            on_branch = any(tip.startswith(line.partition(" ")[0]) for line in commits)
+        return Losses(_to_worktree(row), files, ignored, commits, detached, on_branch)
 
     def _live_instance(self, row: WorktreeRow) -> str | None:
         users = InstanceRow.select(InstanceRow.id).where(

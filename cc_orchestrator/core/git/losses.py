@@ -1,0 +1,147 @@
+"""What removing a worktree would lose: the promise is that nothing the user made goes without --force.
+
+Work is every change git would not keep: modified, staged and untracked files; ignored files,
+unless they are caches or build outputs (`DISPOSABLE`, never looked into); and commits that no
+branch, tag or remote would hold once the worktree (and the branch we made for it) is gone,
+a detached HEAD's commits included. Ignored files we cannot tell from hand-made ones (a `notes/`
+folder, a local database) count as work: a wrong refusal costs a `--force`, a wrong removal
+costs the work. The `protect` globs name files that are work even where they look disposable.
+Two git calls in all, however many files a `node_modules` holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from cc_orchestrator.core.git import repository as git
+from cc_orchestrator.core.models import Worktree
+from cc_orchestrator.errors import ExternalError
+
+# Caches and build outputs, matched against every component of a path: they never block a removal.
+DISPOSABLE = (
+    *("node_modules", "bower_components", "vendor", "__pycache__", ".venv", "venv", "*.egg-info", ".eggs"),
+    *(".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".tox", ".nox", "coverage", "htmlcov"),
+    *("target", "dist", "build", "out", ".build", ".gradle", ".next", ".nuxt", ".svelte-kit", ".angular"),
+    *(".turbo", ".parcel-cache", ".cache", ".terraform", ".dart_tool", ".stack-work", "DerivedData", ".idea"),
+    *("*.pyc", "*.pyo", "*.o", "*.obj", "*.so", "*.a", "*.class", "*.log", "*.tsbuildinfo", ".eslintcache"),
+    *(".coverage", ".coverage.*", ".DS_Store", "Thumbs.db", "*.swp", "*.swo", "*~"),
+)
+# Made by us, not the user: the Claude Code hooks merged into each worktree (agents/claude_hooks.py).
+OURS = frozenset({".claude/settings.local.json"})
+_SHOWN = 5  # items of each kind named in a one-line refusal
+
+
+@dataclass(frozen=True)
+class Losses:
+    """What removing `worktree` would delete that exists nowhere else."""
+
+    worktree: Worktree
+    files: list[str]  # modified, staged and untracked
+    ignored: list[str]  # ignored, and neither a cache nor a build output (a folder ends in "/")
+    commits: list[str]  # "<short sha> <subject>", on no branch, tag or remote that stays
+    detached: bool = False  # HEAD is on no branch
+    on_branch: bool = False  # some commits are on the branch removal deletes (--keep-branch keeps them)
+
+    def __bool__(self) -> bool:
+        return bool(self.files or self.ignored or self.commits)
+
+    def message(self) -> str:
+        """The refusal: everything that would be lost, in one line, and how to go on."""
+        wt = self.worktree
+        lost = []
+        if self.files:
+            lost.append(f"{_count(len(self.files), 'uncommitted file')} ({_some(self.files)})")
+        if self.ignored:
+            lost.append(f"{_count(len(self.ignored), 'ignored file')} ({_some(self.ignored)})")
+        if self.commits:
+            lost.append(
+                f"{_count(len(self.commits), 'commit')} on no other branch, tag or remote ({_some(self.commits)})"
+            )
+        return f"worktree {wt.id} ({wt.branch}) has {_and(lost)}; {self._advice()}"
+
+    def _advice(self) -> str:
+        them = "it" if len(self.files) + len(self.ignored) + len(self.commits) == 1 else "them"
+        steps = []
+        if self.files:
+            steps.append(f"commit or push {them}" if self.commits else f"commit {them}")
+        elif self.commits:
+            steps.append(f"put {them} on a branch" if self.detached else f"push or merge {them}")
+        if self.ignored:
+            steps.append("copy the ignored files elsewhere" if self.files or self.commits else f"copy {them} elsewhere")
+        if self.on_branch:
+            steps.append("pass --keep-branch to keep the branch")
+        return ", ".join(steps) + f", or pass --force to delete {them}"
+
+
+def worktree_files(worktree: Path, protect: Sequence[str] = ()) -> tuple[list[str], list[str], bool]:
+    """(uncommitted files, ignored files that are work, whether HEAD is detached), from one
+    `git status` that lists an ignored folder without looking into it."""
+    out = git.run_git(
+        worktree, "status", "--porcelain=v1", "-z", "--branch", "--untracked-files=all", "--ignored=matching"
+    )
+    files, ignored, detached = [], [], False
+    entries = iter(out.split("\0"))
+    for entry in entries:
+        if entry.startswith("## "):
+            detached = entry.startswith("## HEAD (no branch)")
+            continue
+        if len(entry) < 4:
+            continue
+        code, name = entry[:2], entry[3:]
+        if code[0] in "RC":  # a rename or copy is followed by its original path
+            next(entries, None)
+        if code not in ("??", "!!"):
+            files.append(name)  # a change to a tracked file is work wherever it is
+        elif name.rstrip("/") in OURS:
+            continue
+        elif protected(name, protect) or not disposable(name):
+            (files if code == "??" else ignored).append(name)
+    return files, ignored, detached
+
+
+def protected(name: str, protect: Sequence[str]) -> bool:
+    """Whether a `protect` glob names this path (by its name or its path in the worktree)."""
+    path = name.rstrip("/")
+    return any(fnmatchcase(path.rpartition("/")[2], glob) or fnmatchcase(path, glob) for glob in protect)
+
+
+def disposable(name: str) -> bool:
+    """Whether the path is, or lies in, a cache or build output."""
+    return any(fnmatchcase(part, glob) for part in name.rstrip("/").split("/") for glob in DISPOSABLE)
+
+
+def lost_commits(repo: Path, worktree: Path | None, deleted_branch: str | None, base: str | None) -> list[str]:
+    """Commits reachable from the worktree's HEAD (when `worktree`) or from `deleted_branch`
+    that no ref would hold afterwards: every ref but that branch and the worktree's own
+    (refs/worktree, refs/bisect, refs/rewritten go with it), and `base`."""
+    tips = ["HEAD"] if worktree is not None else []
+    if deleted_branch and git.branch_exists(repo, deleted_branch):
+        tips.append(f"refs/heads/{deleted_branch}")
+    if not tips:
+        return []
+    keep = [f"--exclude=refs/heads/{deleted_branch}"] if deleted_branch else []
+    keep += ["--exclude=refs/worktree/*", "--exclude=refs/bisect/*", "--exclude=refs/rewritten/*", "--glob=refs/*"]
+    base_sha = git.resolve_commit(repo, base) if base and base != deleted_branch else None
+    cwd = worktree if worktree is not None else repo
+    status, out, err = git.try_git(cwd, "log", "--format=%h %s", *tips, "--not", *keep, *filter(None, [base_sha]), "--")
+    if status != 0 and worktree is not None and git.resolve_commit(worktree, "HEAD") is None:
+        return lost_commits(repo, None, deleted_branch, base)  # an unborn HEAD holds nothing
+    if status != 0:
+        raise ExternalError(f"git log failed: {git.reason(err)}")
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _some(items: list[str]) -> str:
+    shown = ", ".join(items[:_SHOWN])
+    return shown + (f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
