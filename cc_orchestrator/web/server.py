@@ -104,6 +104,7 @@ def serve(
     from cc_orchestrator.core.orchestrator import Orchestrator
     from cc_orchestrator.errors import OrchestratorError
     from cc_orchestrator.web.app import create_app
+    from cc_orchestrator.web.log_config import log_config
 
     remote = not is_loopback(host)
     if remote and not allow_remote:
@@ -143,10 +144,13 @@ def serve(
             import webbrowser
 
             webbrowser.open(url)
+        level = orchestrator.settings.log_level
+        credentials = app.state.credentials
         config = uvicorn.Config(
             app,
             access_log=False,  # it would log the sign-in link's query string
-            log_level="warning",
+            log_config=log_config(level, [credentials.token, credentials.session, credentials.csrf]),
+            log_level=level.lower(),
             server_header=False,
             proxy_headers=False,
             ws_max_size=WS_MAX_MESSAGE,
