@@ -1,25 +1,36 @@
-"""The API's request and response bodies: Pydantic mirrors of the core's frozen dataclasses.
+"""The API's request and response bodies.
 
-Field names are the design document's (and the core's): `id`, `task_id`, `worktree_path`,
-`tmux_session`, `status`, `resource_usage`, ... Responses are built straight from the
-dataclasses (`from_attributes`), so no field is renamed on the way out.
+Responses are derived from the core's frozen dataclasses (`derived`): the same field names,
+order and types, never retyped by hand, and built straight from them (`from_attributes`), so no
+field is renamed or forgotten on the way out. Requests cap text at the core's own limits
+(`core.text.MAX_PROMPT`), so every face accepts the same prompt.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import operator
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
+from cc_orchestrator.core.configuration import ConfigEntry
+from cc_orchestrator.core.integrations.service import Outcome
 from cc_orchestrator.core.models import (
-    EventKind,
-    InstanceStatus,
-    Level,
+    Event,
+    ImportResult,
+    Instance,
     Priority,
+    ResourceUsage,
+    Task,
     TaskStatus,
-    WorktreeStatus,
+    Worktree,
+    WorktreeReport,
 )
+from cc_orchestrator.core.text import MAX_PROMPT
 
 T = TypeVar("T")
 
@@ -44,125 +55,66 @@ class In(BaseModel):
 # -- responses ----------------------------------------------------------------------------
 
 
-class ResourceUsageOut(Out):
-    cpu_percent: float
-    memory_mb: float
-    processes: int
+def _out_type(hint: Any) -> Any:
+    """A core field's type as a response states it: a dataclass by its model, a tuple as a list."""
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _DERIVED[hint]
+    args = get_args(hint)
+    if get_origin(hint) in (tuple, list) and args:
+        return list[_out_type(args[0])]
+    if get_origin(hint) in (Union, UnionType):
+        return functools.reduce(operator.or_, [_out_type(a) for a in args])
+    return hint
 
 
-class InstanceOut(Out):
-    id: str
-    task_id: int | None
-    worktree_path: str
-    tmux_session: str
-    status: InstanceStatus
-    pid: int | None
-    created_at: datetime
-    last_activity: datetime
-    resource_usage: ResourceUsageOut
-    repo: str | None
-    branch: str | None
-    worktree_id: str | None
-    agent_command: list[str]
-    layout: str
-    exit_status: int | None
-    status_message: str
-    pending_prompt: bool
-    agent: str
-    waiting_for: str
-    tokens_in: int
-    tokens_out: int
-    model: str | None
-    held_until: datetime | None
-    restarts: int
-    session_id: str | None
+_DERIVED: dict[type, type[Out]] = {}
 
 
-class TaskOut(Out):
-    id: int
-    title: str
-    description: str
-    source: str
-    source_id: str
-    status: TaskStatus
-    assigned_instance: str | None
-    priority: Priority
-    created_at: datetime
-    updated_at: datetime
-    dependencies: list[int]
-    repo: str | None
-    blocked: bool
-    source_project: str = Field(description='"owner/repo" for GitHub, the site for Jira; "" for manual tasks')
-    source_url: str = Field(description='where a person opens the issue; "" for manual tasks')
-    source_label: str = Field(description='"owner/repo#12", "PROJ-7" or "manual"')
-    pr_url: str = Field(description='its pull request, once opened; else ""')
+def derived(
+    core: type, doc: str | None = None, *, describe: dict[str, str] | None = None, add: dict[str, Any] | None = None
+) -> type[Out]:
+    """The response model of the core dataclass `core`: its fields in its order, each required (a
+    response always carries it), typed from the dataclass, so a field added to the core reaches the
+    API and its schema by itself. `describe` documents fields; `add` appends computed ones
+    (properties), as `name=(type, Field(...))`."""
+    hints = get_type_hints(core)
+    fields: dict[str, Any] = {f.name: (_out_type(hints[f.name]), ...) for f in dataclasses.fields(core)}
+    for name, text in (describe or {}).items():
+        fields[name] = (fields[name][0], Field(description=text))
+    fields.update(add or {})
+    model = create_model(f"{core.__name__}Out", __base__=Out, __module__=__name__, __doc__=doc, **fields)
+    _DERIVED[core] = model
+    return model
 
 
-class WorktreeOut(Out):
-    id: str
-    path: str
-    branch: str
-    base_branch: str
-    instance_id: str | None
-    created_at: datetime
-    last_commit: str
-    status: WorktreeStatus
-    repo: str
-    dirty: bool | None
-    exists: bool
-
-
-class WorktreeReportOut(Out):
-    worktree: WorktreeOut
-    uncommitted_files: list[str]
-    unpushed_commits: list[str]
-    ahead: int
-    behind: int
-
-
-class EventOut(Out):
-    id: int
-    created_at: datetime
-    kind: EventKind
-    level: Level
-    message: str
-    instance_id: str | None
-    task_id: int | None
-    worktree_id: str | None
-    data: dict[str, Any]
-
-
-class ImportResultOut(Out):
-    """What an import did: tasks made, tasks refreshed, and how many needed nothing."""
-
-    source: str
-    created: list[TaskOut]
-    updated: list[TaskOut]
-    unchanged: int
-    skipped: int = Field(description="pull requests among GitHub's issues, and the like")
-    summary: str = Field(description='one line: "2 new, 1 updated, 0 unchanged"')
-
-
-class OutcomeOut(Out):
-    """What an upstream action did, in one line, and the link it made (a pull request)."""
-
-    level: Level
-    message: str
-    task_id: int | None
-    url: str
+ResourceUsageOut = derived(ResourceUsage)
+InstanceOut = derived(Instance)
+TaskOut = derived(
+    Task,
+    describe={
+        "source_project": '"owner/repo" for GitHub, the site for Jira; "" for manual tasks',
+        "source_url": 'where a person opens the issue; "" for manual tasks',
+        "pr_url": 'its pull request, once opened; else ""',
+    },
+    add={"source_label": (str, Field(description='"owner/repo#12", "PROJ-7" or "manual"'))},
+)
+WorktreeOut = derived(Worktree)
+WorktreeReportOut = derived(WorktreeReport)
+EventOut = derived(Event)
+ImportResultOut = derived(
+    ImportResult,
+    "What an import did: tasks made, tasks refreshed, and how many needed nothing.",
+    describe={"skipped": "pull requests among GitHub's issues, and the like"},
+    add={"summary": (str, Field(description='one line: "2 new, 1 updated, 0 unchanged"'))},
+)
+OutcomeOut = derived(Outcome, "What an upstream action did, in one line, and the link it made (a pull request).")
+ConfigEntryOut = derived(ConfigEntry)
 
 
 class IntegrationsOut(BaseModel):
     github: bool
     jira: bool
     slack: bool
-
-
-class ConfigEntryOut(Out):
-    key: str
-    value: Any
-    source: str
-    secret: bool
 
 
 class ConfigOut(BaseModel):
@@ -194,7 +146,7 @@ class LogTail(BaseModel):
     lines: list[str]
 
 
-class Repositories(BaseModel):
+class Repos(BaseModel):
     default: str | None = Field(description="the repository the server was started in, if any")
     known: list[str] = Field(description="repositories that have instances or worktrees")
 
@@ -217,7 +169,7 @@ class InstanceCreate(In):
         None, max_length=64, description="program and arguments, run without a shell"
     )
     layout: str | None = Field(None, max_length=100)
-    prompt: str | None = Field(None, max_length=100_000)
+    prompt: str | None = Field(None, max_length=MAX_PROMPT)
 
 
 class InstanceUpdate(In):
@@ -232,13 +184,13 @@ class StopRequest(In):
 
 
 class SendRequest(In):
-    text: str = Field(min_length=1, max_length=100_000)
+    text: str = Field(min_length=1, max_length=MAX_PROMPT)
     enter: bool = True
 
 
 class TaskCreate(In):
     title: str = Field(min_length=1, max_length=500)
-    description: str = Field("", max_length=100_000)
+    description: str = Field("", max_length=MAX_PROMPT)
     priority: PriorityIn = Priority.MEDIUM
     dependencies: list[int] = Field(default_factory=list, max_length=1000)
     repo: str | None = None
@@ -246,7 +198,7 @@ class TaskCreate(In):
 
 class TaskUpdate(In):
     title: str | None = Field(None, min_length=1, max_length=500)
-    description: str | None = Field(None, max_length=100_000)
+    description: str | None = Field(None, max_length=MAX_PROMPT)
     priority: PriorityIn | None = None
     status: TaskStatusIn | None = None
     dependencies: list[int] | None = Field(None, max_length=1000, description="the whole new set")

@@ -40,6 +40,26 @@ def test_tasks_create_get_update_delete(http):
     _error(http.get(f"/api/tasks/{second['id']}"), 404, "not_found")
 
 
+def test_a_dependency_set_is_replaced_whole_by_the_task_service(http, orch):
+    a, b, c = (orch.tasks.add(name) for name in "abc")
+    task = orch.tasks.add("d", dependencies=[a.id, b.id])
+    replaced = http.put(f"/api/tasks/{task.id}", json={"dependencies": [b.id, c.id]})
+    assert replaced.status_code == 200 and replaced.json()["dependencies"] == [b.id, c.id]
+    both = http.put(f"/api/tasks/{task.id}", json={"dependencies": [a.id], "add_dependencies": [c.id]}).json()
+    assert both["dependencies"] == [a.id, c.id]
+    _error(http.put(f"/api/tasks/{task.id}", json={"dependencies": [b.id, 9999], "title": "x"}), 404)
+    assert orch.tasks.get(task.id).dependencies == (a.id, c.id) and orch.tasks.get(task.id).title == "d"
+
+
+def test_a_description_may_be_as_long_as_the_core_allows(http, orch):
+    from cc_orchestrator.core.text import MAX_PROMPT
+
+    long = http.post("/api/tasks", json={"title": "long", "description": "x" * 200_000})
+    assert long.status_code == 201 and len(long.json()["description"]) == 200_000  # the CLI's limit, not 100,000
+    error = _error(http.post("/api/tasks", json={"title": "too long", "description": "x" * (MAX_PROMPT + 1)}), 422)
+    assert "1000000" in error["message"] and orch.tasks.count() == 1
+
+
 def test_task_list_is_paginated_and_filtered(http, orch):
     for n in range(25):
         orch.tasks.add(f"task {n}", priority="high" if n % 5 == 0 else "low")
@@ -206,6 +226,25 @@ def test_config_get_and_put(http, orch):
     _error(http.put("/api/config", json={"no_such_setting": 1}), 422, "invalid_input")
     _error(http.put("/api/config", json={"max_instances": 0}), 422, "invalid_input")
     assert orch.config.stored()["max_instances"] == 8
+
+
+def test_settings_are_saved_together_or_not_at_all(http, orch):
+    before = orch.config.stored()
+    for body in ({"max_instances": 3, "no_such_setting": 1}, {"max_instances": 3, "log_level": "chatty"}):
+        _error(http.put("/api/config", json=body), 422, "invalid_input")
+        assert orch.config.stored() == before  # the valid value was not stored either
+    saved = http.put("/api/config", json={"Max-Instances": 3, "auto_assign": True})
+    assert saved.status_code == 200, saved.text
+    assert {k: orch.config.stored()[k] for k in ("max_instances", "auto_assign")} == {
+        "max_instances": 3,
+        "auto_assign": True,
+    }
+
+
+def test_repos_to_start_instances_in(http, git_repo):
+    repos = http.get("/api/repos").json()
+    assert repos["default"] == str(git_repo) and isinstance(repos["known"], list)
+    _error(http.get("/api/repositories"), 404, "not_found")
 
 
 def test_events_and_openapi_docs(http, orch):

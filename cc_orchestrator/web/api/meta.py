@@ -1,20 +1,20 @@
-"""What the dashboard's forms and charts need: repositories, agent profiles, metrics."""
+"""What the dashboard's forms and charts need: repos, agent profiles, metrics."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from cc_orchestrator.web.api.deps import Svc
-from cc_orchestrator.web.models import Agents, MetricSample, Repositories
+from cc_orchestrator.web.models import Agents, MetricSample, Repos
 
 router = APIRouter(prefix="/api", tags=["dashboard"])
 
 
-@router.get("/repositories", response_model=Repositories, summary="Repositories to start instances in")
-def repositories(svc: Svc):
+@router.get("/repos", response_model=Repos, summary="Repositories to start instances in")
+def repos(svc: Svc):
     known = [str(p) for p in svc.orchestrator.known_repos()]
     default = str(svc.default_repo) if svc.default_repo else None
-    return Repositories(default=default, known=known)
+    return Repos(default=default, known=known)
 
 
 @router.get("/agents", response_model=Agents, summary="Agent profiles")

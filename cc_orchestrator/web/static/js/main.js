@@ -23,6 +23,8 @@ const imports = new ImportForm($("#import-form"), $("#import-toggle"), {
 });
 const worktrees = new WorktreeMap($("#worktree-map"));
 let charts = null;
+// Statuses that hold no slot (InstanceStatus.is_live is false); tests/web/test_js_enums.py checks them.
+const ENDED = new Set(["STOPPED", "ERROR"]);
 
 function activity(timestamp, level, text) {
   const list = $("#activity");
@@ -34,7 +36,7 @@ async function loadInstances() {
   const page = await get("/api/instances?limit=1000");
   grid.render(page.items);
   logs.options(page.items);
-  const live = page.items.filter((i) => !["STOPPED", "ERROR"].includes(i.status));
+  const live = page.items.filter((i) => !ENDED.has(i.status));
   $("#summary").textContent = `${live.length} live · ${page.total} instances`;
   if (charts) charts.keep(new Set(live.map((i) => i.id)));
 }
@@ -84,7 +86,7 @@ live.on("error", (m) => toast(m.message, "error"));
 
 async function loadForms() {
   const [repos, agents, integrations] = await Promise.all([
-    get("/api/repositories"),
+    get("/api/repos"),
     get("/api/agents"),
     get("/api/integrations"),
   ]);

@@ -4,6 +4,7 @@
 import { $, h, outLink, toast } from "./dom.js";
 import { del, get, post, put } from "./api.js";
 
+// TaskStatus in its order, one column each; tests/web/test_js_enums.py checks it against the API.
 export const STATUSES = ["PENDING", "ASSIGNED", "IN_PROGRESS", "REVIEW", "DONE"];
 const PAGE = 100;
 
