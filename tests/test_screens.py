@@ -115,3 +115,41 @@ def test_words_of_a_question_without_its_options_are_not_a_dialog():
 def test_a_prompt_line_below_a_question_is_not_its_menu():
     text = " Is everything alright?\n\n❯ \n"
     assert read_menu(text) is None
+
+
+# Aider's and Gemini CLI's dialogs, written out as their documentation and source show them
+# (not recorded: neither can run here without its model service). What their profiles must read.
+SYNTHETIC = [
+    (
+        "gemini",
+        "│ ?  Shell ls -la (list files)                 │\n│                                              │\n"
+        "│ Allow execution of: 'ls'?                     │\n│                                              │\n"
+        "│ ● 1. Yes, allow once                          │\n│   2. Yes, allow always ...                    │\n"
+        "│   3. No, suggest changes (esc)                │\n╰──────────────────────────────────────────────╯\n",
+        "permission",
+        0,
+        (0, 2),
+    ),
+    (
+        "gemini",
+        "│ Apply this change?                            │\n│                                              │\n"
+        "│   1. Yes, allow once                          │\n│ ● 2. Yes, allow always                        │\n"
+        "│   3. Modify with external editor              │\n│   4. No, suggest changes (esc)                │\n",
+        "permission",
+        1,
+        (0, 3),
+    ),
+    ("aider", "Add hello.py to the chat? (Y)es/(N)o [Yes]: ", "confirm", None, None),
+]
+
+
+@pytest.mark.parametrize(("agent", "text", "dialog", "cursor", "choices"), SYNTHETIC)
+def test_every_built_in_profile_reads_its_dialogs(agent, text, dialog, cursor, choices):
+    screen = classify(text, PROFILES[agent])
+    assert screen.kind == "waiting" and screen.dialog.name == dialog
+    if choices is None:  # a (y/n) prompt: no options to read, the profile's keystrokes answer it
+        assert screen.menu is None and screen.dialog.approve == ["y", "Enter"]
+        return
+    assert screen.menu.cursor == cursor
+    found = screen.dialog
+    assert (screen.menu.pick(found.approve_label, found.never_approve), screen.menu.pick(found.reject_label)) == choices

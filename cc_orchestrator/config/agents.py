@@ -139,7 +139,7 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
         working_patterns=[r"esc to cancel"],
         ready_patterns=[r"Type your message"],
         dialogs=[
-            dict(name="permission", pattern=r"(?:Allow execution|Apply this change|Do you want to proceed)\?"),
+            dict(name="permission", pattern=r"(?:Allow execution|Apply this change|Do you want to proceed)[^\n]*\?"),
         ],
     ),
     "generic": dict(

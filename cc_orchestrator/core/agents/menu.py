@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MARKERS = "❯›>▶▸➤→"
+MARKERS = "❯›>▶▸➤→●"  # ● : Gemini CLI's radio buttons
 _OPTION = re.compile(
     rf"^(?P<indent>\s*)(?:(?P<marker>[{MARKERS}])\s*)?(?:(?P<number>\d{{1,2}})[.)]\s+)?(?P<label>\S.*?)\s*$"
 )
