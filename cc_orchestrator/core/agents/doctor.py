@@ -63,10 +63,18 @@ class AgentReport:
         return f"{self.version or 'version unknown'}, {self.verdict}{seen}"
 
 
-def version_of(path: str, profile: AgentProfile, timeout: float = 15.0) -> str | None:
+def version_of(path: str, profile: AgentProfile, timeout: float = 10.0) -> str | None:
+    """The version the program prints; None if it prints none (a program that ignores
+    `--version` gets no terminal to wait on, and is stopped after `timeout`)."""
     try:
         result = subprocess.run(
-            [path, *profile.version_args], capture_output=True, text=True, timeout=timeout, env=_env(profile)
+            [path, *profile.version_args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_env(profile),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
