@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -116,3 +117,68 @@ def test_concurrent_cli_processes_never_see_a_locked_database(cli_env, git_repo)
     assert not any("locked" in e for e in errors)
     orch = Orchestrator(Path(cli_env["CC_ORCHESTRATOR_DATA_DIR"]))
     assert orch.tasks.count() == 240
+
+
+def _cli(cli_env, cwd, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "cc_orchestrator", *args], cwd=cwd, env=cli_env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _delete_database(data_dir: Path) -> None:
+    for name in ("orchestrator.db", "orchestrator.db-wal", "orchestrator.db-shm"):
+        (data_dir / name).unlink(missing_ok=True)
+
+
+def test_a_deleted_database_finds_its_worktrees_and_sessions_again(cli_env, data_dir, git_repo):
+    orch = Orchestrator(data_dir)
+    first, second = orch.instances.start(git_repo), orch.instances.start(git_repo)
+    orch.close()
+    _delete_database(data_dir)
+
+    orch = Orchestrator(data_dir)
+    report = reconcile(orch)
+    assert {w.path for w in report.adopted_worktrees} == {first.worktree_path, second.worktree_path}
+    assert {s.instance_id for s in report.orphan_sessions} == {first.id, second.id}
+    listed = json.loads(_cli(cli_env, git_repo, "worktrees", "list", "--json"))
+    repo = str(git_repo.resolve())
+    assert {w["path"]: (w["repo"], w["branch"], w["base_branch"]) for w in listed} == {
+        first.worktree_path: (repo, first.branch, "main"),
+        second.worktree_path: (repo, second.branch, "main"),
+    }
+
+    _cli(cli_env, git_repo, "tmux", "orphans", "--adopt")
+    for before in (first, second):
+        instance = orch.instances.get(before.id)
+        assert instance.status.is_live  # the agent is on the books again
+        assert (instance.repo, instance.branch, instance.worktree_path) == (repo, before.branch, before.worktree_path)
+        worktree = orch.worktrees.get(before.worktree_path)
+        assert (instance.worktree_id, worktree.instance_id) == (worktree.id, before.id)
+
+
+def test_instances_adopted_without_their_worktree_rows_are_linked_by_reconcile(cli_env, data_dir, git_repo):
+    from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
+
+    orch = Orchestrator(data_dir)
+    started = orch.instances.start(git_repo)
+    orch.close()
+    _delete_database(data_dir)
+    orch = Orchestrator(data_dir)
+    orch.adopt_orphan(started.tmux_session)  # finds the worktree first: repo and branch at once
+    assert orch.instances.get(started.id).branch == started.branch
+    # what an adoption by an older version left: a row with a folder and nothing else
+    orch.store.write(lambda: WorktreeRow.delete().execute())
+    orch.store.write(
+        lambda: (
+            InstanceRow.update(worktree_id=None, repo=None, branch=None).where(InstanceRow.id == started.id).execute()
+        )
+    )
+
+    report = reconcile(orch)
+
+    assert report.linked_instances == [started.id]
+    instance = orch.instances.get(started.id)
+    assert (instance.repo, instance.branch) == (str(git_repo.resolve()), started.branch)
+    assert instance.worktree_id == orch.worktrees.get(started.worktree_path).id

@@ -576,3 +576,28 @@ def test_adopt_found_skips_worktrees_whose_repository_is_gone(git_repo, service,
     store.write(lambda: WorktreeRow.delete().execute())
     shutil.rmtree(other)
     assert service.adopt_found() == [] and Path(worktree.path).is_dir()
+
+
+def test_cli_rm_refuses_in_one_line_with_the_list_and_force_removes(cli_env, git_repo):
+    import subprocess
+    import sys
+
+    def cco(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "cc_orchestrator", *args]
+        return subprocess.run(command, cwd=git_repo, env=cli_env, capture_output=True, text=True)
+
+    created = cco("worktrees", "create", "feat")
+    path = Path(created.stdout.rsplit(" at ", 1)[1].strip())
+    ignore(path, ".env")
+    (path / ".env").write_text("TOKEN=1\n")
+
+    shown = cco("worktrees", "show", str(path))
+    assert "  ignored: .env" in shown.stdout
+
+    refused = cco("worktrees", "rm", str(path), "--keep-branch")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and "1 ignored file (.env)" in refused.stderr
+    assert (path / ".env").exists()
+
+    removed = cco("worktrees", "rm", str(path), "--keep-branch", "--force")
+    assert removed.returncode == 0 and not path.exists()

@@ -23,9 +23,12 @@ def command(ctx: CliContext, as_json) -> None:
         click.echo(event.message)
     for w in report.adopted_worktrees:
         click.echo(f"adopted worktree {w.id} ({w.branch}) at {w.path}")
+    for instance_id in report.linked_instances:
+        click.echo(f"instance {instance_id} has its worktree, repo and branch again")
     for w in report.pruned_worktrees:
         click.echo(f"pruned worktree {w.id} ({w.branch}): folder was gone")
     for s in report.orphan_sessions:
         click.echo(f"orphaned session {s.name}: adopt or kill with `cc-orchestrator tmux orphans`")
-    if not any((report.status_changes, report.adopted_worktrees, report.pruned_worktrees, report.orphan_sessions)):
+    found = (report.adopted_worktrees, report.linked_instances, report.pruned_worktrees, report.orphan_sessions)
+    if not any((report.status_changes, *found)):
         click.echo("everything is in order")

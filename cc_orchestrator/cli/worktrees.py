@@ -67,6 +67,7 @@ def show(ctx: CliContext, worktree, as_json) -> None:
     if as_json:
         emit_json(report)
         return
+    losses = ctx.orchestrator.worktrees.losses(report.worktree.id)
     w = report.worktree
     fields(
         [
@@ -82,19 +83,23 @@ def show(ctx: CliContext, worktree, as_json) -> None:
             ("unpushed", len(report.unpushed_commits)),
         ]
     )
-    for name in report.uncommitted_files:
+    for name in losses.files:
         click.echo(f"  modified: {name}")
-    for commit in report.unpushed_commits:
-        click.echo(f"  unpushed: {commit}")
+    for name in losses.ignored:
+        click.echo(f"  ignored: {name}")
+    for commit in losses.commits:
+        click.echo(f"  on no other ref: {commit}")
 
 
 @command.command("rm")
 @click.argument("worktree")
-@click.option("--force", is_flag=True, help="Delete uncommitted and unpushed work too.")
+@click.option("--force", is_flag=True, help="Delete uncommitted files, ignored files and unsaved commits too.")
 @click.option("--keep-branch", is_flag=True, help="Keep the branch (its commits stay safe).")
 @pass_context
 def rm(ctx: CliContext, worktree, force, keep_branch) -> None:
-    """Remove a worktree (by id or path) and its branch; refused if work would be lost."""
+    """Remove a worktree (by id or path) and its branch; refused, with the list, if work would
+    be lost: uncommitted files, ignored files that are not caches or build outputs (and any the
+    `protect` setting names), commits no other branch, tag or remote holds."""
     removed = ctx.orchestrator.worktrees.remove(worktree, force=force, keep_branch=keep_branch)
     click.echo(f"removed worktree {removed.id} ({removed.branch}) at {removed.path}")
 

@@ -310,6 +310,13 @@ class Orchestrator:
 
     def adopt_orphan(self, name: str) -> Instance:
         from cc_orchestrator.core.instances.adopt import adopt_session
+        from cc_orchestrator.core.models import Level
+        from cc_orchestrator.core.reconcile import find_worktrees
+        from cc_orchestrator.errors import OrchestratorError
 
         session = self._orphan(name)
+        try:  # after a lost database: its worktree's row first, so the instance gets repo and branch
+            find_worktrees(self, [session.name])
+        except OrchestratorError as exc:  # the agent is still adopted; reconcile links it later
+            self.events.log(f"no worktree found for session {session.name}: {exc.message}", level=Level.WARNING)
         return adopt_session(self, session)

@@ -6,9 +6,13 @@ It repairs what it can prove and reports the rest; it deletes nothing the user m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from cc_orchestrator.core.models import Event, EventKind, TmuxSession, Worktree
+from cc_orchestrator.core.models import Event, EventKind, InstanceStatus, TmuxSession, Worktree
+
+_SEP = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -17,16 +21,85 @@ class ReconcileReport:
     adopted_worktrees: list[Worktree] = field(default_factory=list)
     pruned_worktrees: list[Worktree] = field(default_factory=list)
     orphan_sessions: list[TmuxSession] = field(default_factory=list)
+    linked_instances: list[str] = field(default_factory=list)  # ids that got their worktree, repo and branch
 
 
 def reconcile(orchestrator) -> ReconcileReport:
-    """Instances follow their sessions; unknown worktrees under our root are adopted, rows of
-    worktrees deleted by hand are pruned; orphaned sessions are listed, never killed here."""
+    """Instances follow their sessions; unknown worktrees under our root, or where our
+    sessions work, are adopted (whatever their repository: the database may have been lost),
+    and instances without a worktree get theirs; rows of worktrees deleted by hand are pruned;
+    orphaned sessions are listed, never killed here."""
     before = orchestrator.events.latest_id()
     orchestrator.instances.refresh()
     changes = orchestrator.events.since(before, kinds=(EventKind.INSTANCE_STATUS,))
-    adopted: list[Worktree] = []
-    for repo in orchestrator.known_repos():
-        adopted.extend(orchestrator.worktrees.adopt_unknown(repo))
+    orphans = orchestrator.orphans()
+    adopted, linked = find_worktrees(orchestrator, [s.name for s in orphans])
     pruned = orchestrator.worktrees.prune()
-    return ReconcileReport(changes, adopted, pruned, orchestrator.orphans())
+    return ReconcileReport(changes, adopted, pruned, orphans, linked)
+
+
+def find_worktrees(orchestrator, sessions: Iterable[str] = ()) -> tuple[list[Worktree], list[str]]:
+    """Rows for the worktrees nobody recorded, then each instance without a worktree linked to
+    the one it works in: (adopted worktrees, linked instance ids).
+
+    A worktree is found under the worktree root, where one of `sessions` works (its pane's
+    folder), or where an instance row says it works; its `.git` file names the repository.
+    """
+    from cc_orchestrator.core.store.tables import InstanceRow
+
+    unlinked = orchestrator.store.read(
+        lambda: [r.worktree_path for r in InstanceRow.select().where(InstanceRow.worktree_id.is_null())]
+    )
+    folders = [Path(p) for p in [*session_folders(orchestrator, sessions), *unlinked] if p]
+    adopted = orchestrator.worktrees.adopt_found(folders)
+    for repo in orchestrator.known_repos():
+        adopted += orchestrator.worktrees.adopt_unknown(repo)
+    return adopted, link_instances(orchestrator) if unlinked else []
+
+
+def session_folders(orchestrator, sessions: Iterable[str]) -> list[str]:
+    """The folders the agent panes of these sessions of ours work in, from one tmux call."""
+    from cc_orchestrator.core.tmux.service import MARKER_OPTION, ROLE_OPTION
+
+    wanted = set(sessions)
+    if not wanted:
+        return []
+    fields = ("#{session_name}", "#{" + ROLE_OPTION + "}", "#{" + MARKER_OPTION + "}", "#{pane_current_path}")
+    lines = orchestrator.tmux.run("list-panes", "-a", "-F", _SEP.join(fields), check=False)
+    found = []
+    for line in lines:
+        name, role, marker, folder = (line.split(_SEP) + ["", "", "", ""])[:4]
+        if name in wanted and role == "agent" and marker == orchestrator.tmux.marker and folder:
+            found.append(folder)
+    return found
+
+
+def link_instances(orchestrator) -> list[str]:
+    """Give each instance row without a worktree the recorded worktree holding its folder
+    (its worktree id and path, repo and branch); a live one becomes that worktree's owner."""
+    from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
+
+    ended = (InstanceStatus.STOPPED.value, InstanceStatus.ERROR.value)
+
+    def link() -> list[str]:
+        worktrees = sorted(WorktreeRow.select(), key=lambda w: len(w.path), reverse=True)  # innermost first
+        linked = []
+        for row in InstanceRow.select().where(InstanceRow.worktree_id.is_null()):
+            folder = Path(row.worktree_path or "/nonexistent")
+            owner = next((w for w in worktrees if folder.is_relative_to(w.path)), None)
+            if not row.worktree_path or owner is None:
+                continue
+            values = {"worktree_id": owner.id, "worktree_path": owner.path, "repo": owner.repo, "branch": owner.branch}
+            InstanceRow.update(values).where(InstanceRow.id == row.id).execute()
+            if row.status not in ended and owner.instance_id is None:
+                WorktreeRow.update(instance_id=row.id, status="ACTIVE").where(WorktreeRow.id == owner.id).execute()
+            orchestrator.events.add(
+                EventKind.WORKTREE_UPDATE,
+                f"instance {row.id} works in worktree {owner.id} ({owner.branch})",
+                instance_id=row.id,
+                worktree_id=owner.id,
+            )
+            linked.append(row.id)
+        return linked
+
+    return orchestrator.store.write(link)
