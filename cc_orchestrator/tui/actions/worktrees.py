@@ -1,4 +1,4 @@
-"""Removing a worktree: git is asked what would be lost, the user confirms, then it goes."""
+"""Removing a worktree: the core says what would be lost, the user confirms, then it goes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from cc_orchestrator.core.models import Worktree, WorktreeReport
+    from cc_orchestrator.core.git.losses import Losses
+    from cc_orchestrator.core.models import Worktree
     from cc_orchestrator.tui.services import Services
 
 
@@ -18,24 +19,12 @@ class WorktreeActions:
 
     def remove(self, worktree: Worktree) -> None:
         worktrees = self.services.orch.worktrees
-        self.services.call(self.owner, "remove worktree", lambda: worktrees.inspect(worktree.id), self.confirm_removal)
+        self.services.call(self.owner, "remove worktree", lambda: worktrees.losses(worktree.id), self.confirm_removal)
 
-    def confirm_removal(self, report: WorktreeReport) -> None:
+    def confirm_removal(self, losses: Losses) -> None:
         from cc_orchestrator.tui.dialogs.modals import ConfirmScreen
 
-        wt, files, commits = report.worktree, report.uncommitted_files, report.unpushed_commits
-        lines = [f"{wt.branch} at {wt.path}"]
-        if wt.instance_id:
-            lines.append(f"Instance {wt.instance_id} works here; stop it first or removal is refused.")
-        if files:
-            lines.append(f"\nLost: {len(files)} uncommitted file(s):")
-            lines += _first_eight(files)
-        if commits:
-            lines.append(f"\nLost: {len(commits)} commit(s) on neither {wt.base_branch} nor a remote:")
-            lines += _first_eight(commits)
-        if not files and not commits:
-            lines.append("\nNothing would be lost: no uncommitted files, every commit is on the base or a remote.")
-        force = bool(files or commits)
+        wt, force = losses.worktree, bool(losses)
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -47,7 +36,28 @@ class WorktreeActions:
                 )
 
         title = f"Remove worktree {wt.id}" + (" and lose work?" if force else "?")
-        self.owner.app.push_screen(ConfirmScreen(title, "\n".join(lines), yes="Remove", danger=force), answered)
+        self.owner.app.push_screen(ConfirmScreen(title, removal_text(losses), yes="Remove", danger=force), answered)
+
+
+def removal_text(losses: Losses) -> str:
+    """The dialog's body: where the worktree is and everything removing it would lose."""
+    wt = losses.worktree
+    lines = [f"{wt.branch} at {wt.path}"]
+    if wt.instance_id:
+        lines.append(f"Instance {wt.instance_id} works here; stop it first or removal is refused.")
+    if losses.files:
+        lines.append(f"\nLost: {len(losses.files)} uncommitted file(s):")
+        lines += _first_eight(losses.files)
+    if losses.ignored:
+        lines.append(f"\nLost: {len(losses.ignored)} ignored file(s) that are not caches or build outputs:")
+        lines += _first_eight(losses.ignored)
+    if losses.commits:
+        where = " (HEAD is detached)" if losses.detached else ""
+        lines.append(f"\nLost: {len(losses.commits)} commit(s) on no other branch, tag or remote{where}:")
+        lines += _first_eight(losses.commits)
+    if not losses:
+        lines.append("\nNothing would be lost: no uncommitted or hand-made files, every commit is on another ref.")
+    return "\n".join(lines)
 
 
 def _first_eight(items: list[str]) -> list[str]:
