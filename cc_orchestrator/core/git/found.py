@@ -50,6 +50,32 @@ def repos_of(worktrees: Iterable[Path]) -> dict[Path, list[Path]]:
     return grouped
 
 
+def strays(repo: Path, root: Path, also: Iterable[Path], known: set[str]) -> list[tuple[Path, str, str, str]]:
+    """Worktrees of `repo` under `root` or in `also` whose path is not `known`, each as
+    (path, branch or detached sha, base, "<short sha> <subject>"): the base is the one the
+    branch's reflog says it was made from, else a guess, the repository's current branch."""
+    root, also = Path(root).resolve(), {Path(folder).resolve() for folder in also}
+    found = [
+        w
+        for w in git.list_worktrees(repo)
+        if not (w.bare or w.prunable)
+        and w.path.is_dir()
+        and (w.path.resolve().is_relative_to(root) or w.path.resolve() in also)
+        and w.path.resolve() != repo
+        and str(w.path.resolve()) not in known
+    ]
+    current = git.current_branch(repo) if found else ""
+    return [
+        (
+            w.path.resolve(),
+            w.branch or w.head,
+            (w.branch and created_from(repo, w.branch)) or current,
+            git.head_commit(w.path)[0],
+        )
+        for w in found
+    ]
+
+
 def created_from(repo: Path, branch: str) -> str | None:
     """The base `branch` was made from, as its reflog remembers it ("branch: Created from main");
     None when the reflog is gone or says HEAD."""

@@ -76,6 +76,20 @@ class Losses:
         return ", ".join(steps) + f", or pass --force to delete {them}"
 
 
+def losses_of(worktree: Worktree, delete_branch: bool, protect: Sequence[str] = ()) -> Losses:
+    """What removing `worktree` (and its branch, with `delete_branch`) would lose."""
+    path, repo = Path(worktree.path), Path(worktree.repo)
+    exists = path.is_dir()
+    files, ignored, detached = worktree_files(path, protect) if exists else ([], [], False)
+    branch = worktree.branch if delete_branch else None
+    commits = lost_commits(repo, path if exists else None, branch, worktree.base_branch) if repo.is_dir() else []
+    on_branch = False
+    if commits and branch:  # a lost commit on the branch means its tip is lost too
+        tip = git.resolve_commit(repo, f"refs/heads/{branch}") or "-"
+        on_branch = any(tip.startswith(line.partition(" ")[0]) for line in commits)
+    return Losses(worktree, files, ignored, commits, detached, on_branch)
+
+
 def worktree_files(worktree: Path, protect: Sequence[str] = ()) -> tuple[list[str], list[str], bool]:
     """(uncommitted files, ignored files that are work, whether HEAD is detached), from one
     `git status` that lists an ignored folder without looking into it."""

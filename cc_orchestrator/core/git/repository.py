@@ -67,6 +67,17 @@ def run_git(cwd: Path | str, *args: str) -> str:
     return out
 
 
+def remove_worktree(repo: Path, path: Path, force: bool = False) -> None:
+    """`git worktree remove`. Without `force`, git refuses untracked files, which the caller
+    has already found to be only caches and build outputs: those go too. Submodules and
+    locks still make git refuse."""
+    status, _, err = try_git(repo, "worktree", "remove", *(["--force"] if force else []), str(path))
+    if status != 0 and "modified or untracked" in err:
+        status, _, err = try_git(repo, "worktree", "remove", "--force", str(path))
+    if status != 0:
+        raise ExternalError(f"git worktree remove failed: {reason(err)}")
+
+
 @dataclass(frozen=True)
 class GitWorktree:
     """One entry of `git worktree list --porcelain`."""

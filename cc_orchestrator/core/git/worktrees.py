@@ -18,8 +18,8 @@ from pathlib import Path
 
 from cc_orchestrator.core.events import EventLog, aware, utcnow
 from cc_orchestrator.core.git import repository as git
-from cc_orchestrator.core.git.found import created_from, repos_of, under_root, worktree_top
-from cc_orchestrator.core.git.losses import Losses, lost_commits, worktree_files
+from cc_orchestrator.core.git.found import repos_of, strays, under_root, worktree_top
+from cc_orchestrator.core.git.losses import Losses, losses_of
 from cc_orchestrator.core.models import EventKind, InstanceStatus, Level, Worktree, WorktreeReport, WorktreeStatus
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
@@ -173,11 +173,7 @@ class WorktreeService:
         path, repo = Path(row.path), Path(row.repo)
         delete_branch = row.created_branch and not keep_branch
         if path.exists():
-            status, _, err = git.try_git(repo, "worktree", "remove", *(["--force"] if force else []), str(path))
-            if status != 0 and "modified or untracked" in err:  # only caches are left: checked above
-                status, _, err = git.try_git(repo, "worktree", "remove", "--force", str(path))
-            if status != 0:
-                raise ExternalError(f"git worktree remove failed: {git.reason(err)}")
+            git.remove_worktree(repo, path, force)
         else:  # deleted by hand: only git's record of it is left
             git.run_git(repo, "worktree", "prune")
         kept = None
@@ -225,26 +221,11 @@ class WorktreeService:
         the base is the one the branch's reflog says it was made from, else a guess: the
         repository's current branch.
         """
-        repo, root = git.find_repo(repo), self.worktrees_dir.resolve()
-        also = {Path(folder).resolve() for folder in also}
+        repo = git.find_repo(repo)
         known = set(self.store.read(lambda: [r.path for r in WorktreeRow.select(WorktreeRow.path)]))
-        strays = [
-            w
-            for w in git.list_worktrees(repo)
-            if not (w.bare or w.prunable)
-            and w.path.is_dir()
-            and (w.path.resolve().is_relative_to(root) or w.path.resolve() in also)
-            and w.path.resolve() != repo
-            and str(w.path.resolve()) not in known
-        ]
-        if not strays:
+        found = strays(repo, self.worktrees_dir, also, known)
+        if not found:
             return []
-        current = git.current_branch(repo)
-        found = [
-            (w.path.resolve(), w.branch or w.head, (w.branch and created_from(repo, w.branch)) or current)
-            for w in strays
-        ]
-        found = [(path, branch, base, git.head_commit(path)[0]) for path, branch, base in found]
         return self.store.write(
             lambda: [
                 self._insert(repo, path, branch, base, summary, None, False)
@@ -336,17 +317,8 @@ class WorktreeService:
         return self._checked(row, True, **changes)
 
     def _losses(self, row: WorktreeRow, keep_branch: bool) -> Losses:
-        path, repo = Path(row.path), Path(row.repo)
-        exists = path.is_dir()
-        files, ignored, detached = worktree_files(path, self.protect) if exists else ([], [], False)
-        delete_branch = row.created_branch and not keep_branch  # a kept branch keeps its commits
-        branch = row.branch if delete_branch else None
-        commits = lost_commits(repo, path if exists else None, branch, row.base_branch) if repo.is_dir() else []
-        on_branch = False
-        if commits and branch:  # a lost commit on the branch means its tip is lost too
-            tip = git.resolve_commit(repo, f"refs/heads/{branch}") or "-"
-            on_branch = any(tip.startswith(line.partition(" ")[0]) for line in commits)
-        return Losses(_to_worktree(row), files, ignored, commits, detached, on_branch)
+        # a kept branch keeps its commits; a branch we did not make is never deleted
+        return losses_of(_to_worktree(row), row.created_branch and not keep_branch, self.protect)
 
     def _live_instance(self, row: WorktreeRow) -> str | None:
         users = InstanceRow.select(InstanceRow.id).where(
