@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 # Options that widen a permission beyond this once; approve never picks them by default.
 NEVER_APPROVE = (
@@ -27,15 +28,27 @@ NEVER_APPROVE = (
 )
 
 
+def _compiles(pattern: str) -> str:
+    """A stored pattern that does not compile would fail every later refresh of the instance."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+    return pattern
+
+
+Pattern = Annotated[str, AfterValidator(_compiles)]
+
+
 class Dialog(BaseModel):
     """A question the agent shows: a permission prompt or a start-up dialog."""
 
     name: str
-    pattern: str  # a regular expression for the question, searched in the screen's last lines
+    pattern: Pattern  # a regular expression for the question, searched in the screen's last lines
     menu: bool = True  # its options are on the screen; without them it is not this dialog
-    approve_label: str | None = r"^(?:Yes|Trust|Allow|Approve|Proceed)\b"
-    reject_label: str | None = r"^(?:No|Deny|Reject|Cancel)\b"
-    never_approve: str | None = NEVER_APPROVE
+    approve_label: Pattern | None = r"^(?:Yes|Trust|Allow|Approve|Proceed)\b"
+    reject_label: Pattern | None = r"^(?:No|Deny|Reject|Cancel)\b"
+    never_approve: Pattern | None = NEVER_APPROVE
     confirm: list[str] = Field(default_factory=lambda: ["Enter"])  # after the cursor is on it
     approve: list[str] = Field(default_factory=lambda: ["Enter"])  # keystrokes, when no menu
     reject: list[str] = Field(default_factory=lambda: ["Escape"])
@@ -53,14 +66,14 @@ class AgentProfile(BaseModel):
     continue_args: list[str] = Field(default_factory=list)  # restart without a session id
     resume_args: list[str] = Field(default_factory=list)  # restart with one: "{session_id}"
     hooks: Literal["claude", "codex"] | None = None
-    working_patterns: list[str] = Field(default_factory=list)
-    ready_patterns: list[str] = Field(default_factory=list)
+    working_patterns: list[Pattern] = Field(default_factory=list)
+    ready_patterns: list[Pattern] = Field(default_factory=list)
     # The bottom lines where the agent shows its live status: a working pattern there wins over
     # a ready pattern below it (Codex keeps its prompt under its "Working" line). 0: lowest wins.
     status_lines: int = 0
     tty_ready: bool = True  # a process blocked reading its terminal is ready (not for full-screen TUIs)
     dialogs: list[Dialog] = Field(default_factory=list)
-    usage_limit_pattern: str | None = None  # group "when": the reset time as the agent says it
+    usage_limit_pattern: Pattern | None = None  # group "when": the reset time as the agent says it
     interrupt_keys: list[str] = Field(default_factory=lambda: ["Escape"])
     resume_prompt: str = "continue"  # sent when a usage limit resets
 
