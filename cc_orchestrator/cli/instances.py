@@ -152,8 +152,8 @@ def show(ctx: CliContext, instance_id, as_json) -> None:
 @pass_context
 def send(ctx: CliContext, instance_id, text, no_enter) -> None:
     """Paste TEXT into the agent (use - to read it from stdin), then press Enter."""
-    if text == "-":
-        text = sys.stdin.read()
+    if text == "-":  # bytes decoded here: under a strict locale, bytes that are not UTF-8 would fail in read()
+        text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")  # `send` refuses them in its own words
     instance = ctx.orchestrator.instances.send(instance_id, text, enter=not no_enter)
     click.echo(f"sent {len(text)} characters to instance {instance.id}")
 
