@@ -59,7 +59,7 @@ def web_screenshots(out_dir) -> list:
         tasks.update(done.id, status="DONE")
         tasks.update(schema.id, status="DONE")
 
-        server = LiveServer(create_app(orch, TOKEN, default_repo=repo, tick_interval=0.5))
+        server = LiveServer(create_app(orch, TOKEN, default_repo=repo, sweep=0.5))
         with server.client() as http:
             working = http.post(f"/api/tasks/{api.id}/assign", json={}).json()
             asking = http.post("/api/instances", json={"branch": "fix/checkout-flake"}).json()

@@ -1,18 +1,16 @@
-"""The FastAPI application: the REST API, /ws, the dashboard, and the loops behind them.
+"""The FastAPI application: the REST API, /ws, the dashboard, and the feed behind them.
 
-Three background loops share one Orchestrator with the requests:
-- the event hub reads the event table every 100 ms and pushes to WebSocket clients;
-- the tick (ingest, refresh, health checks, auto-assign) runs every second, in a thread;
-- the spool watcher (watchdog) ingests agent hooks as they are written.
+One core `Live` runs for the server's lifespan (`web/feed.py`): it pushes a snapshot whenever
+a hook, an agent's output, tmux or the database changes, and its sweep runs the health checks,
+auto-assign and the integrations. WebSocket messages, the CPU/memory history and the instance
+list that requests read all come from those snapshots; nothing here polls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -21,13 +19,10 @@ from fastapi.staticfiles import StaticFiles
 from cc_orchestrator import __version__
 from cc_orchestrator.web import api, errors, pages, security, ws
 from cc_orchestrator.web.api.deps import Services
-from cc_orchestrator.web.board import InstanceBoard
-from cc_orchestrator.web.events import EventHub
+from cc_orchestrator.web.feed import Feed
 from cc_orchestrator.web.follow import LogFollowers
 from cc_orchestrator.web.origins import LOOPBACK_HOSTS
 from cc_orchestrator.web.throttle import Throttle
-
-log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 The REST API of cc-orchestrator's headless mode, over the same services as the CLI and TUI.
@@ -51,34 +46,24 @@ def create_app(
     allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
     default_repo: Path | None = None,
     cors_origins: Iterable[str] = (),
-    tick_interval: float = 1.0,
-    event_interval: float = 0.1,
+    sweep: float | None = None,
 ) -> FastAPI:
     """The app for `orchestrator`, guarded by `token`; the caller owns (and closes) the
-    orchestrator. `allowed_hosts`: Host header names accepted (any port)."""
+    orchestrator. `allowed_hosts`: Host header names accepted (any port). `sweep`: seconds
+    between Live's safety sweeps (CPU/memory samples, health checks), default 5."""
     credentials = security.Credentials(token)
     throttle = Throttle()
-    board = InstanceBoard(orchestrator)
-    hub = EventHub(orchestrator, board, interval=event_interval)
+    feed = Feed(orchestrator, sweep=sweep)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        await hub.start()
-        app.state.followers = LogFollowers(orchestrator.instances.logs, hub)
-        tasks = [
-            asyncio.create_task(hub.run(), name="event-hub"),
-            asyncio.create_task(_tick_forever(board, hub, tick_interval), name="tick"),
-        ]
-        watcher = _watch_spools(orchestrator, hub)
+        await feed.start()
+        app.state.followers = LogFollowers(orchestrator.instances.logs, feed.clients)
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.wait(tasks, timeout=5)
-            if watcher is not None:
-                watcher.stop()
             app.state.followers.close()
+            await asyncio.to_thread(feed.stop)
 
     app = FastAPI(
         title="cc-orchestrator",
@@ -89,7 +74,7 @@ def create_app(
         redoc_url=None,
         redirect_slashes=False,  # a redirect is no answer for an API client
     )
-    app.state.services = Services(orchestrator, board, hub, default_repo)
+    app.state.services = Services(orchestrator, feed, default_repo)
     app.state.credentials = credentials
     app.state.throttle = throttle
     errors.install(app)
@@ -139,42 +124,3 @@ class _GuardMiddleware:
 
     async def __call__(self, scope, receive, send) -> None:
         await self.guard(scope, receive, send)
-
-
-async def _tick_forever(board: InstanceBoard, hub: EventHub, interval: float) -> None:
-    while True:
-        try:
-            instances = await asyncio.to_thread(board.tick)
-            live = [i for i in instances if i.status.is_live]
-            if live:
-                hub.publish(_metrics(live))
-            hub.poke()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # tmux gone for a moment, database busy: try again next round
-            log.exception("tick failed")
-        await asyncio.sleep(interval)
-
-
-def _metrics(instances) -> dict:
-    return {
-        "type": "metrics",
-        "timestamp": datetime.now(UTC).isoformat(),
-        "instances": {
-            i.id: {
-                "status": i.status.value,
-                "cpu_percent": i.resource_usage.cpu_percent,
-                "memory_mb": i.resource_usage.memory_mb,
-                "processes": i.resource_usage.processes,
-            }
-            for i in instances
-        },
-    }
-
-
-def _watch_spools(orchestrator, hub: EventHub):
-    try:
-        return orchestrator.watch_spools(on_change=lambda ids: hub.poke())
-    except Exception as exc:  # e.g. out of inotify watches: the tick still ingests each second
-        log.warning("not watching hook spools (%s); hooks are read once a second instead", exc)
-        return None

@@ -1,10 +1,9 @@
-"""From the store's event table to every connected browser, without letting one stall another.
+"""WebSocket messages, and each client's bounded outbox: one slow client never stalls another.
 
-One task reads "events since N" every `interval` (in a worker thread: SQLite is blocking), so
-changes made by any process (TUI, CLI, hooks, this server) reach every client. Each message is
-encoded once and put on each client's bounded queue; a client whose queue is full has its
-backlog dropped and gets one `resync` message (refetch over REST) instead: the server and the
-other clients never wait for it.
+`web/feed.py` turns the core's pushed snapshots into messages. Each message is encoded once
+and put on each client's bounded queue; a client whose queue is full has its backlog dropped
+and gets one `resync` message (refetch over REST) instead: the server and the other clients
+never wait for it.
 
 Messages (JSON objects, `type` first; the design document's shapes plus `id` and details):
   instance_status  instance_id, status, resource_usage, message, previous, pid, task_id
@@ -20,13 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from cc_orchestrator.core.models import Event, EventKind, to_json
-
-log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 1000  # messages waiting per client
 MAX_CLIENTS = 500
@@ -105,18 +102,11 @@ class Client:
             self.queue.put_nowait(encode({"type": "resync", "reason": reason}))
 
 
-class EventHub:
-    """Polls the event table and fans messages out to clients (see the module docstring)."""
+class Clients:
+    """The connected clients (touched on the event loop only)."""
 
-    def __init__(self, orchestrator, board, interval: float = 0.1, batch: int = 500) -> None:
-        self.orchestrator = orchestrator
-        self.board = board
-        self.interval = interval
-        self.batch = batch
+    def __init__(self) -> None:
         self.clients: set[Client] = set()
-        self.last_id = 0
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def connect(self) -> Client | None:
         """A new client, or None when MAX_CLIENTS are connected already."""
@@ -129,49 +119,26 @@ class EventHub:
     def disconnect(self, client: Client) -> None:
         self.clients.discard(client)
 
-    def poke(self) -> None:
-        """Look at the event table now (this process just changed something). Any thread."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    def publish(self, message: dict[str, Any], log_of: str | None = None) -> None:
+    def publish(self, message: dict[str, Any] | str, log_of: str | None = None) -> None:
         """Send to every client, or with `log_of` only to those following that instance."""
-        text = encode(message)
+        text = message if isinstance(message, str) else encode(message)
         for client in list(self.clients):
             if log_of is None or client.log_instance == log_of:
                 client.offer(text)
 
-    async def start(self) -> None:
-        """Begin after the newest event: clients get what happens from now on."""
-        self._loop = asyncio.get_running_loop()
-        self.last_id = await asyncio.to_thread(self.orchestrator.events.latest_id)
 
-    async def run(self) -> None:
-        """Poll forever (after `start`); cancel the task to stop."""
-        while True:
-            self._wake.clear()  # before reading: a poke during the read means "read again"
-            try:
-                count = await self.poll()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database may be busy for a moment; never stop the feed
-                log.exception("reading the event table failed; trying again in a second")
-                await asyncio.sleep(1.0)
-                continue
-            if count < self.batch:
-                try:  # not wait_for: on 3.11 it can swallow a cancellation (gh-86296)
-                    async with asyncio.timeout(self.interval):
-                        await self._wake.wait()
-                except TimeoutError:
-                    pass
-
-    async def poll(self) -> int:
-        events = await asyncio.to_thread(self.orchestrator.events.since, self.last_id, limit=self.batch)
-        for event in events:
-            self.last_id = max(self.last_id, event.id)
-            usage = None
-            if event.kind is EventKind.INSTANCE_STATUS:
-                self.board.invalidate()
-                usage = self.board.latest_usage(event.instance_id)
-            self.publish(event_message(event, usage))
-        return len(events)
+def metrics_message(instances) -> dict[str, Any]:
+    """CPU and memory of these instances, as last sampled."""
+    return {
+        "type": "metrics",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "instances": {
+            i.id: {
+                "status": i.status.value,
+                "cpu_percent": i.resource_usage.cpu_percent,
+                "memory_mb": i.resource_usage.memory_mb,
+                "processes": i.resource_usage.processes,
+            }
+            for i in instances
+        },
+    }

@@ -14,9 +14,9 @@ MAX_LINES = 500  # per message; a bigger burst is cut to its newest lines
 
 
 class LogFollowers:
-    def __init__(self, logs, hub, poll: float = 0.2) -> None:
+    def __init__(self, logs, clients, poll: float = 0.2) -> None:
         self.logs = logs  # the instance service's PaneLogs
-        self.hub = hub
+        self.clients = clients  # web.events.Clients
         self.poll = poll
         self._watchers: dict[str, tuple[threading.Event, int]] = {}
 
@@ -51,7 +51,7 @@ class LogFollowers:
         for batch in self.logs.follow(instance_id, poll=self.poll, stop=stop.is_set):
             message = agent_lines(instance_id, batch)
             try:
-                loop.call_soon_threadsafe(self.hub.publish, message, instance_id)
+                loop.call_soon_threadsafe(self.clients.publish, message, instance_id)
             except RuntimeError:  # the loop is closed: the server is going away
                 return
 

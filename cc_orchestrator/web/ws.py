@@ -1,11 +1,12 @@
 """/ws: live events for one browser or script (message shapes in web/events.py).
 
 The client may send:
-  {"type": "subscribe", "instance_id": "..."}   follow that instance's pane output (one at a time)
+  {"type": "subscribe", "instance_id": "..."}   follow that instance's pane output (one at a time;
+                                                its CPU and memory are then sampled every second)
   {"type": "unsubscribe"}                       stop following it
   {"type": "ping"}                              answered with {"type": "pong"}
 Each connection has a sending task that drains its bounded queue, with a timeout per send: a
-client that stops reading is disconnected, and never holds up the hub or other clients.
+client that stops reading is disconnected, and never holds up the feed or other clients.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ TAIL_LINES = 200
 @router.websocket("/ws")
 async def live(websocket: WebSocket) -> None:
     state = websocket.app.state
-    hub = state.services.hub
-    client = hub.connect()
+    feed = state.services.feed
+    client = feed.clients.connect()
     if client is None:
         await websocket.close(code=1013, reason="too many connections")
         return
     try:
         await websocket.accept()
-        client.offer(encode({"type": "hello", "last_event_id": hub.last_id}))
+        client.offer(encode({"type": "hello", "last_event_id": feed.last_id}))
         tasks = {
             asyncio.create_task(_send(websocket, client)),
             asyncio.create_task(_receive(websocket, client, state)),
@@ -51,9 +52,8 @@ async def live(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        hub.disconnect(client)
-        if client.log_instance is not None:
-            state.followers.unfollow(client.log_instance)
+        feed.clients.disconnect(client)
+        _unsubscribe(client, state)
 
 
 async def _send(websocket: WebSocket, client: Client) -> None:
@@ -90,9 +90,9 @@ async def _subscribe(client: Client, state, ref) -> None:
     if not isinstance(ref, str) or not ref.strip():
         client.offer(encode({"type": "error", "message": "subscribe needs an instance_id"}))
         return
-    board, logs = state.services.board, state.services.orchestrator.instances.logs
+    feed, logs = state.services.feed, state.services.orchestrator.instances.logs
     try:
-        instance = await asyncio.to_thread(board.get, ref)  # the id from the store, not the client
+        instance = await asyncio.to_thread(feed.get, ref)  # the id from the snapshot, not the client
         lines = await asyncio.to_thread(logs.tail, instance.id, TAIL_LINES)
     except OrchestratorError as exc:
         client.offer(encode({"type": "error", "message": exc.message}))
@@ -100,10 +100,12 @@ async def _subscribe(client: Client, state, ref) -> None:
     _unsubscribe(client, state)
     client.log_instance = instance.id
     state.followers.follow(instance.id)
+    feed.focus(instance.id)
     client.offer(encode({**agent_lines(instance.id, lines, replay=True), "subscribed": True}))
 
 
 def _unsubscribe(client: Client, state) -> None:
     if client.log_instance is not None:
         state.followers.unfollow(client.log_instance)
+        state.services.feed.unfocus(client.log_instance)
         client.log_instance = None

@@ -95,7 +95,7 @@ def make_server(orch, git_repo):
 
     def make(**options) -> LiveServer:
         options.setdefault("default_repo", git_repo)
-        options.setdefault("tick_interval", 0.3)
+        options.setdefault("sweep", 0.5)  # CPU/memory samples and health checks come sooner
         server = LiveServer(create_app(orch, TOKEN, **options))
         servers.append(server)
         return server

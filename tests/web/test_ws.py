@@ -83,6 +83,50 @@ def test_an_instance_started_by_another_process_reaches_the_socket(server, cli_e
     orch.instances.stop(instance_id)
 
 
+def test_a_stop_by_the_cli_reaches_the_socket(server, cli_env, orch, git_repo):
+    """Another process changes an instance: the server's Live sees the database move and pushes."""
+    with server.client() as http:
+        instance = http.post("/api/instances", json={}).json()
+    with open_socket(server) as ws:
+        receive_until(ws, lambda m: m["type"] == "hello")
+        stopped = subprocess.run(
+            [sys.executable, "-m", "cc_orchestrator", "instances", "stop", instance["id"]],
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert stopped.returncode == 0, stopped.stderr
+        receive_until(
+            ws,
+            lambda m: (
+                m["type"] == "instance_status" and m["instance_id"] == instance["id"] and m["status"] == "STOPPED"
+            ),
+        )
+    with server.client() as http:  # and the REST list, read from the same snapshots, agrees
+        retry_until(lambda: http.get(f"/api/instances/{instance['id']}").json()["status"] == "STOPPED")
+
+
+def test_a_question_on_an_agents_screen_reaches_the_socket(server, orch, git_repo):
+    """The agent (a process of its own) asks; nobody polls: its pane log moves, Live reads the screen."""
+    with server.client() as http:
+        instance = http.post("/api/instances", json={}).json()
+        retry_until(lambda: "fake-agent ready" in capture(orch.settings.tmux_socket, instance["tmux_session"]))
+        with open_socket(server) as ws:
+            receive_until(ws, lambda m: m["type"] == "hello")
+            orch.tmux.send_text(instance["tmux_session"], "ask pushed.txt")
+            waiting = receive_until(
+                ws,
+                lambda m: (
+                    m["type"] == "instance_status"
+                    and m["instance_id"] == instance["id"]
+                    and m["status"] == "WAITING_INPUT"
+                ),
+            )
+            assert waiting["previous"] in ("RUNNING", "IDLE")
+        http.post(f"/api/instances/{instance['id']}/stop")
+
+
 def test_following_an_instance_log(server, orch, git_repo):
     with server.client() as http:
         instance = http.post("/api/instances", json={}).json()

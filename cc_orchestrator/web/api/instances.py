@@ -1,7 +1,9 @@
 """/api/instances: start, list, watch, talk to and stop agent instances.
 
-Every call into the instance service goes through the board's lock (`board.call`); a start
-(git worktree + tmux session) takes a worker thread for about a second, never the event loop.
+Reads answer from the newest snapshot the core's Live pushed (`svc.feed`): no tmux per request.
+A request that changes something calls the instance service (in a worker thread: a start, git
+worktree + tmux session, takes about a second, never the event loop), then `_acted` asks Live
+to look now and waits for the snapshot that shows the change, so the next read sees it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from fastapi import APIRouter, Path, Query
 
 from cc_orchestrator.core.models import InstanceStatus, parse_enum
 from cc_orchestrator.errors import Conflict, InvalidInput
-from cc_orchestrator.web.api.deps import Pages, Svc
+from cc_orchestrator.web.api.deps import Pages, Services, Svc
 from cc_orchestrator.web.models import (
     InstanceCreate,
     InstanceMetrics,
@@ -32,6 +34,11 @@ InstanceId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="
 
 def _out(instance) -> InstanceOut:
     return InstanceOut.model_validate(instance)
+
+
+def _acted(svc: Services, instance) -> InstanceOut:
+    svc.feed.settle()
+    return _out(instance)
 
 
 def _check_command(command: list[str] | None) -> list[str] | None:
@@ -59,7 +66,7 @@ def list_instances(
     wanted = parse_enum(InstanceStatus, status, "status") if status else None
     found = [
         i
-        for i in svc.board.instances()
+        for i in svc.feed.instances()
         if (wanted is None or i.status is wanted)
         and (live is None or i.status.is_live == live)
         and (repo is None or i.repo == repo)
@@ -77,44 +84,37 @@ def start_instance(svc: Svc, body: InstanceCreate):
     (or `prompt`) the agent gets that as its first prompt once it is ready."""
     repo = svc.repo(body.repo)
     command = _check_command(body.command)
-    instances = svc.orchestrator.instances
-    instance = svc.board.call(
-        lambda: instances.start(
-            repo,
-            task_id=body.task_id,
-            branch=body.branch,
-            base=body.base,
-            command=command,
-            layout=body.layout,
-            prompt=body.prompt,
-            agent=body.agent,
-        )
+    instance = svc.orchestrator.instances.start(
+        repo,
+        task_id=body.task_id,
+        branch=body.branch,
+        base=body.base,
+        command=command,
+        layout=body.layout,
+        prompt=body.prompt,
+        agent=body.agent,
     )
-    svc.hub.poke()
-    return _out(instance)
+    return _acted(svc, instance)
 
 
 @router.get("/{instance_id}", response_model=InstanceOut, summary="Get an instance")
 def get_instance(svc: Svc, instance_id: InstanceId):
-    return _out(svc.board.get(instance_id))
+    return _out(svc.feed.get(instance_id))
 
 
 @router.put("/{instance_id}", response_model=InstanceOut, summary="Stop or restart an instance")
 def update_instance(svc: Svc, instance_id: InstanceId, body: InstanceUpdate):
     instances = svc.orchestrator.instances
-    current = svc.board.get(instance_id)
+    current = svc.feed.get(instance_id)
     if body.status == "STOPPED":
         if current.status is InstanceStatus.STOPPED:
             return _out(current)
-        result = svc.board.call(lambda: instances.stop(current.id))
-    elif current.status.is_live:
+        return _acted(svc, instances.stop(current.id))
+    if current.status.is_live:
         raise Conflict(
             f"instance {current.id} is {current.status.value}; only a stopped or failed one can be restarted"
         )
-    else:
-        result = svc.board.call(lambda: instances.restart(current.id))
-    svc.hub.poke()
-    return _out(result)
+    return _acted(svc, instances.restart(current.id))
 
 
 @router.delete("/{instance_id}", response_model=InstanceOut, summary="Stop an instance and remove its worktree")
@@ -122,48 +122,36 @@ def delete_instance(
     svc: Svc,
     instance_id: InstanceId,
     force: Annotated[bool, Query(description="also remove a worktree with unsaved work")] = False,
-    keep_worktree: bool = False,
+    remove_worktree: Annotated[bool, Query(description="false: stop it (if live) and keep its worktree")] = True,
+    keep_worktree: Annotated[bool | None, Query(include_in_schema=False)] = None,
 ):
-    """Refused (409) before anything stops when the worktree has uncommitted files or unpushed
+    """Stop the instance if it is live, and remove its worktree (also of one stopped already).
+    Refused (409) before anything stops when the worktree has uncommitted files or unpushed
     commits, unless `force`."""
-    orch = svc.orchestrator
-    current = svc.board.get(instance_id)
-
-    def remove():
-        if current.status is not InstanceStatus.STOPPED:
-            return orch.instances.stop(current.id, remove_worktree=not keep_worktree, force=force)
-        if current.worktree_id and not keep_worktree:
-            orch.worktrees.remove(current.worktree_id, force=force)
-        return orch.instances.get(current.id, refresh=False)
-
-    result = svc.board.call(remove)
-    svc.hub.poke()
-    return _out(result)
+    if keep_worktree is not None:  # the old name: refuse it rather than ignore it and remove
+        raise InvalidInput(
+            f"keep_worktree is now remove_worktree: pass remove_worktree={str(not keep_worktree).lower()}"
+        )
+    instance = svc.feed.get(instance_id)
+    return _acted(svc, svc.orchestrator.instances.remove(instance.id, remove_worktree=remove_worktree, force=force))
 
 
 @router.post("/{instance_id}/stop", response_model=InstanceOut, summary="Stop an instance")
 def stop_instance(svc: Svc, instance_id: InstanceId, body: StopRequest | None = None):
     body = body or StopRequest()
     instances = svc.orchestrator.instances
-    result = svc.board.call(lambda: instances.stop(instance_id, remove_worktree=body.remove_worktree, force=body.force))
-    svc.hub.poke()
-    return _out(result)
+    return _acted(svc, instances.stop(instance_id, remove_worktree=body.remove_worktree, force=body.force))
 
 
 @router.post("/{instance_id}/send", response_model=InstanceOut, summary="Send a prompt")
 def send_prompt(svc: Svc, instance_id: InstanceId, body: SendRequest):
-    instances = svc.orchestrator.instances
-    result = svc.board.call(lambda: instances.send(instance_id, body.text, enter=body.enter))
-    svc.hub.poke()
-    return _out(result)
+    return _acted(svc, svc.orchestrator.instances.send(instance_id, body.text, enter=body.enter))
 
 
 def _action(name: str, summary: str):
     def act(svc: Svc, instance_id: InstanceId):
         method = getattr(svc.orchestrator.instances, name)
-        result = svc.board.call(lambda: method(instance_id))
-        svc.hub.poke()
-        return _out(result)
+        return _acted(svc, method(instance_id))
 
     act.__name__ = f"{name}_instance"
     act.__doc__ = summary
@@ -178,12 +166,12 @@ _action("restart", "Restart a dead agent in its worktree")
 
 @router.get("/{instance_id}/logs", response_model=LogTail, summary="The agent's recent screen output")
 def instance_logs(svc: Svc, instance_id: InstanceId, lines: Annotated[int, Query(ge=1, le=5000)] = 200):
-    instance = svc.board.get(instance_id)  # the id comes from the store, never the request
+    instance = svc.feed.get(instance_id)  # the id comes from the snapshot or store, never the request
     return LogTail(instance_id=instance.id, lines=svc.orchestrator.instances.logs.tail(instance.id, lines))
 
 
 @router.get("/{instance_id}/metrics", response_model=InstanceMetrics, summary="CPU and memory over time")
 def instance_metrics(svc: Svc, instance_id: InstanceId):
-    instance = svc.board.get(instance_id)
-    samples = [MetricSample(timestamp=t, cpu_percent=c, memory_mb=m) for t, c, m in svc.board.history(instance.id)]
+    instance = svc.feed.get(instance_id)
+    samples = [MetricSample(timestamp=t, cpu_percent=c, memory_mb=m) for t, c, m in svc.feed.history(instance.id)]
     return InstanceMetrics(instance_id=instance.id, samples=samples)
