@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from cc_orchestrator.core.models import EventKind, Level, parse_enum
+from cc_orchestrator.core.task_rows import MAX_ID
 from cc_orchestrator.web.api.deps import Svc
 from cc_orchestrator.web.models import EventOut
 
@@ -16,10 +17,10 @@ router = APIRouter(prefix="/api/events", tags=["events"])
 @router.get("", response_model=list[EventOut], summary="Recent events, or events after an id")
 def list_events(
     svc: Svc,
-    after: Annotated[int | None, Query(ge=0, description="events with a larger id, oldest first")] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="events with a larger id, oldest first")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     instance_id: str | None = None,
-    task_id: Annotated[int | None, Query(ge=1, description="only this task's events")] = None,
+    task_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="only this task's events")] = None,
     kind: Annotated[
         str | None, Query(description="instance_status, task_update, worktree_update or log_message")
     ] = None,
