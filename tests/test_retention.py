@@ -137,12 +137,13 @@ def _stopped_row(orch, instance_id: str, age_days: float) -> None:
 
 
 def test_files_of_instances_gone_or_long_stopped_go_and_live_ones_stay(orch, git_repo):
-    gone = _files(orch, "gone01", age_days=2)
-    just_gone = _files(orch, "gone02")  # no row, written just now: a start may be committing it
-    long_stopped = _files(orch, "old001", age_days=40)
-    _stopped_row(orch, "old001", 40)
-    lately_stopped = _files(orch, "new001", age_days=40)
-    _stopped_row(orch, "new001", 3)
+    gone = _files(orch, "a0e001", age_days=2)
+    just_gone = _files(orch, "a0e002")  # no row, written just now: a start may be committing it
+    long_stopped = _files(orch, "01d001", age_days=40)
+    _stopped_row(orch, "01d001", 40)
+    lately_stopped = _files(orch, "e0e001", age_days=40)
+    not_ours = _files(orch, "cli-errors", age_days=40)  # a name no instance could have
+    _stopped_row(orch, "e0e001", 3)
 
     live = orch.instances.start(git_repo)  # idle for two months, but alive
     orch.store.write(
@@ -157,7 +158,7 @@ def test_files_of_instances_gone_or_long_stopped_go_and_live_ones_stay(orch, git
     assert sorted(report.files_removed) == sorted(str(p) for p in gone + long_stopped)
     assert report.file_bytes_removed == 7 * len(report.files_removed)
     assert not any(p.exists() for p in gone + long_stopped)
-    assert all(p.exists() for p in just_gone + lately_stopped + live_files + lost_files)
+    assert all(p.exists() for p in just_gone + lately_stopped + not_ours + live_files + lost_files)
     tmux_events = orch.data_dir / "spool" / "tmux.events"
     assert tmux_events.exists()  # tmux's own file in the spool folder is no instance's
     orch.tmux.kill_session(lost.tmux_session)
@@ -207,7 +208,7 @@ def test_a_long_lived_face_prunes_in_the_background(orch):
 def test_cli_prunes_and_says_what_it_removed(orch, cli_env, tmp_path):
     ids = _events(orch, (40, None, None), (40, None, None), (1, None, None))
     _cursor(orch, ids[-1])
-    _files(orch, "gone01", age_days=2)
+    _files(orch, "a0e001", age_days=2)
     command = [sys.executable, "-m", "cc_orchestrator", "maintenance", "prune"]
     run = subprocess.run([*command, "--dry-run"], env=cli_env, cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

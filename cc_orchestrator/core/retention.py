@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ RECLAIM_PAGES = 1024  # free pages returned per write transaction (4 MB at the u
 WORTH_RECLAIMING = 0.10  # ... once this share of the file is free pages (and at least 1 MB)
 CHEAP_VACUUM_BYTES = 16 * 1024 * 1024  # an older file this small is rewritten once, in passing
 UNCLAIMED_GRACE = 3600.0  # a file with no instance row is left alone this long after its last write
+OURS = re.compile(r"[0-9a-f]{6,32}")  # an instance id: a file named otherwise is not ours to delete
 CURSOR = "integrations"  # the dispatcher's shared cursor (core/integrations/dispatch.py)
 FIRST_AFTER = 60.0  # a long-lived face prunes this long after it starts ...
 EVERY = 3600.0  # ... and then this often
@@ -116,7 +118,7 @@ def _prune_events(events, store, cutoff, dry_run: bool, stop: Callable[[], bool]
 def _prune_files(orchestrator, cutoff, dry_run: bool) -> tuple[list[Path], int, str]:
     """Pane logs and hook spools of instances gone, or stopped before `cutoff`."""
     logs = orchestrator.instances.logs.files()  # the files first: a row is made before its files
-    spools = _spools(orchestrator.data_dir / "spool")
+    spools = _spools(orchestrator.instances.ingester.spool_dir)
     try:
         sessions = set(orchestrator.tmux.panes())
     except Exception as exc:  # without tmux's word, no file is known to be unused
@@ -133,7 +135,7 @@ def _prune_files(orchestrator, cutoff, dry_run: bool) -> tuple[list[Path], int, 
     freed = 0
     now = time.time()
     for owner in sorted(set(logs) | set(spools)):
-        if session_name(owner) in sessions:
+        if not OURS.fullmatch(owner) or session_name(owner) in sessions:
             continue
         row = rows.get(owner)
         if row is not None and (InstanceStatus(row[0]).is_live or row[1] >= cutoff):
