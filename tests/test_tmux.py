@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import pytest
 
-from cc_orchestrator.core.tmux.layouts import BUILTIN_LAYOUTS, resolve_layout
+from cc_orchestrator.core.tmux.layouts import BUILTIN_LAYOUTS, Layout, WindowPlan, resolve_layout
 from cc_orchestrator.core.tmux.service import TmuxService, session_name
 from cc_orchestrator.errors import NotFound
 from tests.helpers import FAKE_AGENT, capture, count_tmux_calls, retry_until, tmux
@@ -143,3 +145,86 @@ def test_a_lone_semicolon_argument_reaches_the_agent_literally(tmux_socket, tmp_
     retry_until(lambda: "run-shell" in service.capture("cc-orchestrator-semi01"))
     assert "[';', 'run-shell'," in service.capture("cc-orchestrator-semi01")
     assert not pwned.exists()
+
+
+def hostile_folder(tmp_path: Path) -> tuple[Path, Path]:
+    """A folder whose name holds tmux format syntax: `#{...}` and a `#(command)` that would make
+    the file returned second."""
+    pwned = tmp_path / "PWN"
+    folder = Path(f"{tmp_path}/d#{{session_name}}#{{x}}#(touch {pwned})")
+    folder.mkdir(parents=True)
+    return folder, pwned
+
+
+def test_format_syntax_in_folders_and_window_names_is_taken_literally(service, tmux_socket, tmp_path):
+    folder, pwned = hostile_folder(tmp_path)
+    name = session_name("fmt001")
+    window = WindowPlan("w#{session_name}#(touch " + str(pwned) + ")", ("cat", "cat"))
+    layout = Layout("hostile", "split and windows", agent_splits=("cat",), windows=(window,))
+    pane = service.create_session(name, str(folder), ["cat"], layout)
+    paths = tmux(tmux_socket, "list-panes", "-s", "-t", f"={name}", "-F", "#{pane_current_path}").splitlines()
+    assert paths == [str(folder)] * 4  # the agent, its split, the window's two panes
+    windows = tmux(tmux_socket, "list-windows", "-t", f"={name}", "-F", "#{window_name}").splitlines()
+    assert windows == ["agent", window.name]
+    tmux(tmux_socket, "kill-pane", "-t", pane.pane_id)
+    service.create_session(session_name("fmt002"), str(tmp_path), ["sh", "-c", "exit 0"], resolve_layout("default"))
+    dead = retry_until(lambda: (p := service.panes().get(session_name("fmt002"))) and p.dead and p)
+    respawned = service.respawn(session_name("fmt002"), dead.pane_id, str(folder), ["cat"], {}, None)
+    assert os.readlink(f"/proc/{respawned.pid}/cwd") == str(folder)
+    assert not pwned.exists()
+
+
+def test_an_instance_in_a_data_dir_with_format_syntax_runs_in_its_worktree_and_logs(cli_env, git_repo, tmp_path):
+    """Issue 12 item 10: tmux read `-c` as a format, so the agent started elsewhere and tmux ran
+    the `#(...)` command; pane logging and the pane-died hook must work there too."""
+    from cc_orchestrator.core.orchestrator import Orchestrator
+
+    data, pwned = hostile_folder(tmp_path)
+    orch = Orchestrator(data, worktree_root=str(data / "trees#{x}"))
+    try:
+        instance = orch.instances.start(git_repo)
+        assert instance.worktree_path.startswith(str(data))
+        assert os.readlink(f"/proc/{instance.pid}/cwd") == instance.worktree_path
+        log = orch.instances.logs.path(instance.id)
+        retry_until(lambda: log.exists() and "fake-agent ready" in log.read_text(errors="replace"))
+        orch.instances.send(instance.id, "exit 3")
+        events = data / "spool" / "tmux.events"
+        retry_until(lambda: f"pane-died {instance.tmux_session}" in reaped(orch.tmux, events))
+        assert not pwned.exists()
+    finally:
+        orch.close()
+
+
+def reaped(service: TmuxService, events: Path) -> str:
+    """The events file, after making tmux collect exited children (tmux 3.3 sometimes misses a
+    SIGCHLD, tmux/tmux#4841, and then runs no hook until another child of the server exits)."""
+    service.reap()
+    return events.read_text() if events.exists() else ""
+
+
+@pytest.fixture
+def watched(tmux_socket, tmp_path):
+    return TmuxService(tmux_socket, marker=str(tmp_path), events=tmp_path / "spool" / "tmux.events")
+
+
+def test_an_exiting_agent_and_an_exiting_pane_append_their_lines(watched, tmp_path):
+    events = watched.events
+    events.parent.mkdir()
+    name = session_name("exit01")
+    layout = Layout("side", "a window whose pane ends", windows=(WindowPlan("side", ("sleep 0.2",)),))
+    watched.create_session(name, str(tmp_path), ["sh", "-c", "sleep 0.4; exit 3"], layout)
+    # the agent's pane stays (remain-on-exit): pane-died; the other window's pane goes: pane-exited
+    retry_until(lambda: {f"pane-died {name}", f"pane-exited {name}"} <= set(reaped(watched, events).splitlines()))
+    assert watched.panes()[name].exit_status == 3
+    assert oct(events.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_silent_agent_appends_a_silence_line_each_silent_stretch(watched, tmux_socket, tmp_path):
+    events = watched.events
+    events.parent.mkdir()
+    name = session_name("quiet1")
+    pane = watched.create_session(name, str(tmp_path), ["cat"], resolve_layout("default"))
+    watched.watch_silence([pane.pane_id, "%999"], 1)  # a pane that is gone is skipped
+    assert tmux(tmux_socket, "show-options", "-w", "-v", "-t", pane.pane_id, "monitor-silence").strip() == "1"
+    retry_until(lambda: events.exists() and events.read_text().count(f"alert-silence {name}") >= 2)
+    assert name in watched.panes()  # the alert was cleared (kill-session -C), not the session killed

@@ -4,7 +4,9 @@ The signals already exist, so they replace a clock:
 - a hook spool grows (Claude Code's hooks, Codex's notify): that spool is ingested;
 - an agent's pane log grows (tmux `pipe-pane` writes its output there): that pane's screen is
   read, soon after the first write and at most every AT_MOST_EVERY while output keeps coming;
-- tmux appends `pane-died SESSION` to its events file: tmux is asked about the processes;
+- tmux's hooks append `pane-died SESSION` or `pane-exited SESSION` to its events file, or the
+  kernel says an agent's process ended (a pidfd each): tmux is asked about the processes;
+  `alert-silence SESSION` (no output for `hung_after_seconds`): that instance's health is checked;
 - the database's WAL changes and `PRAGMA data_version` says another connection committed (the
   CLI, a hook, another face, this face's own actions): the store is read again.
 - an agent at a line prompt changes nothing on screen when it starts reading its terminal,
@@ -30,7 +32,8 @@ from cc_orchestrator.core.models import InstanceStatus
 from cc_orchestrator.core.processes import running
 from cc_orchestrator.core.retention import Pruner
 from cc_orchestrator.core.snapshot import Snapshot, read_snapshot
-from cc_orchestrator.core.tmux.service import PaneState, session_name
+from cc_orchestrator.core.tmux.events import HookLines
+from cc_orchestrator.core.tmux.service import PaneState, instance_id_of, session_name
 
 SWEEP_SECONDS = 5.0
 FOCUS_SECONDS = 1.0
@@ -60,7 +63,9 @@ class Live:
         self._read_at: dict[str, float] = {}  # instance id -> when its screen was last read
         self._hooks: set[str] = set()
         self._probes: dict[str, tuple[float, float]] = {}  # instance id -> (when, gap) to look in /proc
-        self._tmux = self._store = self._kicked = False
+        self._tmux = self._store = self._kicked = self._exited = False
+        self._hook_lines: HookLines | None = None  # what tmux's hooks wrote since we last read
+        self._silence: dict[str, int] = {}  # pane id -> the monitor-silence seconds it was given
         self._focus: str | None = None
         self._panes: dict[str, PaneState] = {}
         self._usage: dict = {}
@@ -122,6 +127,11 @@ class Live:
             self._tmux = True
         self._wake.set()
 
+    def exited(self) -> None:
+        with self._lock:
+            self._exited = True
+        self._wake.set()
+
     def store_changed(self) -> None:
         with self._lock:
             self._store = True
@@ -132,7 +142,9 @@ class Live:
         from cc_orchestrator.core.watching import watch
 
         if exits.available:
-            self._exits = exits.ExitWatcher(lambda pid: self.tmux_event())
+            self._exits = exits.ExitWatcher(lambda pid: self.exited())
+        if self.orch.tmux.events is not None:
+            self._hook_lines = HookLines(self.orch.tmux.events)
 
         data = self.orch.data_dir
         self._observer = watch(
@@ -183,23 +195,28 @@ class Live:
             for instance_id in ready:
                 del self._output[instance_id]
             hooks, self._hooks = self._hooks, set()
-            tmux, store, kicked = self._tmux, self._store, self._kicked
-            self._tmux = self._store = self._kicked = False
-        return ready, hooks, tmux, store, kicked
+            tmux, store, kicked, exited = self._tmux, self._store, self._kicked, self._exited
+            self._tmux = self._store = self._kicked = self._exited = False
+        return ready, hooks, tmux, store, kicked, exited
 
     def _round(self, now: float, sweep: bool, focus: bool) -> None:
-        output, hooks, tmux, store, kicked = self._take(now)
+        output, hooks, tmux, store, kicked, exited = self._take(now)
         probed = self._probed(now)
         for instance_id in output:
             self._read_at[instance_id] = now
             self._probe(instance_id, now)
-        if not (output or probed or hooks or tmux or kicked or sweep or focus) and not (store and self._store_moved()):
+        if not (output or probed or hooks or tmux or kicked or exited or sweep or focus) and not (
+            store and self._store_moved()
+        ):
             return  # nothing, or only our own writes to the database
         self.rounds += 1
         instances = self.orch.instances
         if hooks:
             instances.ingester.ingest(sorted(hooks))
-        full = tmux or kicked or (sweep and self._someone_died())
+        said = self._hook_lines.new() if tmux and self._hook_lines is not None else []
+        if exited:
+            self.orch.tmux.reap()  # tmux 3.3 may not have collected it: its status, its hook
+        full = exited or kicked or any(h.hook != "alert-silence" for h in said) or (sweep and self._someone_died())
         if full:
             self._full()
         if reads := (probed if full else output | probed):
@@ -209,6 +226,9 @@ class Live:
             self._sweep()
         elif focus and self._focus:
             self._sample_focus()
+        silent = {instance_id_of(h.session) for h in said if h.hook == "alert-silence"}
+        if silent and not sweep:  # a sweep checked every instance
+            self._check(silent)
         self._store_moved()  # what this round read includes every commit so far
         self._push(self._read(self._last.last_event_id if self._last else 0))
 
@@ -247,6 +267,7 @@ class Live:
         """Ask tmux about every pane (one call) and read the screens whose output moved."""
         self._learn(self.orch.instances.refresher.refresh().panes)
         self._usage = self.orch.instances.sample(self._panes)
+        self._watch_silence()
 
     def _learn(self, panes: dict[str, PaneState]) -> None:
         """The panes as tmux last said; the kernel then says when each agent ends."""
@@ -278,18 +299,34 @@ class Live:
         orch = self.orch
         orch.reload_settings()
         self._usage = orch.instances.sample(self._panes)
-        if self._last is not None:  # health checks over what was shown, with fresh figures
-            usage = self._usage
-            orch.monitor.check(
-                [
-                    dataclasses.replace(i, resource_usage=usage[i.pid]) if i.pid in usage else i
-                    for i in self._last.instances
-                ]
-            )
+        self._check(None)
+        self._watch_silence()  # hung_after_seconds may have changed
         if orch.settings.auto_assign:
             orch.auto_assign()
         orch.dispatcher.kick()
         self._pruner.kick()
+
+    def _check(self, only: set[str | None] | None) -> None:
+        """Health checks over what was shown (`only` these instances), with fresh figures."""
+        if self._last is not None:
+            usage = self._usage
+            self.orch.monitor.check(
+                [
+                    dataclasses.replace(i, resource_usage=usage[i.pid]) if i.pid in usage else i
+                    for i in self._last.instances
+                    if only is None or i.id in only
+                ]
+            )
+
+    def _watch_silence(self) -> None:
+        """tmux's `alert-silence` after `hung_after_seconds` without output (one second more, so
+        the check then finds it past the limit), on each live agent pane not yet told."""
+        seconds = self.orch.settings.hung_after_seconds + 1
+        live = {p.pane_id for p in self._panes.values() if p.pid and not p.dead}
+        fresh = sorted(p for p in live if self._silence.get(p) != seconds)
+        if fresh:
+            self.orch.tmux.watch_silence(fresh, seconds)
+        self._silence = {p: seconds for p in live}
 
     def _sample_focus(self) -> None:
         pane = self._panes.get(session_name(self._focus))

@@ -22,7 +22,8 @@ from cc_orchestrator.core.tmux.runner import SECRET_VARIABLES, Result, TmuxRunne
 from cc_orchestrator.errors import ExternalError, NotFound
 
 SESSION_PREFIX = "cc-orchestrator-"
-EVENTS_FILE = "tmux.events"  # in the spool folder: tmux appends a line when an agent's pane dies
+EVENTS_FILE = "tmux.events"  # in the spool folder: tmux's hooks append `<hook> <session>` lines
+EVENT_HOOKS = ("pane-died", "pane-exited", "alert-silence")
 ROLE_OPTION = "@cco-role"
 MARKER_OPTION = "@cco-marker"
 _SEP = "\x1f"
@@ -88,8 +89,8 @@ class TmuxService:
     """Our sessions on one tmux server (`socket_name`, or the user's default server)."""
 
     def __init__(self, socket_name: str | None, marker: str, events: Path | None = None) -> None:
-        """`events`: a file that tmux itself appends a line to when an agent's pane dies
-        (`pane-died <session>`), so a watcher learns of it at once."""
+        """`events`: a file that tmux itself appends a line to when an agent's pane dies or
+        falls silent (`pane-died <session>`, see `_event_hooks`), so a watcher learns at once."""
         self.socket_name = socket_name
         self.marker = marker
         self.events = events
@@ -271,21 +272,24 @@ class TmuxService:
         """Start `argv` (no shell in between) in a new session laid out as `layout`.
 
         `log_command` receives the agent pane's output (`pipe-pane`), from its first byte.
+        tmux reads a session's and a window's name and every `-c` folder as a format: each is
+        escaped, so a `#{...}` or `#(...)` in a path is a folder name, never a command.
         """
         if not argv:
             raise ExternalError("no agent command to run")
-        env_args = [a for key, value in (env or {}).items() for a in ("-e", f"{key}={value}")]
+        env_args = [a for key, value in (env or {}).items() for a in ("-e", f"{key}={value}")]  # -e: no formats
         command = _without_secrets(argv)
+        folder = _format_safe(cwd)
         # One tmux process: options are set before the agent could exit, so its status is kept.
         args = [
             "new-session",
             "-d",
             "-s",
-            name,
+            _format_safe(name),
             "-n",
             "agent",
             "-c",
-            cwd,
+            folder,
             "-x",
             str(size[0]),
             "-y",
@@ -310,15 +314,15 @@ class TmuxService:
         ]
         if log_command:
             args += [THEN, "pipe-pane", "-o", _format_safe(log_command)]
-        args += self._death_hook(name)
+        args += self._event_hooks()
         for variable in sorted(SECRET_VARIABLES):  # a server started before us may hold them
             args += [THEN, "set-environment", "-g", "-u", variable]
         for split in layout.agent_splits:
-            args += [THEN, "split-window", "-v", "-l", "30%", "-c", cwd, *_shell(split)]
+            args += [THEN, "split-window", "-v", "-l", "30%", "-c", folder, *_shell(split)]
         for window in layout.windows:
-            args += [THEN, "new-window", "-n", window.name, "-c", cwd, *_shell(window.panes[0])]
+            args += [THEN, "new-window", "-n", _format_safe(window.name), "-c", folder, *_shell(window.panes[0])]
             for pane in window.panes[1:]:
-                args += [THEN, "split-window", "-c", cwd, *_shell(pane)]
+                args += [THEN, "split-window", "-c", folder, *_shell(pane)]
             if len(window.panes) > 1:
                 args += [THEN, "select-layout", window.layout]
         args += [THEN, "select-window", "-t", f"={name}:{{start}}"]
@@ -335,7 +339,7 @@ class TmuxService:
         """Run `argv` again in a session's dead agent pane."""
         env_args = [a for key, value in env.items() for a in ("-e", f"{key}={value}")]
         command = _without_secrets(argv)
-        args = ["respawn-pane", "-k", "-t", pane_id, "-c", cwd, *env_args, "--", *command]
+        args = ["respawn-pane", "-k", "-t", pane_id, "-c", _format_safe(cwd), *env_args, "--", *command]
         if log_command:
             args += [THEN, "pipe-pane", "-t", pane_id, "-o", _format_safe(log_command)]
         self.run(*args)
@@ -344,18 +348,43 @@ class TmuxService:
             raise ExternalError(f"tmux session {name} vanished while restarting its agent")
         return state
 
-    def _death_hook(self, name: str) -> list[str]:
-        """`set-hook pane-died`: tmux appends `pane-died <session>` to the events file. The
-        command goes inside tmux's single quotes, so a path with one gets no hook (the
-        watcher's sweep still sees the death, a few seconds later)."""
+    def _event_hooks(self) -> list[str]:
+        """Hooks on the new session that append `<hook> <session>` to the events file, so a
+        watcher learns at once: `pane-died` (the agent ended; its pane stays), `pane-exited` (a
+        pane without remain-on-exit ended) and `alert-silence` (no output for the window's
+        `monitor-silence` seconds, which `watch_silence` sets; `kill-session -C` clears the alert
+        so the next silent stretch is reported too, and silence-action `any` reports the
+        current window, a message rather than a bell for an attached user). The command goes
+        inside tmux's single quotes, so a path with one gets no hooks (the sweep still sees
+        deaths and silences, a few seconds later)."""
         if self.events is None or "'" in str(self.events):
             return []
         private_file(self.events)
         path = _format_safe(str(self.events))
         for special in ("\\", '"', "$", "`"):
             path = path.replace(special, "\\" + special)
-        shell = f'printf "%s %s\\n" pane-died "#{{session_name}}" >> "{path}"'
-        return [THEN, "set-hook", "pane-died", f"run-shell -b '{shell}'"]  # on the new session
+        args = [THEN, "set-option", "silence-action", "any", THEN, "set-option", "visual-silence", "on"]
+        for hook in EVENT_HOOKS:
+            shell = f'printf "%s %s\\n" {hook} "#{{session_name}}" >> "{path}"'
+            clear = " ; kill-session -C" if hook == "alert-silence" else ""
+            args += [THEN, "set-hook", hook, f"run-shell -b '{shell}'{clear}"]
+        return args
+
+    def watch_silence(self, pane_ids: list[str], seconds: int) -> None:
+        """`monitor-silence` on these panes' windows (one tmux call): tmux's `alert-silence`
+        hook then fires after `seconds` without output. Panes that are gone are skipped."""
+        args: list[str] = []
+        for pane in pane_ids:
+            args += [*([THEN] if args else []), "set-option", "-w", "-t", pane, "monitor-silence", str(seconds)]
+        if args and self.cmd(*args).returncode != 0:  # one pane went away: tmux stops the chain there
+            for pane in pane_ids:
+                self.cmd("set-option", "-w", "-t", pane, "monitor-silence", str(seconds))
+
+    def reap(self) -> None:
+        """Make the tmux server collect exited agents now. tmux 3.3 sometimes misses an agent's
+        SIGCHLD (tmux/tmux#4841): the agent stays a zombie, its exit status unknown and no
+        hook runs, until another child of the server exits. A `run-shell true` is such a child."""
+        self.cmd("run-shell", "true")
 
     def kill_session(self, name: str) -> None:
         """Kill one of our sessions; refuse anyone else's."""
@@ -413,8 +442,11 @@ def _without_secrets(argv: list[str]) -> list[str]:
 
 
 def _format_safe(text: str) -> str:
-    """`text` for a tmux command that expands formats (pipe-pane, run-shell): a `#` in a path
-    (a folder named `#{x}`) would otherwise be read as a format and break the command."""
+    """`text` for an argument tmux 3.3 expands as a format: `-c` of new-session, new-window,
+    split-window and respawn-pane, `-s` and `-n` names, the pipe-pane and run-shell commands. A
+    `#` in a path (a folder named `#{x}` or `#(cmd)`) would otherwise be read as a format: the
+    agent would start elsewhere and tmux would run `cmd`. `-e` values, set-option values and
+    the command after `--` are taken literally."""
     return text.replace("#", "##")
 
 
