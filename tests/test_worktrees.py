@@ -506,6 +506,16 @@ def test_an_unknown_ignored_folder_counts_as_work(git_repo, service):
     assert (losses.files, losses.ignored, losses.commits) == ([], ["notes/"], [])
 
 
+def test_a_new_folder_is_listed_file_by_file_without_its_caches(git_repo, service):
+    worktree = service.create(git_repo, "feat")
+    package = Path(worktree.path) / "pkg"
+    for name in ("mod.py", "sub/util.py", "node_modules/dep/index.js", "__pycache__/mod.pyc"):
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text("x\n")
+    losses = service.losses(worktree.id)
+    assert (sorted(losses.files), losses.ignored) == (["pkg/mod.py", "pkg/sub/util.py"], [])
+
+
 def test_a_protect_glob_blocks_what_would_look_disposable(git_repo, store, root):
     worktree_path = WorktreeService(store, EventLog(store), root).create(git_repo, "feat").path
     path = Path(worktree_path)

@@ -11,9 +11,10 @@ Two git calls in all, however many files a `node_modules` holds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
 from pathlib import Path
 
 from cc_orchestrator.core.git import repository as git
@@ -29,6 +30,8 @@ DISPOSABLE = (
     *("*.pyc", "*.pyo", "*.o", "*.obj", "*.so", "*.a", "*.class", "*.log", "*.tsbuildinfo", ".eslintcache"),
     *(".coverage", ".coverage.*", ".DS_Store", "Thumbs.db", "*.swp", "*.swo", "*~"),
 )
+_DISPOSABLE_NAMES = frozenset(glob for glob in DISPOSABLE if not set(glob) & set("*?["))
+_DISPOSABLE_GLOBS = re.compile("|".join(translate(glob) for glob in DISPOSABLE if glob not in _DISPOSABLE_NAMES))
 # Made by us, not the user: the Claude Code hooks merged into each worktree (agents/claude_hooks.py).
 OURS = frozenset({".claude/settings.local.json"})
 _SHOWN = 5  # items of each kind named in a one-line refusal
@@ -91,29 +94,46 @@ def losses_of(worktree: Worktree, delete_branch: bool, protect: Sequence[str] = 
 
 
 def worktree_files(worktree: Path, protect: Sequence[str] = ()) -> tuple[list[str], list[str], bool]:
-    """(uncommitted files, ignored files that are work, whether HEAD is detached), from one
-    `git status` that lists an ignored folder without looking into it."""
-    out = git.run_git(
-        worktree, "status", "--porcelain=v1", "-z", "--branch", "--untracked-files=all", "--ignored=matching"
-    )
-    files, ignored, detached = [], [], False
+    """(uncommitted files, ignored files that are work, whether HEAD is detached).
+
+    One `git status` lists an ignored folder, and an untracked one, without looking into it;
+    only untracked folders that are not caches are then listed file by file (a second call)."""
+    status = ("status", "--porcelain=v1", "-z", "--ignored=matching")
+    out = git.run_git(worktree, *status, "--branch", "--untracked-files=normal")
+    files, ignored, folders, detached = [], [], [], False
+    guarded: dict[str, bool] = {}  # whether a protect glob names a cache folder: asked once per folder
+
+    def is_work(name: str) -> bool:
+        if name.rstrip("/") in OURS:
+            return False
+        cache = disposable_part(name)
+        if cache is not None and cache not in guarded:
+            guarded[cache] = protected(cache, protect)
+        return cache is None or guarded[cache]
+
+    for code, name in _entries(out):
+        if code == "##":
+            detached = name.startswith("HEAD (no branch)")
+        elif code not in ("??", "!!"):
+            files.append(name)  # a change to a tracked file is work wherever it is
+        elif is_work(name):
+            (ignored if code == "!!" else folders if name.endswith("/") else files).append(name)
+    if folders:
+        out = git.run_git(worktree, *status, "--untracked-files=all", "--", *folders)
+        files += [name for code, name in _entries(out) if code == "??" and is_work(name)]
+    return files, ignored, detached
+
+
+def _entries(out: str):
+    """(status code, path) of each entry of `git status --porcelain=v1 -z`."""
     entries = iter(out.split("\0"))
     for entry in entries:
         if entry.startswith("## "):
-            detached = entry.startswith("## HEAD (no branch)")
-            continue
-        if len(entry) < 4:
-            continue
-        code, name = entry[:2], entry[3:]
-        if code[0] in "RC":  # a rename or copy is followed by its original path
-            next(entries, None)
-        if code not in ("??", "!!"):
-            files.append(name)  # a change to a tracked file is work wherever it is
-        elif name.rstrip("/") in OURS:
-            continue
-        elif protected(name, protect) or not disposable(name):
-            (files if code == "??" else ignored).append(name)
-    return files, ignored, detached
+            yield "##", entry[3:]
+        elif len(entry) >= 4:
+            if entry[0] in "RC":  # a rename or copy is followed by its original path
+                next(entries, None)
+            yield entry[:2], entry[3:]
 
 
 def protected(name: str, protect: Sequence[str]) -> bool:
@@ -122,9 +142,13 @@ def protected(name: str, protect: Sequence[str]) -> bool:
     return any(fnmatchcase(path.rpartition("/")[2], glob) or fnmatchcase(path, glob) for glob in protect)
 
 
-def disposable(name: str) -> bool:
-    """Whether the path is, or lies in, a cache or build output."""
-    return any(fnmatchcase(part, glob) for part in name.rstrip("/").split("/") for glob in DISPOSABLE)
+def disposable_part(name: str) -> str | None:
+    """The path up to its first component that is a cache or build output; None if it has none."""
+    parts = name.rstrip("/").split("/")
+    for n, part in enumerate(parts):
+        if part in _DISPOSABLE_NAMES or _DISPOSABLE_GLOBS.match(part):
+            return "/".join(parts[: n + 1])
+    return None
 
 
 def lost_commits(repo: Path, worktree: Path | None, deleted_branch: str | None, base: str | None) -> list[str]:
