@@ -54,7 +54,7 @@ def find_worktrees(orchestrator, sessions: Iterable[str] = ()) -> tuple[list[Wor
     adopted = orchestrator.worktrees.adopt_found(folders)
     for repo in orchestrator.known_repos():
         adopted += orchestrator.worktrees.adopt_unknown(repo)
-    return adopted, link_instances(orchestrator) if unlinked else []
+    return adopted, link_instances(orchestrator) if any(unlinked) else []
 
 
 def session_folders(orchestrator, sessions: Iterable[str]) -> list[str]:
