@@ -111,7 +111,7 @@ def _prune_events(events, store, cutoff, dry_run: bool, stop: Callable[[], bool]
     held, after, done = 0, up_to, up_to >= newest
     while not done and not stop():
         ids, done = events.older_than(cutoff, after, newest, BATCH)
-        held, after = held + len(ids), ids[-1] if ids else after
+        held, after = held + sum(i not in keep for i in ids), ids[-1] if ids else after
     return removed, held
 
 
