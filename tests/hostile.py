@@ -8,6 +8,8 @@ strings far past any limit (1,000,000 characters is MAX_PROMPT).
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -83,19 +85,30 @@ SPECIAL = (
 # Built once: past the tmux buffer limit that wedged everything, at and just past MAX_PROMPT.
 HUGE = ("x" * 16_385, "y" * 1_000_000, "z" * 1_000_001, "\u00e9" * 500_001, "\n" * 70_000, "é;" * 20_000)
 
-characters = st.one_of(
-    st.characters(),
-    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),  # lone surrogates
-    st.characters(max_codepoint=0x1F),  # C0 controls, NUL included
-    st.sampled_from("\u202e\u202d\u200f\u2066\u2069\u0085\u2028\x7f"),
-)
 
-text = st.one_of(
+def mostly(usual: st.SearchStrategy, rare: st.SearchStrategy, odds: int = 4) -> st.SearchStrategy:
+    """`usual` `odds` times out of `odds + 1`, else `rare` (st.one_of picks each branch alike)."""
+    return st.integers(0, odds).flatmap(lambda n: usual if n else rare)
+
+
+_KINDS_OF_CHARACTER = (
+    st.characters(),
+    st.characters(),
+    st.characters(),
+    st.characters(max_codepoint=0x1F),  # C0 controls, NUL included
+    st.sampled_from("\u202e\u202d\u200f\u2066\u2069\u0085\u2028\x7f"),  # bidi marks, odd line ends
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),  # lone surrogates: undecodable bytes
+)
+characters = st.integers(0, len(_KINDS_OF_CHARACTER) - 1).flatmap(_KINDS_OF_CHARACTER.__getitem__)
+
+short_text = st.one_of(
     st.sampled_from(SPECIAL),
     st.lists(st.one_of(st.sampled_from(SPECIAL), st.text(characters, max_size=12)), max_size=6).map("".join),
     st.text(characters, max_size=40),
-    st.sampled_from(HUGE),
 )
+
+text = mostly(short_text, st.sampled_from(HUGE), odds=6)
+"""Any text a user may paste: mostly short and strange, now and then far too long."""
 
 
 def _as_argument(value: str) -> str:
@@ -113,13 +126,48 @@ big_integers = st.one_of(
 )
 
 
-def mostly(usual: st.SearchStrategy, rare: st.SearchStrategy, odds: int = 4) -> st.SearchStrategy:
-    """`usual` `odds` times out of `odds + 1`, else `rare` (st.one_of picks each branch alike)."""
-    return st.integers(0, odds).flatmap(lambda n: usual if n else rare)
-
-
 ids = st.one_of(st.integers(min_value=1, max_value=12).map(str), big_integers.map(str), arguments)
 """Task or instance ids as the command line gets them: mostly nonsense, sometimes real."""
+
+# Each setting with values it takes and values that look right but are not.
+SETTINGS = {
+    "max_instances": ["3", "0", "-1", str(2**63), "1.5"],
+    "agents": [
+        "{}",
+        '{"x": {"command": "prog", "args": [";", "#{pane_pid}"]}}',
+        '{"x": {"command": 5}}',
+        '{"x": {"command": "prog", "ready_patterns": ["("]}}',
+        '{"x": {"command": "prog", "dialogs": [{"name": "d", "pattern": "["}]}}',
+        '{"generic": {"command": ""}}',
+        '{"generic": {"ready_patterns": ["("]}}',  # the live agent's own profile
+        '{"generic": {"dialogs": [{"name": "d", "pattern": "x", "approve_label": "["}]}}',
+    ],
+    "default_agent": ["generic", "claude", "x", ""],
+    "custom_layouts": ["{}", '{"two": [{"name": "w", "panes": ["htop", ""]}]}', '{"bad": [{"panes": 5}]}'],
+    "keymap": ["{}", '{"quit": "ctrl+q"}', '{"quit": 5}', "[]"],
+    "hung_after_seconds": ["60", "0", "-5", "1e999", "nan"],
+    "stop_timeout": ["1.5", "inf", "-1"],
+    "log_level": ["DEBUG", "loud"],
+    "github_on_done": ["none", "close", "x"],
+    "jira_statuses": ['{"done": "Done"}', '{"done": 5}'],
+    "auto_assign": ["true", "yes", "2"],
+    "max_memory_mb": ["512", "null", "", "-1"],
+    "default_layout": ["default", "claude", "nope"],
+    "github_token": ["ghp_secret"],  # secrets are refused here: environment only
+    "slack_webhook_url": ["https://hooks.example/x"],
+}
+json_values = st.recursive(
+    st.none() | st.booleans() | big_integers | st.floats() | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+    max_leaves=6,
+)
+setting_texts = arguments | json_values.map(json.dumps).map(_as_argument)
+"""What `config set KEY VALUE` may be given."""
+
+# A terminal that takes any byte as text (a ^C, ^Z or ^S in a paste signals or stops nothing)
+# and echoes it, each Enter on a new line: a paste is drawn, so Enter follows at once.
+RAW_CAT = ["sh", "-c", "stty -isig -icanon -ixon -iexten; exec cat >/dev/null"]
+
 
 PROPERTIES = settings(
     max_examples=150,

@@ -220,18 +220,13 @@ def test_worktrees_create_takes_any_branch_name_or_leaves_nothing_behind(cli, gi
     check_database(cli.data_dir)
 
 
-# A terminal that takes any byte as text (a ^C, ^Z or ^S in a paste signals or stops nothing)
-# and echoes it, each Enter on a new line: a paste is drawn, so Enter follows at once.
-RAW_CAT = ["sh", "-c", "stty -isig -icanon -ixon -iexten; exec cat >/dev/null"]
-
-
 @pytest.fixture
 def live(cli, data_dir, git_repo):
     """One agent for the whole test: a start per example would take minutes."""
     from cc_orchestrator.core.orchestrator import Orchestrator
 
     orchestrator = Orchestrator(data_dir)
-    instance = orchestrator.instances.start(git_repo, command=RAW_CAT)
+    instance = orchestrator.instances.start(git_repo, command=hostile.RAW_CAT)
     yield instance
     orchestrator.close()
 
@@ -249,44 +244,13 @@ def test_instances_send_takes_any_text_and_wedges_nothing(cli, live, text, stdin
     check_database(cli.data_dir)
 
 
-# Each setting with values it takes and values that look right but are not.
-SETTINGS = {
-    "max_instances": ["3", "0", "-1", str(2**63), "1.5"],
-    "agents": [
-        "{}",
-        '{"x": {"command": "prog", "args": [";", "#{pane_pid}"]}}',
-        '{"x": {"command": 5}}',
-        '{"x": {"command": "prog", "ready_patterns": ["("]}}',
-        '{"x": {"command": "prog", "dialogs": [{"name": "d", "pattern": "["}]}}',
-        '{"generic": {"command": ""}}',
-        '{"generic": {"ready_patterns": ["("]}}',  # the live agent's own profile
-        '{"generic": {"dialogs": [{"name": "d", "pattern": "x", "approve_label": "["}]}}',
-    ],
-    "default_agent": ["generic", "claude", "x", ""],
-    "custom_layouts": ["{}", '{"two": [{"name": "w", "panes": ["htop", ""]}]}', '{"bad": [{"panes": 5}]}'],
-    "keymap": ["{}", '{"quit": "ctrl+q"}', '{"quit": 5}', "[]"],
-    "hung_after_seconds": ["60", "0", "-5", "1e999", "nan"],
-    "stop_timeout": ["1.5", "inf", "-1"],
-    "log_level": ["DEBUG", "loud"],
-    "github_on_done": ["none", "close", "x"],
-    "jira_statuses": ['{"done": "Done"}', '{"done": 5}'],
-    "auto_assign": ["true", "yes", "2"],
-    "max_memory_mb": ["512", "null", "", "-1"],
-    "default_layout": ["default", "claude", "nope"],
-    "github_token": ["ghp_secret"],  # secrets are refused here: environment only
-    "slack_webhook_url": ["https://hooks.example/x"],
-}
-json_values = st.recursive(
-    st.none() | st.booleans() | hostile.big_integers | st.floats() | hostile.arguments,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(hostile.arguments, inner, max_size=3),
-    max_leaves=6,
-)
-hostile_values = hostile.arguments | json_values.map(json.dumps)
 settings_pairs = hostile.mostly(
-    st.sampled_from(sorted(SETTINGS)).flatmap(
-        lambda key: st.tuples(st.just(key), hostile.mostly(st.sampled_from(SETTINGS[key]), hostile_values, odds=2))
+    st.sampled_from(sorted(hostile.SETTINGS)).flatmap(
+        lambda key: st.tuples(
+            st.just(key), hostile.mostly(st.sampled_from(hostile.SETTINGS[key]), hostile.setting_texts, odds=2)
+        )
     ),
-    st.tuples(hostile.arguments, hostile_values),
+    st.tuples(hostile.arguments, hostile.setting_texts),
 )
 
 
