@@ -4,6 +4,10 @@ The token comes from CC_ORCHESTRATOR_WEB_TOKEN, else the system keyring (service
 "cc-orchestrator", name "web_token", when the optional `keyring` package is installed), else it
 is made at random for this run. It is printed once, inside the sign-in link, and never logged:
 uvicorn's access log (which would show query strings) is off.
+
+Clients cannot use up the process: the soft limit on open files is raised to the hard one, open
+connections are capped and idle or slow clients closed (`connections.py`), and a storm of
+errors reaches stderr as a line every few seconds with a count (`log_limit.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ TOKEN_ENV = "CC_ORCHESTRATOR_WEB_TOKEN"
 ALLOWED_HOSTS_ENV = "CC_ORCHESTRATOR_WEB_ALLOWED_HOSTS"  # more Host names, comma-separated
 CORS_ENV = "CC_ORCHESTRATOR_WEB_CORS_ORIGINS"  # comma-separated; CORS is off without it
 WS_MAX_MESSAGE = 64 * 1024
+MAX_REQUEST_HEAD = 16 * 1024  # bytes of request line and headers; more is refused (400)
 
 
 def load_token() -> str:
@@ -103,13 +108,16 @@ def serve(
 
     from cc_orchestrator.core.orchestrator import Orchestrator
     from cc_orchestrator.errors import OrchestratorError
+    from cc_orchestrator.web import connections
     from cc_orchestrator.web.app import create_app
     from cc_orchestrator.web.log_config import log_config
+    from cc_orchestrator.web.log_limit import quiet_storms
 
     remote = not is_loopback(host)
     if remote and not allow_remote:
         raise InvalidInput(f"refusing to listen on {host}: only 127.0.0.1 unless --host is given explicitly")
     token = load_token()
+    given = connections.limits(connections.raise_fd_limit())  # before anything opens a file
     orchestrator = Orchestrator()
     sock = None
     try:
@@ -155,9 +163,14 @@ def serve(
             proxy_headers=False,
             ws_max_size=WS_MAX_MESSAGE,
             timeout_graceful_shutdown=3,
+            http=connections.protocol_class(given),
+            backlog=connections.ACCEPT_BURST,
+            timeout_keep_alive=max(int(given.client_timeout), 1),
+            h11_max_incomplete_event_size=MAX_REQUEST_HEAD,
         )
         try:
-            uvicorn.Server(config).run(sockets=[sock])
+            with quiet_storms():
+                uvicorn.Server(config).run(sockets=[sock])
         except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
             pass
     finally:
