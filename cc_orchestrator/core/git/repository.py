@@ -121,13 +121,22 @@ def repo_of(path: str | Path | None = None, required: bool = True) -> Path | Non
         return None
 
 
+def absolute(path: str | Path, what: str = "path") -> Path:
+    """`path` with ~ expanded and links resolved; InvalidInput when no system call could take it."""
+    if "\x00" in str(path):
+        raise InvalidInput(f"{what} {_shown(path)!r} contains a NUL character")
+    return Path(path).expanduser().resolve()
+
+
+def _shown(path: str | Path) -> str:
+    return str(path) if len(str(path)) <= 200 else str(path)[:197] + "..."
+
+
 def find_repo(path: str | Path) -> Path:
     """The main repository's top-level folder for any path inside it or in a linked worktree."""
-    shown = str(path) if len(str(path)) <= 200 else str(path)[:197] + "..."
-    if "\x00" in str(path):
-        raise InvalidInput(f"repository path {shown!r} contains a NUL character")
+    shown = _shown(path)
+    start = absolute(path, "repository path")
     try:
-        start = Path(path).expanduser().resolve()
         folder = start if start.is_dir() else start.parent
         found = folder.is_dir()
     except OSError as exc:  # a name too long for the file system, a loop of links

@@ -249,7 +249,7 @@ class WorktreeService:
     def _rows(repo: Path | str | None):
         query = WorktreeRow.select()
         if repo is not None:
-            query = query.where(WorktreeRow.repo == str(Path(repo).expanduser().resolve()))
+            query = query.where(WorktreeRow.repo == str(git.absolute(repo, "repository path")))
         return query.order_by(WorktreeRow.created_at, WorktreeRow.id)
 
     def _find(self, ref: str) -> WorktreeRow:
