@@ -174,3 +174,32 @@ def test_a_silent_busy_agent_is_found_hung_by_tmux_not_by_the_sweep(cli_env, dat
     finally:
         running.stop()
         orch.close()
+
+
+def test_a_stop_by_another_process_is_a_stop_not_a_failure(cli_env, data_dir, git_repo):
+    """The running face sees the agent die the moment `cco instances stop` ends it; it must
+    leave that death to the stop, not record a failure first (and send its alerts)."""
+    orch = Orchestrator(data_dir)
+    pushed = Pushed()
+    running = orch.live(pushed, pushed.errors.append)
+    try:
+        instances = [orch.instances.start(git_repo) for _ in range(3)]
+        for instance in instances:
+            pushed.until(lambda s, i=instance.id: s.instance(i).status is InstanceStatus.IDLE)
+        for instance in instances:
+            stop = subprocess.run(
+                [sys.executable, "-m", "cc_orchestrator", "instances", "stop", instance.id],
+                env=cli_env,
+                cwd=git_repo,
+                capture_output=True,
+                text=True,
+            )
+            assert stop.returncode == 0, stop.stderr
+        for instance in instances:
+            final = pushed.until(lambda s, i=instance.id: s.instance(i).status is InstanceStatus.STOPPED)
+            assert final.instance(instance.id).status_message == "stopped by user"
+            seen = [e.data.get("status") for e in orch.events.since(0, instance_id=instance.id) if e.data]
+            assert "ERROR" not in seen, seen
+    finally:
+        running.stop()
+        orch.close()

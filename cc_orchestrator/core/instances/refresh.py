@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.agents.menu import plain
 from cc_orchestrator.core.agents.screen import ScreenState, classify
-from cc_orchestrator.core.instances.observe import Observation, observe
+from cc_orchestrator.core.instances.observe import Observation, observe, starter_alive
 from cc_orchestrator.core.instances.rows import LIVE_STATUSES
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.models import EventKind, InstanceStatus, Level
@@ -79,6 +79,7 @@ class StateRefresher:
         result.panes = panes
         changes: list[tuple[InstanceRow, Observation]] = []
         to_read: list[tuple[InstanceRow, PaneState]] = []
+        rows = [r for r in rows if not starter_alive(r.stopper_pid)]  # a stop in progress decides
         for row in rows:
             pane = panes.get(row.tmux_session)
             seen = observe(InstanceStatus(row.status), row.starter_pid, pane)

@@ -255,6 +255,10 @@ class InstanceService:
             row = self.store.read(lambda: find_row(row.id))
         return row
 
+    def _stopping(self, instance_id: str, pid: int | None) -> None:
+        """Say (or unsay) that this process is stopping the instance: others then leave it be."""
+        self.store.write(lambda: InstanceRow.update(stopper_pid=pid).where(InstanceRow.id == instance_id).execute())
+
     def _end_escaped(self, instance_id: str) -> int:
         """End the agent's processes that left its process tree; how many there were."""
         from cc_orchestrator.core.processes import with_environment
@@ -276,24 +280,30 @@ class InstanceService:
             raise Conflict(f"instance {row.id} is already stopped")
         if remove_worktree and row.worktree_id:
             self.worktrees.check_removable(row.worktree_id, force=force, ignore_instance=row.id)
-        pane = self.tmux.panes().get(row.tmux_session)  # an ERROR instance's dead pane too
-        if pane is not None and pane.pid and not pane.dead:
-            terminate_tree(pane.pid, self.settings.stop_timeout)
-        if pane is not None:
-            try:
-                self.tmux.kill_session(row.tmux_session)
-            except NotFound:
-                pass
-        escaped = self._end_escaped(row.id)
+        failed = row.status == InstanceStatus.ERROR.value  # before we stop it: its message stays
+        self._stopping(row.id, os.getpid())
+        try:
+            pane = self.tmux.panes().get(row.tmux_session)  # an ERROR instance's dead pane too
+            if pane is not None and pane.pid and not pane.dead:
+                terminate_tree(pane.pid, self.settings.stop_timeout)
+            if pane is not None:
+                try:
+                    self.tmux.kill_session(row.tmux_session)
+                except NotFound:
+                    pass
+            escaped = self._end_escaped(row.id)
+        except BaseException:
+            self._stopping(row.id, None)
+            raise
 
         def stopped() -> None:
             current = InstanceRow.get_by_id(row.id)
-            message = current.status_message if current.status == "ERROR" else "stopped by user"
+            InstanceRow.update(stopper_pid=None).where(InstanceRow.id == row.id).execute()
+            message = current.status_message if failed else "stopped by user"
             if escaped:
                 message += f"; ended {escaped} process{'es' if escaped > 1 else ''} that had left its process tree"
-            set_status(
-                self.events, current, InstanceStatus.STOPPED, message, exit_status=current.exit_status, source="user"
-            )
+            exit_status = current.exit_status if failed else None
+            set_status(self.events, current, InstanceStatus.STOPPED, message, exit_status=exit_status, source="user")
             if current.task_id is not None:
                 task = self.tasks.get(current.task_id)
                 if task.status is TaskStatus.ASSIGNED:

@@ -72,12 +72,17 @@ def _v5_deliveries(db: pw.SqliteDatabase) -> None:
     _add_columns(db, tables.InstanceRow, ["delivering"])
 
 
+def _v6_stops(db: pw.SqliteDatabase) -> None:
+    _add_columns(db, tables.InstanceRow, ["stopper_pid"])
+
+
 STEPS: list[Callable[[pw.SqliteDatabase], None]] = [
     _v1_initial,
     _v2_agent_states,
     _v3_integrations,
     _v4_screens,
     _v5_deliveries,
+    _v6_stops,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -85,6 +85,9 @@ class InstanceRow(BaseTable):
     # schema 5: a delivery of the pending prompt under way: {"pid": ..., "pasted": bool}, so a
     # delivery cut short by a crash is finished (Enter) or done again, never lost
     delivering = pw.TextField(null=True)
+    # schema 6: the process stopping it: while it lives, the agent's death is its stop, and
+    # other processes leave the row to it (not "agent killed by signal 15", an ERROR)
+    stopper_pid = pw.IntegerField(null=True)
     created_at = pw.DateTimeField()
     last_activity = pw.DateTimeField()
 
