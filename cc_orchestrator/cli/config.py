@@ -40,7 +40,7 @@ def get(ctx: CliContext, key) -> None:
     click.echo(_value(ctx.orchestrator.config.get(key).value))
 
 
-@command.command("set")
+@command.command("set", context_settings={"ignore_unknown_options": True})  # VALUE may be -1
 @click.argument("key")
 @click.argument("value")
 @pass_context
