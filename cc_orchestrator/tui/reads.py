@@ -7,13 +7,15 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cc_orchestrator.core.models import Event, WorktreeReport
+    from cc_orchestrator.core.git.reports import Standing, Standings
+    from cc_orchestrator.core.models import Event, Worktree, WorktreeReport
     from cc_orchestrator.core.orchestrator import Orchestrator
 
 
 class Reads:
     def __init__(self, orch: Orchestrator) -> None:
         self.orch = orch
+        self._standings: Standings | None = None
 
     def screen(self, instance_id: str) -> str:
         """The agent's screen as text (one tmux call)."""
@@ -32,8 +34,18 @@ class Reads:
             return None
         return info.st_size, info.st_mtime_ns
 
+    def standing(self, worktree: Worktree, fresh: bool = False) -> Standing | None:
+        """What the worktree map shows of a worktree: changed files, ahead/behind (one or two git
+        processes; `fresh`: the branches' tips read again too); None if it is gone."""
+        if self._standings is None:
+            from cc_orchestrator.core.git.reports import Standings
+
+            self._standings = Standings()
+        return self._standings.of(worktree, fresh)
+
     def report(self, worktree_id: str) -> WorktreeReport | None:
-        """git's report on a worktree (several git processes); None if it is gone meanwhile."""
+        """git's full report on a worktree (unpushed commits too: several git processes); None
+        if it is gone meanwhile."""
         from cc_orchestrator.errors import OrchestratorError
 
         try:

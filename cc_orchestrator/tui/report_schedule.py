@@ -1,4 +1,4 @@
-"""When to ask git about a worktree (dirty files, ahead/behind): several git processes each.
+"""When to ask git where a worktree stands (changed files, ahead/behind): a process or two each.
 
 Never on a timer and never all at once: the highlighted worktree at once; the others one at a
 time, `gap` seconds apart, once each; after that a worktree again only when its agent has been
@@ -22,6 +22,11 @@ class ReportSchedule:
         self._seen: dict[str, tuple[float, object]] = {}  # worktree id -> (when, activity mark)
         self._asked: list[str] = []
         self._last = float("-inf")  # when the last report not asked for was made
+
+    @property
+    def asked(self) -> list[str]:
+        """The worktrees the user asked about, not inspected yet."""
+        return self._asked
 
     def ask(self, worktree_ids: Iterable[str]) -> None:
         """Inspect these next, whatever their age (the user asked)."""

@@ -15,9 +15,9 @@ Figures and targets:
      while the core refreshes (Live kicked back to back over the live instances, on its thread;
      a 50/1,000 view landing every ~0.5 s).
   4. idle: the app's CPU (its threads and its child processes included) and its tmux and git
-     processes per second, with 20 idle instances, after a warm-up (each worktree's git report
-     is made once, one a second): under 0.3% of one core and no call at all; and its memory
-     (RSS): under 55 MB.
+     processes per second, with 20 idle instances, after a warm-up (where each worktree stands is
+     asked once, one a second): under 0.3% of one core and no call at all; its memory (RSS):
+     under 55 MB; and the tmux and git calls of its first 5 s.
   5. state on screen: an idle agent asks a question (`ask FILE`, typed with send-keys); from the
      question on the agent's screen to its row showing WAITING_INPUT on the dashboard's (both
      read with capture-pane every ~5 ms): under 150 ms at the p95.
@@ -64,7 +64,7 @@ def child(report: Path, quit_after_paint: bool) -> None:
     """Run the real dashboard; record when it painted and when it ran tmux or git."""
     marks = {"start": time.time()}
     calls: list[tuple[str, float, str]] = []
-    from cc_orchestrator.core.git import repository
+    from cc_orchestrator.core.git import reports, repository
     from cc_orchestrator.core.tmux.service import TmuxService
 
     def counted(fn, kind):  # every call of these starts exactly one tmux or git process
@@ -76,6 +76,7 @@ def child(report: Path, quit_after_paint: bool) -> None:
 
     TmuxService.cmd = counted(TmuxService.cmd, "tmux")
     repository.try_git = counted(repository.try_git, "git")
+    reports.git = counted(reports.git, "git")  # the worktree map's standings
 
     from cc_orchestrator.core.orchestrator import Orchestrator
     from cc_orchestrator.tui.app import OrchestratorApp
@@ -175,7 +176,9 @@ def bench_idle(outer: str, root: Path, agents_socket: str, seconds: float, warmu
     rss = app.memory_info().rss / 2**20
     latency = state_latency(outer, agents_socket, orch, asks)
     tmux(outer, "send-keys", "-t", "=idle:", "q")
-    calls = wait_for_file(report)["calls"]
+    found = wait_for_file(report)
+    calls, started = found["calls"], found["marks"]["start"]
+    first = [kind for kind, when, _ in calls if when < started + 5]
 
     def cpu(t) -> float:
         return t.user + t.system + t.children_user + t.children_system
@@ -190,6 +193,8 @@ def bench_idle(outer: str, root: Path, agents_socket: str, seconds: float, warmu
         "tmux": in_window.count("tmux") / (end - start),
         "git": in_window.count("git") / (end - start),
         "warmup_calls": sum(1 for _, when, _ in calls if when < start),
+        "first_tmux": first.count("tmux"),
+        "first_git": first.count("git"),
         "rss": rss,
         "latency": latency,
     }
@@ -477,6 +482,10 @@ def main() -> None:
             print(
                 f"   (the agents' tmux server meanwhile: {idle['server_cpu']:.2f}% of a core, not our child; "
                 f"the warm-up made {idle['warmup_calls']} calls, mostly git reports of each worktree once)"
+            )
+            print(
+                f"   the first 5 s after start: {idle['first_tmux']} tmux + {idle['first_git']} git calls "
+                "(target: no burst growing with the worktrees)"
             )
             if idle["latency"]:
                 print(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from cc_orchestrator.core.git.reports import Standing
 from cc_orchestrator.core.models import (
     Event,
     EventKind,
@@ -322,6 +323,10 @@ class DemoReads(Reads):
 
     def report(self, worktree_id: str) -> WorktreeReport | None:
         return demo_reports(self.data).get(worktree_id)
+
+    def standing(self, worktree: Worktree, fresh: bool = False) -> Standing | None:
+        report = demo_reports(self.data).get(worktree.id)
+        return Standing(tuple(report.uncommitted_files), report.ahead, report.behind) if report else None
 
     def screen(self, instance_id: str) -> str:
         return SCREEN

@@ -1,6 +1,9 @@
-"""The worktree map: the tree, and git's reports on the worktrees, asked for as they fall due."""
+"""The worktree map: the tree, and where each worktree stands (git's changed files and
+ahead/behind), asked for as they fall due."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -9,12 +12,15 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Tree
 
-from cc_orchestrator.core.models import Worktree, WorktreeReport, WorktreeStatus
+from cc_orchestrator.core.models import Worktree, WorktreeStatus
 from cc_orchestrator.tui.reads import Reads
 from cc_orchestrator.tui.report_schedule import ReportSchedule
 from cc_orchestrator.tui.view import View
 from cc_orchestrator.tui.widgets.pane import Pane
 from cc_orchestrator.tui.widgets.worktree_tree import WorktreeTree
+
+if TYPE_CHECKING:
+    from cc_orchestrator.core.git.reports import Standing
 
 
 class WorktreeMap(Pane):
@@ -44,7 +50,7 @@ class WorktreeMap(Pane):
         self.reads = reads
         self.tree_view = WorktreeTree()
         self.schedule = ReportSchedule(gap=gap)
-        self.reports: dict[str, WorktreeReport] = {}
+        self.reports: dict[str, Standing] = {}
         self._view = View()
         self._busy = False
         self._timer: Timer | None = None
@@ -92,15 +98,22 @@ class WorktreeMap(Pane):
         self._timer = None
         self.inspect_due()
 
-    @work(thread=True, group="reports", exit_on_error=False)
     def _inspect(self, worktree_id: str) -> None:
+        worktree = self._view.worktree(worktree_id)
+        if worktree is None:
+            self._inspected(worktree_id, None)
+        else:
+            self._stand(worktree, fresh=worktree_id in self.schedule.asked)
+
+    @work(thread=True, group="reports", exit_on_error=False)
+    def _stand(self, worktree: Worktree, fresh: bool) -> None:
         try:
-            report = self.reads.report(worktree_id)
+            report = self.reads.standing(worktree, fresh)
         except Exception:
             report = None  # git failed; the label keeps what the store knows
-        self.call_later(self._inspected, worktree_id, report)
+        self.call_later(self._inspected, worktree.id, report)
 
-    def _inspected(self, worktree_id: str, report: WorktreeReport | None) -> None:
+    def _inspected(self, worktree_id: str, report: Standing | None) -> None:
         self._busy = False
         self.schedule.done(self._view, worktree_id)
         if report is not None:

@@ -14,7 +14,7 @@ from textual.widgets.tree import TreeNode
 from cc_orchestrator.core.models import Worktree, WorktreeStatus
 
 if TYPE_CHECKING:
-    from cc_orchestrator.core.models import WorktreeReport
+    from cc_orchestrator.core.git.reports import Standing
 
 
 def short_path(path: str) -> str:
@@ -22,7 +22,7 @@ def short_path(path: str) -> str:
     return "~" + path[len(home) :] if path == home or path.startswith(home + "/") else path
 
 
-def worktree_label(worktree: Worktree, report: WorktreeReport | None) -> Text:
+def worktree_label(worktree: Worktree, report: Standing | None) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(worktree.branch, "bold" if worktree.instance_id else "")
     text.append(f" <- {worktree.base_branch}", "dim")
@@ -65,7 +65,7 @@ class WorktreeTree(Tree[str]):
         node = self.cursor_node
         return node.data if node is not None and node.data in self._by_id else None
 
-    def show(self, worktrees: Iterable[Worktree], reports: dict[str, WorktreeReport]) -> None:
+    def show(self, worktrees: Iterable[Worktree], reports: dict[str, Standing]) -> None:
         items = {w.id: w for w in worktrees}
         for wid in [k for k in self._by_id if k not in items]:
             self._by_id.pop(wid).remove()
