@@ -3,6 +3,7 @@ done at idle. Real tmux, real files, real inotify; the fake agent."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import threading
@@ -203,3 +204,28 @@ def test_a_stop_by_another_process_is_a_stop_not_a_failure(cli_env, data_dir, gi
     finally:
         running.stop()
         orch.close()
+
+
+def test_an_idle_sweep_reads_no_snapshot_yet_sees_a_worktree_folder_go(orch, git_repo, monkeypatch):
+    from cc_orchestrator.core import live as live_module
+
+    reads = []
+    read_snapshot = live_module.read_snapshot
+    monkeypatch.setattr(live_module, "read_snapshot", lambda *a, **kw: reads.append(1) or read_snapshot(*a, **kw))
+    instance = orch.instances.start(git_repo)
+    pushed = Pushed()
+    running = orch.live(pushed, pushed.errors.append, sweep=0.2)
+    try:
+        pushed.until(lambda s: (i := s.instance(instance.id)) is not None and i.status is InstanceStatus.IDLE)
+
+        def three_sweeps_without_a_read() -> bool:
+            before, rounds = len(reads), running.rounds
+            retry_until(lambda: running.rounds >= rounds + 3)
+            return len(reads) == before
+
+        retry_until(three_sweeps_without_a_read, timeout=20)
+        shutil.rmtree(instance.worktree_path)
+        pushed.until(lambda s: not s.worktree(instance.worktree_id).exists)
+        assert not pushed.errors, pushed.errors
+    finally:
+        running.stop()

@@ -26,9 +26,10 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from cc_orchestrator.core.agents.terminal import reading_terminal
-from cc_orchestrator.core.models import InstanceStatus
+from cc_orchestrator.core.models import InstanceStatus, ResourceUsage
 from cc_orchestrator.core.processes import running
 from cc_orchestrator.core.retention import Pruner
 from cc_orchestrator.core.snapshot import Snapshot, read_snapshot
@@ -71,6 +72,7 @@ class Live:
         self._usage: dict = {}
         self._last: Snapshot | None = None
         self._data_version: int | None = None
+        self._read_mark: tuple[int, int] | None = None  # the store's commits when last read (_mark)
         self._thread: threading.Thread | None = None
         self._observer = None
         self._exits = None
@@ -230,7 +232,32 @@ class Live:
         if silent and not sweep:  # a sweep checked every instance
             self._check(silent)
         self._store_moved()  # what this round read includes every commit so far
-        self._push(self._read(self._last.last_event_id if self._last else 0))
+        self._push(self._fresh())
+
+    def _fresh(self) -> Snapshot:
+        """The store read again; or, when nothing was committed since the last read (by any
+        connection, this thread's included) and every worktree folder is as it was, the last
+        snapshot with the new CPU and memory figures: an idle sweep reads nothing."""
+        last, mark = self._last, self._mark()
+        if (
+            last is not None
+            and mark == self._read_mark
+            and all(Path(w.path).is_dir() == w.exists for w in last.worktrees)
+        ):
+            usage = self._usage
+            instances = tuple(
+                dataclasses.replace(i, resource_usage=(usage.get(i.pid) if i.pid else None) or ResourceUsage())
+                for i in last.instances
+            )
+            return dataclasses.replace(last, instances=instances, events=())
+        self._read_mark = mark
+        return self._read(last.last_event_id if last else 0)
+
+    def _mark(self) -> tuple[int, int]:
+        """Moves with every commit: another connection's (`PRAGMA data_version`) or one made on
+        this thread (its connection's count of changed rows)."""
+        store = self.orch.store
+        return store.data_version(), store.db.connection().total_changes
 
     def _probe(self, instance_id: str, now: float) -> None:
         """Look in /proc soon, and again at doubling gaps, whether the agent reads its terminal."""

@@ -19,6 +19,16 @@ def ago(then: datetime | None, now: datetime) -> str:
     return f"{seconds // 86400}d"
 
 
+def ago_changes_in(then: datetime | None, now: datetime) -> float | None:
+    """Seconds until `ago(then, now)` reads otherwise ("<1m" -> "1m" -> "2m" ... "1h"); None
+    for no time at all."""
+    if then is None:
+        return None
+    seconds = max(0.0, (now - then).total_seconds())
+    unit = 60 if seconds < 3600 else 3600 if seconds < 86400 else 86400
+    return unit - seconds % unit
+
+
 def count(n: int) -> str:
     """Token counts: 950, 12.3k, 4.1M."""
     if n < 1000:

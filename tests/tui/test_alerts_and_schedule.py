@@ -90,3 +90,18 @@ def test_git_is_asked_again_after_activity_at_most_every_min_gap_or_when_the_use
     assert inspect_all_due(schedule, moved) == [busy.worktree_id]
     schedule.ask(["92c4de", "b4e6f2"])
     assert inspect_all_due(schedule, moved) == ["92c4de", "b4e6f2"]
+
+
+def test_an_age_changes_at_the_minute_the_hour_and_the_day():
+    from datetime import UTC, datetime, timedelta
+
+    from cc_orchestrator.tui.humanize import ago, ago_changes_in
+
+    now = datetime(2025, 6, 2, 14, 30, tzinfo=UTC)
+    for age in (0, 59.5, 60, 61, 3599, 3600, 7300, 86399, 86400, 200000):
+        then = now - timedelta(seconds=age)
+        wait = ago_changes_in(then, now)
+        assert 0 < wait <= 86400
+        assert ago(then, now + timedelta(seconds=wait - 0.01)) == ago(then, now)  # not before
+        assert ago(then, now + timedelta(seconds=wait + 0.01)) != ago(then, now)  # but then
+    assert ago_changes_in(None, now) is None

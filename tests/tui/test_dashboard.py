@@ -166,3 +166,32 @@ async def test_the_mouse_focuses_a_column_and_the_key_bar_runs_a_key(demo_app):
         start = next(start for start, _, _, action in bar._spans if action == "help")
         await pilot.click("#key-bar", offset=(start + 1, 0))
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_ages_tick_when_their_text_changes_and_not_before(orch, monkeypatch):
+    """No view arrives at idle: AGE and ACTIVE wake when their text would change ("<1m" to
+    "1m"), at most every TICK_AT_MOST_EVERY seconds (shortened here)."""
+    import time
+
+    from cc_orchestrator.tui.app import OrchestratorApp
+    from cc_orchestrator.tui.widgets import instances
+    from tests.tui.demo import REPO, DemoReads
+
+    monkeypatch.setattr(instances, "TICK_AT_MOST_EVERY", 0.01)
+    view = demo_view()
+    first = dataclasses.replace(view.instances[0], last_activity=NOW - timedelta(seconds=59.7))
+    view = dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, instances=(first,)))
+    started = time.monotonic()
+    app = OrchestratorApp(
+        orch,
+        REPO,
+        live=False,
+        clock=lambda: NOW + timedelta(seconds=time.monotonic() - started),
+        reads=DemoReads(),
+        initial=view,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.dashboard.instances.table
+        await wait_for(pilot, lambda: table.row_count == 1)
+        assert str(table.get_cell(first.id, "active")) == "<1m"
+        await wait_for(pilot, lambda: str(table.get_cell(first.id, "active")) == "1m", timeout=5)

@@ -39,7 +39,7 @@ class Dashboard(Screen):
         super().__init__(id="dashboard")
         self.services = services
         self.view = View(repo=services.repo)
-        self.instances = InstancesPane()
+        self.instances = InstancesPane(services.clock)
         self.tasks = TaskBoard()
         self.worktrees = WorktreeMap(services.reads, gap=services.report_gap)
         self.logs = LogPane(services.reads)

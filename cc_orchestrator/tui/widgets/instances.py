@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from textual import on
@@ -9,12 +10,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import var
+from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
 from cc_orchestrator.core.models import Instance
+from cc_orchestrator.tui.humanize import ago_changes_in
 from cc_orchestrator.tui.widgets.fields import TextInput
 from cc_orchestrator.tui.widgets.instance_table import SORTS, InstanceTable, matches
 from cc_orchestrator.tui.widgets.pane import Pane
+
+TICK_AT_MOST_EVERY = 10.0  # seconds: an age ("12m") may show a few seconds late, never stale
 
 
 class InstancesPane(Pane):
@@ -74,12 +79,16 @@ class InstancesPane(Pane):
     class RestartRequested(Asked):
         """R: restart its agent."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        """`clock`: "now", for the ages to tick between views (without one, they change with
+        the views only)."""
         super().__init__(id="instances")
         self.table = InstanceTable()
+        self.clock = clock
         self._instances: tuple[Instance, ...] = ()
         self._titles: dict[int, str] = {}
         self._now: datetime | None = None
+        self._tick: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield self.table  # the filter box is mounted on first use: an Input costs start-up time
@@ -117,6 +126,27 @@ class InstancesPane(Pane):
         if words:
             note = f"/{words}  {note}".strip()
         self.set_count(self.table.row_count, len(self._instances), note)
+        self._schedule_tick()
+
+    def _schedule_tick(self) -> None:
+        """Wake when the first AGE or ACTIVE cell would read otherwise (at most every
+        TICK_AT_MOST_EVERY): no timer beats faster than the text it shows changes."""
+        if self._tick is not None:
+            self._tick.stop()
+            self._tick = None
+        if self.clock is None or self._now is None:
+            return
+        times = [t for i in self._instances for t in (i.created_at, i.last_activity)]
+        waits = [w for w in (ago_changes_in(t, self._now) for t in times) if w is not None]
+        if waits:
+            self._tick = self.set_timer(max(min(waits) + 0.05, TICK_AT_MOST_EVERY), self._ticked)
+
+    def _ticked(self) -> None:
+        self._tick = None
+        now = self.clock() if self.clock is not None else None
+        if now is not None and now != self._now:  # a fixed clock (tests, pictures) never ticks
+            self._now = now
+            self._arrange()
 
     @on(DataTable.RowHighlighted, "#instance-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
