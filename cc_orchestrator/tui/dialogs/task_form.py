@@ -21,10 +21,17 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from cc_orchestrator.core.models import Priority, Task
 from cc_orchestrator.core.tasks import MAX_TITLE
-from cc_orchestrator.tui.widgets.fields import TextBox, TextInput
+from cc_orchestrator.tui.widgets.fields import TextInput
 
 if TYPE_CHECKING:
     from cc_orchestrator.tui.services import Services
+
+
+class TextBox(TextArea):
+    """A text area whose cursor blinks only in a live app (as `fields.TextInput`)."""
+
+    def on_mount(self) -> None:
+        self.cursor_blink = getattr(self.app, "blink", True)
 
 
 @dataclass(frozen=True)
