@@ -11,78 +11,48 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cc_orchestrator.core.models import TmuxSession
-from cc_orchestrator.core.private import private_file
+from cc_orchestrator.core.tmux.commands import (
+    THEN,
+    escaped,
+    event_hooks,
+    format_safe,
+    layout_commands,
+    without_secrets,
+)
 from cc_orchestrator.core.tmux.layouts import Layout
+from cc_orchestrator.core.tmux.listing import (
+    MARKER_OPTION,
+    PANE_FORMAT,
+    ROLE_OPTION,
+    SEP,
+    SESSION_FORMAT,
+    SESSION_PREFIX,
+    PaneState,
+    instance_id_of,
+    no_server,
+    read_panes,
+    read_sessions,
+    session_name,
+)
 from cc_orchestrator.core.tmux.runner import SECRET_VARIABLES, Result, TmuxRunner
 from cc_orchestrator.errors import ExternalError, NotFound
 
-SESSION_PREFIX = "cc-orchestrator-"
+# What other modules take from here (the names live in listing.py and commands.py).
+__all__ = [
+    "EVENTS_FILE",
+    "MARKER_OPTION",
+    "ROLE_OPTION",
+    "SESSION_PREFIX",
+    "THEN",
+    "PaneState",
+    "TmuxService",
+    "instance_id_of",
+    "session_name",
+]
 EVENTS_FILE = "tmux.events"  # in the spool folder: tmux's hooks append `<hook> <session>` lines
-EVENT_HOOKS = ("pane-died", "pane-exited", "alert-silence")
-ROLE_OPTION = "@cco-role"
-MARKER_OPTION = "@cco-marker"
-_SEP = "\x1f"
-_PANE_FORMAT = _SEP.join(
-    [
-        "#{session_name}",
-        "#{pane_id}",
-        "#{pane_pid}",
-        "#{pane_dead}",
-        "#{pane_dead_status}",
-        "#{pane_dead_signal}",
-        "#{window_activity}",
-        "#{" + ROLE_OPTION + "}",
-        "#{" + MARKER_OPTION + "}",
-    ]
-)
-_SESSION_FORMAT = _SEP.join(
-    [
-        "#{session_name}",
-        "#{session_windows}",
-        "#{session_attached}",
-        "#{session_created}",
-        "#{" + MARKER_OPTION + "}",
-    ]
-)
-_NO_SERVER = (
-    "no server running",
-    "error connecting to",
-    "no sessions",
-    "server exited unexpectedly",
-    "lost server",
-    # A server whose last session was just killed answers `list-panes -a` this way while it exits.
-    "no current target",
-)
-
-
-@dataclass(frozen=True)
-class PaneState:
-    """The agent pane of one of our sessions, as tmux sees it now."""
-
-    session: str
-    pane_id: str
-    pid: int | None
-    dead: bool
-    exit_status: int | None
-    exit_signal: int | None
-    activity: float  # epoch seconds of the window's last output
-
-
-def session_name(instance_id: str) -> str:
-    return f"{SESSION_PREFIX}{instance_id}"
-
-
-def instance_id_of(name: str) -> str | None:
-    return name[len(SESSION_PREFIX) :] if name.startswith(SESSION_PREFIX) else None
-
-
-def _int(text: str) -> int | None:
-    return int(text) if text.strip().lstrip("-").isdigit() else None
 
 
 class TmuxService:
@@ -90,7 +60,7 @@ class TmuxService:
 
     def __init__(self, socket_name: str | None, marker: str, events: Path | None = None) -> None:
         """`events`: a file that tmux itself appends a line to when an agent's pane dies or
-        falls silent (`pane-died <session>`, see `_event_hooks`), so a watcher learns at once."""
+        falls silent (`pane-died <session>`, see `commands.event_hooks`), so a watcher learns at once."""
         self.socket_name = socket_name
         self.marker = marker
         self.events = events
@@ -103,7 +73,7 @@ class TmuxService:
 
     def cmd(self, *args: str, stdin: bytes | None = None) -> Result:
         """One tmux process, whatever it answers (arguments escaped as `run` says)."""
-        return self.runner(*(_escaped(a) for a in args), stdin=stdin)
+        return self.runner(*(escaped(a) for a in args), stdin=stdin)
 
     def run(self, *args: str, check: bool = True, stdin: bytes | None = None) -> list[str]:
         """One tmux process; its stdout lines. `check` turns a failure into ExternalError.
@@ -144,56 +114,17 @@ class TmuxService:
 
     def panes(self) -> dict[str, PaneState]:
         """Every agent pane of our sessions, from exactly one tmux call."""
-        result = self.cmd("list-panes", "-a", "-F", _PANE_FORMAT)
+        result = self.cmd("list-panes", "-a", "-F", PANE_FORMAT)
         if result.returncode != 0:
-            if any(s in " ".join(result.stderr) for s in _NO_SERVER):
+            if no_server(result.stderr):
                 return {}
             raise ExternalError(f"tmux list-panes: {(result.stderr or ['failed'])[0]}")
-        panes: dict[str, PaneState] = {}
-        for line in result.stdout:
-            fields = line.split(_SEP)
-            if len(fields) != 9:
-                continue
-            name, pane_id, pid, dead, status, signal, activity, role, marker = fields
-            if role != "agent" or marker != self.marker or not name.startswith(SESSION_PREFIX):
-                continue
-            panes[name] = PaneState(
-                session=name,
-                pane_id=pane_id,
-                pid=_int(pid),
-                dead=dead == "1",
-                exit_status=_int(status),
-                exit_signal=_int(signal),
-                activity=float(activity or 0),
-            )
-        return panes
+        return read_panes(result.stdout, self.marker)
 
     def sessions(self, live_instance_ids: set[str] | None = None) -> list[TmuxSession]:
         """All sessions on the server, each marked ours or not, and orphan when ours but unclaimed."""
-        result = self.cmd("list-sessions", "-F", _SESSION_FORMAT)
-        if result.returncode != 0:
-            return []
-        found = []
-        for line in result.stdout:
-            fields = line.split(_SEP)
-            if len(fields) != 5:
-                continue
-            name, windows, attached, created, marker = fields
-            ours = name.startswith(SESSION_PREFIX) and marker == self.marker
-            instance_id = instance_id_of(name) if ours else None
-            orphan = ours and live_instance_ids is not None and instance_id not in live_instance_ids
-            found.append(
-                TmuxSession(
-                    name=name,
-                    instance_id=instance_id,
-                    windows=int(windows or 0),
-                    attached=(attached or "0") != "0",
-                    created_at=datetime.fromtimestamp(int(created), UTC) if created else None,
-                    ours=ours,
-                    orphan=orphan,
-                )
-            )
-        return found
+        result = self.cmd("list-sessions", "-F", SESSION_FORMAT)
+        return read_sessions(result.stdout, self.marker, live_instance_ids) if result.returncode == 0 else []
 
     def is_ours(self, name: str) -> bool:
         lines = self.run("show-options", "-v", "-t", f"={name}:", MARKER_OPTION, check=False)
@@ -207,11 +138,11 @@ class TmuxService:
             "-t",
             f"={name}",
             "-F",
-            "#{pane_id}" + _SEP + "#{" + ROLE_OPTION + "}",
+            "#{pane_id}" + SEP + "#{" + ROLE_OPTION + "}",
             check=False,
         )
         for line in lines:
-            pane_id, _, role = line.partition(_SEP)
+            pane_id, _, role = line.partition(SEP)
             if role == "agent":
                 return pane_id
         raise NotFound(f"no tmux session {name!r}")
@@ -278,14 +209,14 @@ class TmuxService:
         if not argv:
             raise ExternalError("no agent command to run")
         env_args = [a for key, value in (env or {}).items() for a in ("-e", f"{key}={value}")]  # -e: no formats
-        command = _without_secrets(argv)
-        folder = _format_safe(cwd)
+        command = without_secrets(argv)
+        folder = format_safe(cwd)
         # One tmux process: options are set before the agent could exit, so its status is kept.
         args = [
             "new-session",
             "-d",
             "-s",
-            _format_safe(name),
+            format_safe(name),
             "-n",
             "agent",
             "-c",
@@ -313,20 +244,11 @@ class TmuxService:
             self.marker,
         ]
         if log_command:
-            args += [THEN, "pipe-pane", "-o", _format_safe(log_command)]
-        args += self._event_hooks()
+            args += [THEN, "pipe-pane", "-o", format_safe(log_command)]
+        args += event_hooks(self.events)
         for variable in sorted(SECRET_VARIABLES):  # a server started before us may hold them
             args += [THEN, "set-environment", "-g", "-u", variable]
-        for split in layout.agent_splits:
-            args += [THEN, "split-window", "-v", "-l", "30%", "-c", folder, *_shell(split)]
-        for window in layout.windows:
-            args += [THEN, "new-window", "-n", _format_safe(window.name), "-c", folder, *_shell(window.panes[0])]
-            for pane in window.panes[1:]:
-                args += [THEN, "split-window", "-c", folder, *_shell(pane)]
-            if len(window.panes) > 1:
-                args += [THEN, "select-layout", window.layout]
-        args += [THEN, "select-window", "-t", f"={name}:{{start}}"]
-        args += [THEN, "select-pane", "-t", f"={name}:{{start}}.{{top-left}}"]
+        args += layout_commands(name, folder, layout)
         self.run(*args)
         state = self.panes().get(name)
         if state is None:
@@ -338,37 +260,15 @@ class TmuxService:
     ) -> PaneState:
         """Run `argv` again in a session's dead agent pane."""
         env_args = [a for key, value in env.items() for a in ("-e", f"{key}={value}")]
-        command = _without_secrets(argv)
-        args = ["respawn-pane", "-k", "-t", pane_id, "-c", _format_safe(cwd), *env_args, "--", *command]
+        command = without_secrets(argv)
+        args = ["respawn-pane", "-k", "-t", pane_id, "-c", format_safe(cwd), *env_args, "--", *command]
         if log_command:
-            args += [THEN, "pipe-pane", "-t", pane_id, "-o", _format_safe(log_command)]
+            args += [THEN, "pipe-pane", "-t", pane_id, "-o", format_safe(log_command)]
         self.run(*args)
         state = self.panes().get(name)
         if state is None:
             raise ExternalError(f"tmux session {name} vanished while restarting its agent")
         return state
-
-    def _event_hooks(self) -> list[str]:
-        """Hooks on the new session that append `<hook> <session>` to the events file, so a
-        watcher learns at once: `pane-died` (the agent ended; its pane stays), `pane-exited` (a
-        pane without remain-on-exit ended) and `alert-silence` (no output for the window's
-        `monitor-silence` seconds, which `watch_silence` sets; `kill-session -C` clears the alert
-        so the next silent stretch is reported too, and silence-action `any` reports the
-        current window, a message rather than a bell for an attached user). The command goes
-        inside tmux's single quotes, so a path with one gets no hooks (the sweep still sees
-        deaths and silences, a few seconds later)."""
-        if self.events is None or "'" in str(self.events):
-            return []
-        private_file(self.events)
-        path = _format_safe(str(self.events))
-        for special in ("\\", '"', "$", "`"):
-            path = path.replace(special, "\\" + special)
-        args = [THEN, "set-option", "silence-action", "any", THEN, "set-option", "visual-silence", "on"]
-        for hook in EVENT_HOOKS:
-            shell = f'printf "%s %s\\n" {hook} "#{{session_name}}" >> "{path}"'
-            clear = " ; kill-session -C" if hook == "alert-silence" else ""
-            args += [THEN, "set-hook", hook, f"run-shell -b '{shell}'{clear}"]
-        return args
 
     def watch_silence(self, pane_ids: list[str], seconds: int) -> None:
         """`monitor-silence` on these panes' windows (one tmux call): tmux's `alert-silence`
@@ -431,42 +331,3 @@ class TmuxService:
     def send_keys(self, name: str, *keys: str) -> None:
         """Named keys (Enter, Escape, C-c) or literal characters, to the agent pane."""
         self.run("send-keys", "-t", self.agent_pane(name), *keys)
-
-
-def _without_secrets(argv: list[str]) -> list[str]:
-    """The agent's command behind `env -u SECRET ... --`: it never sees our tokens, whatever
-    the tmux server's environment holds. tmux runs a command of several words without a
-    shell, and `env` execs the agent, so the pane's pid is still the agent's own."""
-    unset = [a for variable in sorted(SECRET_VARIABLES) for a in ("-u", variable)]
-    return ["env", *unset, "--", *argv]
-
-
-def _format_safe(text: str) -> str:
-    """`text` for an argument tmux 3.3 expands as a format: `-c` of new-session, new-window,
-    split-window and respawn-pane, `-s` and `-n` names, the pipe-pane and run-shell commands. A
-    `#` in a path (a folder named `#{x}` or `#(cmd)`) would otherwise be read as a format: the
-    agent would start elsewhere and tmux would run `cmd`. `-e` values, set-option values and
-    the command after `--` are taken literally."""
-    return text.replace("#", "##")
-
-
-class _Then(str):
-    """The separator between chained tmux commands. Only this object separates: every other
-    argument, a lone ";" the user typed included, reaches its command literally."""
-
-    __slots__ = ()
-
-
-THEN = _Then(";")
-
-
-def _escaped(argument: str) -> str:
-    if argument is THEN:
-        return ";"
-    argument = str(argument)
-    return argument[:-1] + "\\;" if argument.endswith(";") else argument
-
-
-def _shell(command: str) -> list[str]:
-    """A layout's fixed pane command; "" starts the user's default shell."""
-    return [command] if command else []
