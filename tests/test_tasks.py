@@ -235,7 +235,7 @@ def test_moves_follow_the_transition_table(tasks, store, start, target):
     task = tasks.add("t")
     force_status(store, task.id, start, instance=None if start is S.PENDING else "abc123")
 
-    if target in TRANSITIONS[start]:
+    if target in TRANSITIONS[start] and target is not S.ASSIGNED:  # only an instance starting makes it ASSIGNED
         moved = tasks.update(task.id, status=target.value.lower())
         assert moved.status is target
         assert tasks.get(task.id).status is target

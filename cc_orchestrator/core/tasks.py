@@ -191,6 +191,11 @@ class TaskService:
             changes = dict(fields)
             if new_status is not None and new_status is not before.status:
                 changes.update(self._move(before, new_status))
+                if new_status is TaskStatus.ASSIGNED:  # with no instance, reconcile would only undo it
+                    raise InvalidInput(
+                        f"cannot move task {tid} from {before.status} to ASSIGNED by hand: "
+                        f"`tasks assign {tid}` starts an instance for it"
+                    )
             edges_changed = ((old - remove) | add) != old
             return self._apply(before, changes, edges_changed=edges_changed)
 
