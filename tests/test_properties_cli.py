@@ -145,6 +145,8 @@ def test_tasks_add_answers_cleanly_and_adds_exactly_what_it_says(
     add=st.lists(hostile.mostly(real_ids, hostile.ids), max_size=3),
     remove=st.lists(hostile.mostly(real_ids, hostile.ids, odds=2), max_size=2),
 )
+@example(task_id="1", title=None, description=None, priority=None, status="assigned", add=[], remove=[])
+@example(task_id="1", title=None, description=None, priority=None, status=None, add=["8"], remove=[])
 def test_tasks_update_answers_cleanly_and_never_makes_a_cycle(
     board, task_id, title, description, priority, status, add, remove
 ):

@@ -136,6 +136,8 @@ update_bodies = hostile.mostly(
     task_id=hostile.mostly(real_ids.map(str), hostile.ids, odds=2),
     body=update_bodies,
 )
+@example(method="PATCH", task_id="1", body={"status": "assigned"})  # ASSIGNED with no instance: refused
+@example(method="PUT", task_id="1", body={"dependencies": [8]})  # a cycle through the whole chain
 def test_changing_a_task_answers_cleanly_and_never_makes_a_cycle(board, method, task_id, body):
     before = task_count(board.data_dir)
     board(method, f"/api/tasks/{path_id(task_id)}", None if method == "GET" else body)
