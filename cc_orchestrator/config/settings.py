@@ -165,7 +165,9 @@ class Settings(BaseSettings):
             except ValidationError as exc:
                 error = exc.errors()[0]
                 where = ".".join(str(p) for p in error.get("loc", ()))
-                raise ValueError(f"agents.{name}.{where}: {error.get('msg')}") from None
+                raise ValueError(
+                    f"agents.{name}.{where}: {error.get('msg', '').removeprefix('Value error, ')}"
+                ) from None
         return value
 
     @field_validator("log_level", mode="before")

@@ -147,4 +147,4 @@ def _parse(value: str) -> Any:
 def _first_error(exc) -> str:
     error = exc.errors()[0]
     where = ".".join(str(p) for p in error.get("loc", ())) or "setting"
-    return f"invalid {where}: {error.get('msg', 'invalid value')}"
+    return f"invalid {where}: {error.get('msg', 'invalid value').removeprefix('Value error, ')}"  # our own words

@@ -47,7 +47,10 @@ export class TaskBoard {
     const move = h(
       "select",
       { "aria-label": `status of task ${task.id}`, onchange: (e) => this.move(task.id, e.target.value) },
-      STATUSES.map((s) => h("option", { value: s, selected: s === task.status }, s.replace("_", " "))),
+      // ASSIGNED comes with an instance (Assign), never by hand: shown, not offered
+      STATUSES.map((s) =>
+        h("option", { value: s, selected: s === task.status, disabled: s === "ASSIGNED" }, s.replace("_", " ")),
+      ),
     );
     const ready = task.status === "PENDING" && !task.blocked;
     return h(
