@@ -19,7 +19,7 @@ from cc_orchestrator.tui.widgets.fields import TextInput
 from cc_orchestrator.tui.widgets.instance_table import SORTS, InstanceTable, matches
 from cc_orchestrator.tui.widgets.pane import Pane
 
-TICK_AT_MOST_EVERY = 10.0  # seconds: an age ("12m") may show a few seconds late, never stale
+TICK_AT_MOST_EVERY = 30.0  # seconds: an age ("12m") may show up to this late, never stale
 
 
 class InstancesPane(Pane):
