@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from cc_orchestrator.core.git.losses import Losses
 from cc_orchestrator.core.git.reports import Standing
 from cc_orchestrator.core.models import (
     Event,
@@ -310,6 +311,13 @@ def demo_view() -> View:
 
 def demo_reports(view: View) -> dict[str, WorktreeReport]:
     return {w.id: WorktreeReport(w, *_REPORTS[w.id]) for w in view.worktrees if w.id in _REPORTS}
+
+
+def demo_losses(view: View, worktree_id: str) -> Losses:
+    """What removing a demo worktree would lose: its report's files and commits, and a
+    hand-made ignored file."""
+    report = demo_reports(view)[worktree_id]
+    return Losses(report.worktree, report.uncommitted_files, [".env.local"], report.unpushed_commits)
 
 
 class DemoReads(Reads):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.widgets import TabbedContent
 
 from tests.tui.conftest import SIZE, wait_for
-from tests.tui.demo import demo_reports
+from tests.tui.demo import demo_losses
 
 
 async def settled(pilot) -> None:
@@ -117,7 +117,7 @@ def test_confirm_worktree_removal_lists_what_is_lost(snap_compare, demo_app):
     async def run_before(pilot):
         await settled(pilot)
         app = pilot.app
-        app.dashboard.worktree_actions.confirm_removal(demo_reports(app.view)["b4e6f2"])
+        app.dashboard.worktree_actions.confirm_removal(demo_losses(app.view, "b4e6f2"))
         await pilot.pause()
 
     assert snap_compare(demo_app(), terminal_size=SIZE, run_before=run_before)
