@@ -212,7 +212,7 @@ MAX_REV = 4096  # far past any ref name or revision expression anyone types
 
 def resolve_commit(repo: Path, rev: str) -> str | None:
     """The full sha `rev` names, or None if it names no commit."""
-    if not rev or rev.startswith("-") or len(rev) > MAX_REV or "\0" in rev:
+    if not rev or rev.startswith("-") or len(rev) > MAX_REV:
         return None  # no commit has such a name (and no exec could carry it)
     status, out, _ = try_git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     return out.strip() if status == 0 and out.strip() else None
