@@ -171,11 +171,11 @@ class OrchestratorApp(App[None]):
 def run(repo: str | None = None) -> None:
     """`cc-orchestrator` with no arguments: open the dashboard; return when the user quits."""
     from cc_orchestrator.core.orchestrator import Orchestrator
-    from cc_orchestrator.tui.repository import repository
 
     orch = Orchestrator()
     try:
-        repo = repository(repo)
+        found = Orchestrator.repo(repo, required=False)  # --repo, else the current folder's
+        repo = str(found) if found else None
         OrchestratorApp(orch, repo, initial=first_view(orch, repo)).run()  # the store alone: rows at once
     finally:
         orch.close()

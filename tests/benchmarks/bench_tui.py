@@ -80,7 +80,6 @@ def child(report: Path, quit_after_paint: bool) -> None:
 
     from cc_orchestrator.core.orchestrator import Orchestrator
     from cc_orchestrator.tui.app import OrchestratorApp
-    from cc_orchestrator.tui.repository import repository as find_repository
     from cc_orchestrator.tui.view import first_view
 
     class Timed(OrchestratorApp):
@@ -90,7 +89,8 @@ def child(report: Path, quit_after_paint: bool) -> None:
 
     marks["imported"] = time.time()
     orch = Orchestrator()
-    repo = find_repository(os.environ["CCO_BENCH_REPO"])  # as tui.app.run() does
+    found = Orchestrator.repo(os.environ["CCO_BENCH_REPO"], required=False)  # as tui.app.run() does
+    repo = str(found) if found else None
     first = first_view(orch, repo)
     marks["store read"] = time.time()
     app = Timed(orch, repo, initial=first)

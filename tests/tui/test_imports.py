@@ -11,7 +11,6 @@ import sys
 import textwrap
 
 from cc_orchestrator.core.orchestrator import Orchestrator
-from cc_orchestrator.tui.repository import repository
 from tests.helpers import git
 from tests.test_import_hygiene import loaded_after
 
@@ -23,7 +22,6 @@ FIRST_FRAME = """
 import asyncio, sys
 from cc_orchestrator.core.orchestrator import Orchestrator
 from cc_orchestrator.tui.app import OrchestratorApp
-from cc_orchestrator.tui.repository import repository
 from cc_orchestrator.tui.view import first_view
 
 
@@ -33,7 +31,8 @@ class FirstFrame(OrchestratorApp):
 
 
 orch = Orchestrator()
-repo = repository({repo!r})
+found = Orchestrator.repo({repo!r}, required=False)
+repo = str(found) if found else None
 app = FirstFrame(orch, repo, initial=first_view(orch, repo))
 
 
@@ -75,12 +74,15 @@ def test_the_repository_is_found_from_the_files_as_git_finds_it(git_repo, tmp_pa
     (git_repo / "deep" / "er").mkdir(parents=True)
     outside = tmp_path / "plain"
     outside.mkdir()
+    from cc_orchestrator.core.git.dotgit import main_repo
+    from cc_orchestrator.core.git.repository import find_repo
+
     for where in (git_repo, git_repo / "deep" / "er", linked, git_repo / "README.md"):
-        assert repository(str(where)) == str(Orchestrator.repo(where)) == str(git_repo)
+        assert main_repo(where, explicit=True) == find_repo(where) == Orchestrator.repo(str(where)) == git_repo
     monkeypatch.chdir(linked)
-    assert repository(None) == str(git_repo)
+    assert Orchestrator.repo(None, required=False) == git_repo
     monkeypatch.chdir(outside)
-    assert repository(None) is None
+    assert main_repo(outside, explicit=False) is None and Orchestrator.repo(None, required=False) is None
 
 
 def test_core_still_imports_no_textual():

@@ -112,9 +112,18 @@ def list_worktrees(repo: Path) -> list[GitWorktree]:
 def repo_of(path: str | Path | None = None, required: bool = True) -> Path | None:
     """The repository to act on: the one holding `path` (a --repo or --in-repo option), else
     the one holding the current folder. Without `path` and not `required`, None outside any
-    repository (tasks and instances then carry their own)."""
+    repository (tasks and instances then carry their own). The usual layouts are read from the
+    `.git` files (no process); git is asked about the rest, and for what a refusal says."""
+    from cc_orchestrator.core.git.dotgit import main_repo
+
+    start = absolute(path, "repository path") if path is not None else Path.cwd()
+    found = main_repo(start, explicit=path is not None)
+    if isinstance(found, Path):
+        return found
+    if found is None and not required:
+        return None
     try:
-        return find_repo(path if path is not None else Path.cwd())
+        return find_repo(start)
     except NotARepository:
         if required or path is not None:
             raise
