@@ -37,5 +37,5 @@ def update_config(
     if len(values) > 50:
         raise InvalidInput("at most 50 settings at once")
     svc.orchestrator.config.set_many(values)
-    svc.hub.poke()
+    svc.feed.settle(kick=False)
     return _entries(svc)

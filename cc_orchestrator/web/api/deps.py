@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -32,40 +31,6 @@ class Services:
         if self.default_repo is None:
             raise InvalidInput("no repository given, and the server was not started inside one: pass `repo`")
         return self.default_repo
-
-    # The names routers used before the feed; tasks, config, worktrees, integrations and meta
-    # still do. `hub.poke()` is `feed.settle(kick=False)`: the store changed, not tmux.
-    @property
-    def hub(self) -> _Hub:
-        return _Hub(self.feed)
-
-    @property
-    def board(self) -> _Board:
-        return _Board(self.feed)
-
-
-@dataclass(frozen=True)
-class _Hub:
-    feed: Feed
-
-    def poke(self) -> None:
-        self.feed.settle(kick=False)
-
-
-@dataclass(frozen=True)
-class _Board:
-    feed: Feed
-
-    def call(self, fn: Callable[[], T]) -> T:
-        result = fn()
-        self.feed.settle()
-        return result
-
-    def history(self, instance_id: str):
-        return self.feed.history(instance_id)
-
-    def cached(self):
-        return self.feed.instances()
 
 
 def services(request: Request) -> Services:

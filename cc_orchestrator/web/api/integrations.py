@@ -55,7 +55,7 @@ def import_tasks(
         result = service.import_github(body.repository, body.labels, body.state, repo=repo)
     else:
         result = service.import_jira(body.jql, repo=repo)
-    svc.hub.poke()
+    svc.feed.settle(kick=False)
     return ImportResultOut(
         source=result.source or body.source,  # an import that found nothing names no source
         created=[TaskOut.model_validate(t) for t in result.created],
@@ -72,5 +72,5 @@ def open_pull_request(svc: Svc, task_id: Annotated[int, Path(ge=1)], body: PullR
     find the open one) and record it as the task's `pr_url`."""
     body = body or PullRequestCreate()
     outcome = svc.orchestrator.integrations.open_pull_request(task_id, body.repository, body.draft)
-    svc.hub.poke()
+    svc.feed.settle(kick=False)
     return OutcomeOut.model_validate(outcome)

@@ -25,9 +25,10 @@ def agents(svc: Svc):
 
 @router.get("/metrics", response_model=dict[str, list[MetricSample]], summary="CPU and memory of every instance")
 def metrics(svc: Svc):
-    """The samples this server took (about one a second, the last 15 minutes), by instance."""
-    board = svc.board
+    """The samples this server took (every 5 s, every second for an instance a client follows;
+    the newest 900), by instance."""
+    feed = svc.feed
     return {
-        instance.id: [MetricSample(timestamp=t, cpu_percent=c, memory_mb=m) for t, c, m in board.history(instance.id)]
-        for instance in board.cached()
+        instance.id: [MetricSample(timestamp=t, cpu_percent=c, memory_mb=m) for t, c, m in feed.history(instance.id)]
+        for instance in feed.instances()
     }

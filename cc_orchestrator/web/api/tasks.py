@@ -41,7 +41,7 @@ def create_task(svc: Svc, body: TaskCreate):
         dependencies=body.dependencies,
         repo=body.repo,
     )
-    svc.hub.poke()
+    svc.feed.settle(kick=False)
     return _out(task)
 
 
@@ -65,7 +65,7 @@ def update_task(svc: Svc, task_id: TaskId, body: TaskUpdate):
         add_dependencies=body.add_dependencies,
         remove_dependencies=body.remove_dependencies,
     )
-    svc.hub.poke()
+    svc.feed.settle(kick=False)
     return _out(task)
 
 
@@ -73,7 +73,7 @@ def update_task(svc: Svc, task_id: TaskId, body: TaskUpdate):
 def delete_task(svc: Svc, task_id: TaskId):
     """Refused (409) while a live instance works on it. Returns the task as it was."""
     task = svc.orchestrator.tasks.remove(task_id)
-    svc.hub.poke()
+    svc.feed.settle(kick=False)
     return _out(task)
 
 
@@ -84,6 +84,6 @@ def assign_task(svc: Svc, task_id: TaskId, body: AssignRequest | None = None):
     orch = svc.orchestrator
     task = orch.tasks.get(task_id)
     repo = svc.repo((body.repo if body else None) or task.repo)
-    instance = svc.board.call(lambda: orch.assign(task.id, repo, wait=False))
-    svc.hub.poke()
+    instance = orch.assign(task.id, repo, wait=False)
+    svc.feed.settle()
     return InstanceOut.model_validate(instance)

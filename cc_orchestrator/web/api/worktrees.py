@@ -49,14 +49,14 @@ def list_worktrees(
 @router.post("", status_code=201, response_model=WorktreeOut, summary="Create a worktree")
 def create_worktree(svc: Svc, body: WorktreeCreate):
     worktree = svc.orchestrator.worktrees.create(svc.repo(body.repo), body.branch, body.base)
-    svc.hub.poke()
+    svc.feed.settle(kick=False)
     return _out(worktree)
 
 
 @router.post("/prune", response_model=list[WorktreeOut], summary="Forget worktrees whose folder is gone")
 def prune_worktrees(svc: Svc, repo: str | None = None):
     pruned = svc.orchestrator.worktrees.prune(repo)
-    svc.hub.poke()
+    svc.feed.settle(kick=False)
     return [_out(w) for w in pruned]
 
 
@@ -82,5 +82,5 @@ def remove_worktree(
     lose uncommitted files or unpushed commits."""
     worktree = _resolve(svc, worktree_id)
     removed = svc.orchestrator.worktrees.remove(worktree.id, force=force, keep_branch=keep_branch)
-    svc.hub.poke()
+    svc.feed.settle(kick=False)
     return _out(removed)
