@@ -173,7 +173,11 @@ def attach(ctx: CliContext, instance_id) -> None:
 @click.option(
     "--remove-worktree", is_flag=True, help="Also remove its worktree and branch (refused if work would be lost)."
 )
-@click.option("--force", is_flag=True, help="With --remove-worktree: delete uncommitted and unpushed work too.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --remove-worktree: delete uncommitted files, ignored files and unsaved commits too.",
+)
 @pass_context
 def stop(ctx: CliContext, instance_id, remove_worktree, force) -> None:
     """Stop the agent (its whole process tree) and kill its session; the worktree stays."""

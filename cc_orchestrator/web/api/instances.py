@@ -126,8 +126,8 @@ def delete_instance(
     keep_worktree: Annotated[bool | None, Query(include_in_schema=False)] = None,
 ):
     """Stop the instance if it is live, and remove its worktree (also of one stopped already).
-    Refused (409) before anything stops when the worktree has uncommitted files or unpushed
-    commits, unless `force`."""
+    Refused (409) before anything stops when removal would lose work (uncommitted files,
+    hand-made ignored files, commits no other ref holds; the refusal lists them), unless `force`."""
     if keep_worktree is not None:  # the old name: refuse it rather than ignore it and remove
         raise InvalidInput(
             f"keep_worktree is now remove_worktree: pass remove_worktree={str(not keep_worktree).lower()}"

@@ -71,15 +71,19 @@ def worktree_report(svc: Svc, worktree_id: WorktreeId):
     return WorktreeReportOut.model_validate(svc.orchestrator.worktrees.inspect(worktree.id))
 
 
+LOST = "uncommitted files, hand-made ignored files and commits no other branch, tag or remote holds"
+
+
 @router.delete("/{worktree_id}", response_model=WorktreeOut, summary="Remove a worktree")
 def remove_worktree(
     svc: Svc,
     worktree_id: WorktreeId,
-    force: Annotated[bool, Query(description="also delete uncommitted files and unpushed commits")] = False,
+    force: Annotated[bool, Query(description=f"also delete {LOST}")] = False,
     keep_branch: bool = False,
 ):
     """Refused (409) while a live instance uses it, and without `force` while removal would
-    lose uncommitted files or unpushed commits."""
+    lose uncommitted files, hand-made ignored files (not caches or build outputs) or commits
+    that no other branch, tag or remote holds; the refusal lists them."""
     worktree = _resolve(svc, worktree_id)
     removed = svc.orchestrator.worktrees.remove(worktree.id, force=force, keep_branch=keep_branch)
     svc.feed.settle(kick=False)
