@@ -3,21 +3,20 @@
 The signals already exist, so they replace a clock:
 - a hook spool grows (Claude Code's hooks, Codex's notify): that spool is ingested;
 - an agent's pane log grows (tmux `pipe-pane` writes its output there): that pane's screen is
-  read, soon after the first write and at most every AT_MOST_EVERY while output keeps coming;
+  read, soon after the first write and at most every 0.25 s while output keeps coming;
 - tmux's hooks append `pane-died SESSION` or `pane-exited SESSION` to its events file, or the
   kernel says an agent's process ended (a pidfd each): tmux is asked about the processes;
   `alert-silence SESSION` (no output for `hung_after_seconds`): that instance's health is checked;
 - the database's WAL changes and `PRAGMA data_version` says another connection committed (the
-  CLI, a hook, another face, this face's own actions): the store is read again.
-- an agent at a line prompt changes nothing on screen when it starts reading its terminal,
-  so after its output stops (and while it has a prompt pending) /proc is probed, at growing
-  gaps, for its foreground process blocked reading the terminal (no subprocess): when it is,
-  its screen is read, it shows IDLE and its pending prompt is delivered.
-Each round touches only what changed, then `on_snapshot` gets a new `Snapshot` if anything
-differs. A sweep every SWEEP_SECONDS is the safety net and the source of CPU and memory
-figures: /proc says whether each agent still runs (no subprocess at all), the health checks
-and auto-assign run, changed settings are taken up. The instance on screen (`focus`) has its
-CPU and memory read every FOCUS_SECONDS.
+  CLI, a hook, another face, this face's own actions): the store is read again;
+- an agent at a line prompt changes nothing on screen when it starts reading its terminal:
+  /proc is probed for that (`probes.py`), and then its screen is read.
+The signals arrive on other threads and wait in `signals.py` for the next round. Each round
+touches only what changed, then `on_snapshot` gets a new `Snapshot` if anything differs. A
+sweep every SWEEP_SECONDS is the safety net and the source of CPU and memory figures: /proc
+says whether each agent still runs (no subprocess at all), the health checks and auto-assign
+run, changed settings are taken up. The instance on screen (`focus`) has its CPU and memory
+read every FOCUS_SECONDS.
 """
 
 from __future__ import annotations
@@ -28,20 +27,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cc_orchestrator.core.agents.terminal import reading_terminal
-from cc_orchestrator.core.models import InstanceStatus, ResourceUsage
+from cc_orchestrator.core.models import ResourceUsage
+from cc_orchestrator.core.probes import TerminalProbes
 from cc_orchestrator.core.processes import running
 from cc_orchestrator.core.retention import Pruner
+from cc_orchestrator.core.signals import Signals
 from cc_orchestrator.core.snapshot import Snapshot, read_snapshot
 from cc_orchestrator.core.tmux.events import HookLines
 from cc_orchestrator.core.tmux.service import PaneState, instance_id_of, session_name
 
 SWEEP_SECONDS = 5.0
 FOCUS_SECONDS = 1.0
-FIRST_READ = 0.02  # after an agent's first output, read its screen this soon (its burst ends)
-AT_MOST_EVERY = 0.25  # while output keeps coming, read a screen at most this often
-PROBE_FIRST = 0.05  # after output stops, first look in /proc for the agent reading its terminal
-PROBE_LAST = 2.0  # the gaps double up to this; then stop, unless a prompt is pending
 
 
 class Live:
@@ -57,14 +53,9 @@ class Live:
         self.on_error = on_error or (lambda message: None)
         self.sweep = sweep
         self.rounds = 0  # rounds of work done (the benchmarks read it)
-        self._wake = threading.Event()
-        self._lock = threading.Lock()
+        self.signals = Signals()  # what changed, posted from the watchers' threads
         self._stopped = threading.Event()
-        self._output: dict[str, float] = {}  # instance id -> when output arrived, not yet read
-        self._read_at: dict[str, float] = {}  # instance id -> when its screen was last read
-        self._hooks: set[str] = set()
-        self._probes: dict[str, tuple[float, float]] = {}  # instance id -> (when, gap) to look in /proc
-        self._tmux = self._store = self._kicked = self._exited = False
+        self._probes = TerminalProbes(self._reads_tty)
         self._hook_lines: HookLines | None = None  # what tmux's hooks wrote since we last read
         self._silence: dict[str, int] = {}  # pane id -> the monitor-silence seconds it was given
         self._focus: str | None = None
@@ -87,7 +78,7 @@ class Live:
     def stop(self) -> None:
         self._stopped.set()
         self._pruner.stop()
-        self._wake.set()
+        self.signals.wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)  # first: a round in progress still uses the watchers
         if self._observer is not None:
@@ -98,53 +89,24 @@ class Live:
 
     def kick(self) -> None:
         """Look at everything now: the user just acted (tmux and the store)."""
-        with self._lock:
-            self._kicked = True
-        self._wake.set()
+        self.signals.kick()
 
     def focus(self, instance_id: str | None) -> None:
         """The instance the user looks at: its CPU and memory every FOCUS_SECONDS."""
         self._focus = instance_id
-        self._wake.set()
+        self.signals.wake.set()
 
     @property
     def snapshot(self) -> Snapshot | None:
         """The newest snapshot pushed."""
         return self._last
 
-    # -- the signals (watchdog's thread) ---------------------------------------------------
-
-    def output(self, instance_id: str) -> None:
-        with self._lock:
-            self._output.setdefault(instance_id, time.monotonic())
-        self._wake.set()
-
-    def hook(self, instance_id: str) -> None:
-        with self._lock:
-            self._hooks.add(instance_id)
-        self._wake.set()
-
-    def tmux_event(self) -> None:
-        with self._lock:
-            self._tmux = True
-        self._wake.set()
-
-    def exited(self) -> None:
-        with self._lock:
-            self._exited = True
-        self._wake.set()
-
-    def store_changed(self) -> None:
-        with self._lock:
-            self._store = True
-        self._wake.set()
-
     def _watch(self) -> None:
         from cc_orchestrator.core import exits
         from cc_orchestrator.core.watching import watch
 
         if exits.available:
-            self._exits = exits.ExitWatcher(lambda pid: self.exited())
+            self._exits = exits.ExitWatcher(lambda pid: self.signals.exited())
         if self.orch.tmux.events is not None:
             self._hook_lines = HookLines(self.orch.tmux.events)
 
@@ -153,7 +115,7 @@ class Live:
             spools=data / "spool",
             pane_logs=self.orch.instances.logs.logs_dir,
             database=self.orch.store.path,
-            live=self,
+            signals=self.signals,
         )
 
     # -- the rounds (this object's thread) -------------------------------------------------
@@ -170,12 +132,11 @@ class Live:
         next_focus = time.monotonic() + FOCUS_SECONDS
         while not self._stopped.is_set():
             now = time.monotonic()
-            due = [next_sweep, *(self._due(i, t) for i, t in self._output.items())]
-            due += [when for when, _ in self._probes.values()]
+            due = [next_sweep, *self.signals.due_times(), *self._probes.due_times()]
             if self._focus:
                 due.append(next_focus)
-            self._wake.wait(max(0.0, min(due) - now))
-            self._wake.clear()
+            self.signals.wake.wait(max(0.0, min(due) - now))
+            self.signals.wake.clear()
             if self._stopped.is_set():
                 return
             now = time.monotonic()
@@ -188,37 +149,27 @@ class Live:
             if now >= next_focus:
                 next_focus = now + FOCUS_SECONDS
 
-    def _due(self, instance_id: str, arrived: float) -> float:
-        return max(arrived + FIRST_READ, self._read_at.get(instance_id, 0.0) + AT_MOST_EVERY)
-
-    def _take(self, now: float):
-        with self._lock:
-            ready = {i for i, t in self._output.items() if self._due(i, t) <= now}
-            for instance_id in ready:
-                del self._output[instance_id]
-            hooks, self._hooks = self._hooks, set()
-            tmux, store, kicked, exited = self._tmux, self._store, self._kicked, self._exited
-            self._tmux = self._store = self._kicked = self._exited = False
-        return ready, hooks, tmux, store, kicked, exited
-
     def _round(self, now: float, sweep: bool, focus: bool) -> None:
-        output, hooks, tmux, store, kicked, exited = self._take(now)
-        probed = self._probed(now)
+        changed = self.signals.take(now)
+        output = changed.output
+        probed = self._probes.ready({i.id: i for i in self._last.instances} if self._last else {}, now)
         for instance_id in output:
-            self._read_at[instance_id] = now
-            self._probe(instance_id, now)
-        if not (output or probed or hooks or tmux or kicked or exited or sweep or focus) and not (
-            store and self._store_moved()
-        ):
+            self._probes.start(instance_id, now)  # once its output stops: does it read its terminal?
+        if not (changed or probed or sweep or focus) and not (changed.store and self._store_moved()):
             return  # nothing, or only our own writes to the database
         self.rounds += 1
         instances = self.orch.instances
-        if hooks:
-            instances.ingester.ingest(sorted(hooks))
-        said = self._hook_lines.new() if tmux and self._hook_lines is not None else []
-        if exited:
+        if changed.hooks:
+            instances.ingester.ingest(sorted(changed.hooks))
+        said = self._hook_lines.new() if changed.tmux and self._hook_lines is not None else []
+        if changed.exited:
             self.orch.tmux.reap()  # tmux 3.3 may not have collected it: its status, its hook
-        full = exited or kicked or any(h.hook != "alert-silence" for h in said) or (sweep and self._someone_died())
+        full = (
+            changed.exited
+            or changed.kicked
+            or any(h.hook != "alert-silence" for h in said)
+            or (sweep and self._someone_died())
+        )
         if full:
             self._full()
         if reads := (probed if full else output | probed):
@@ -259,36 +210,10 @@ class Live:
         store = self.orch.store
         return store.data_version(), store.db.connection().total_changes
 
-    def _probe(self, instance_id: str, now: float) -> None:
-        """Look in /proc soon, and again at doubling gaps, whether the agent reads its terminal."""
-        self._probes[instance_id] = (now + PROBE_FIRST, PROBE_FIRST)
-
-    def _probed(self, now: float) -> set[str]:
-        """The instances due a probe whose agent now reads its terminal, while their row does
-        not show it yet (not IDLE) or a prompt waits: their screens are read this round."""
-        shown = {i.id: i for i in self._last.instances} if self._last else {}
-        found = set()
-        for instance_id, (when, gap) in list(self._probes.items()):
-            if when > now:
-                continue
-            instance = shown.get(instance_id)
-            if instance is None or not instance.status.is_live or not self._reads_tty(instance):
-                del self._probes[instance_id]
-                continue
-            reading = reading_terminal(instance.pid)
-            if reading and (instance.pending_prompt or instance.status is not InstanceStatus.IDLE):
-                found.add(instance_id)
-            gap *= 2
-            if reading is None or (gap > PROBE_LAST and not instance.pending_prompt):
-                del self._probes[instance_id]  # /proc cannot tell, or the agent is busy for long
-            else:
-                self._probes[instance_id] = (now + min(gap, PROBE_LAST), gap)
-        return found
-
     def _reads_tty(self, instance) -> bool:
         """Whether the instance's agent is read by its terminal (not a full-screen TUI)."""
         profiles = self.orch.settings.profiles
-        return bool(instance.pid) and (profiles.get(instance.agent) or profiles["generic"]).tty_ready
+        return (profiles.get(instance.agent) or profiles["generic"]).tty_ready
 
     def _full(self) -> None:
         """Ask tmux about every pane (one call) and read the screens whose output moved."""
@@ -373,10 +298,7 @@ class Live:
         if last is not None and not snapshot.events and _same(last, snapshot):
             return
         self._last = snapshot
-        now = time.monotonic()
-        for instance in snapshot.instances:  # a prompt waits: look for the agent reading
-            if instance.pending_prompt and instance.status.is_live and instance.id not in self._probes:
-                self._probe(instance.id, now)
+        self._probes.pending(snapshot.instances, time.monotonic())
         self.on_snapshot(snapshot)
 
 

@@ -2,7 +2,7 @@
 
 One observer, three folders: the hook spools (and tmux's events file beside them), the agents'
 pane logs, and the database's folder (its WAL file changes on every commit of any process).
-The handlers only note what changed and wake `Live`; all work happens on its thread.
+The handlers only post what changed to `Live`'s signals; all work happens on its thread.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def spool_owner(path: Path) -> str | None:
     return path.name.split(".")[0] or None
 
 
-def watch(spools: Path, pane_logs: Path, database: Path, live):
+def watch(spools: Path, pane_logs: Path, database: Path, signals):
     """Start watching; returns the running observer (stop and join it)."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
@@ -31,9 +31,9 @@ def watch(spools: Path, pane_logs: Path, database: Path, live):
         def on_modified(self, event) -> None:
             path = Path(str(event.src_path))
             if path.name == EVENTS_FILE:
-                live.tmux_event()
+                signals.tmux_event()
             elif (owner := spool_owner(path)) is not None:
-                live.hook(owner)
+                signals.hook(owner)
 
         on_created = on_modified
 
@@ -41,12 +41,12 @@ def watch(spools: Path, pane_logs: Path, database: Path, live):
         def on_modified(self, event) -> None:
             path = Path(str(event.src_path))
             if path.suffix == ".log":
-                live.output(path.stem)
+                signals.output(path.stem)
 
     class Database(FileSystemEventHandler):
         def on_modified(self, event) -> None:
             if Path(str(event.src_path)).name == wal:
-                live.store_changed()
+                signals.store_changed()
 
     for folder in (spools, pane_logs):
         private_folder(folder)
