@@ -117,7 +117,7 @@ def tui_screenshots(out_dir) -> list:
 
     from cc_orchestrator.core.orchestrator import Orchestrator
     from cc_orchestrator.tui.app import OrchestratorApp
-    from tests.tui.demo import REPO, DemoPoller, fixed_clock
+    from tests.tui.demo import REPO, DemoReads, demo_view, fixed_clock
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -141,12 +141,17 @@ def tui_screenshots(out_dir) -> list:
     os.environ["CC_ORCHESTRATOR_CONFIG_FILE"] = os.path.join(tempfile.mkdtemp(), "none.toml")
 
     async def shoot(name: str, keys: list[str], data_dir: str) -> Path:
-        poller = DemoPoller()
         app = OrchestratorApp(
-            Orchestrator(data_dir), REPO, poll=False, clock=fixed_clock, poller=poller, initial=poller.first()
+            Orchestrator(data_dir),
+            REPO,
+            live=False,
+            clock=fixed_clock,
+            reads=DemoReads(),
+            initial=demo_view(),
+            report_gap=0,
         )
         async with app.run_test(size=(160, 48)) as pilot:
-            while len(app.reports) < len(app.snapshot.worktrees):  # git reports load in a worker
+            while len(app.dashboard.worktrees.reports) < len(app.view.worktrees):  # git reports: a worker's
                 await pilot.pause(0.05)
             await pilot.press(*keys)
             await pilot.pause(0.5)  # the detail view loads the agent's screen in a worker

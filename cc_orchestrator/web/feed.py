@@ -203,7 +203,8 @@ def _usage(snapshot: Snapshot, event: Event):
 
 class _History:
     """CPU and memory per instance, for the charts: each sample Live took (it samples every
-    sweep, every second for an instance a client follows), at most one a second."""
+    sweep, every second for an instance a client follows), at most one a second: a newer one
+    within the second replaces the last, since its figures hold until the next change."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -218,9 +219,12 @@ class _History:
                 if not usage.processes or self._taken.get(instance.id) is usage:  # none yet, or no new one
                     continue
                 samples = self._samples.setdefault(instance.id, deque(maxlen=HISTORY))
-                if not samples or (now - samples[-1][0]).total_seconds() >= 1.0:
-                    samples.append((now, usage.cpu_percent, usage.memory_mb))
-                    self._taken[instance.id] = usage
+                sample = (now, usage.cpu_percent, usage.memory_mb)
+                if samples and (now - samples[-1][0]).total_seconds() < 1.0:
+                    samples[-1] = (samples[-1][0], *sample[1:])  # the newest figures hold from then on
+                else:
+                    samples.append(sample)
+                self._taken[instance.id] = usage
             known = {i.id for i in instances}
             for gone in [i for i in self._samples if i not in known]:
                 del self._samples[gone]

@@ -1,8 +1,11 @@
 // CPU and memory per instance over time, with the vendored Chart.js (window.Chart).
-// The x axis is linear in epoch milliseconds, so no date adapter is needed.
+// The x axis is linear in epoch milliseconds, so no date adapter is needed. The server sends a
+// sample when the figures change: a value holds until the next one (stepped lines), and each line
+// is drawn on to now, so an idle agent's flat line keeps moving.
 
 const COLORS = ["#3b82f6", "#22c55e", "#f59e0b", "#ef4444", "#a78bfa", "#14b8a6", "#ec4899", "#eab308", "#64748b", "#f97316"];
 const WINDOW_MS = 15 * 60 * 1000;
+const HOLD_EVERY_MS = 5000; // how often the held values are drawn on to now
 
 function lineChart(canvas, unit) {
   return new window.Chart(canvas, {
@@ -14,7 +17,7 @@ function lineChart(canvas, unit) {
       maintainAspectRatio: false,
       parsing: false,
       normalized: true,
-      elements: { point: { radius: 0 }, line: { borderWidth: 1.5, tension: 0.2 } },
+      elements: { point: { radius: 0 }, line: { borderWidth: 1.5, tension: 0, stepped: "after" } },
       scales: {
         x: {
           type: "linear",
@@ -38,6 +41,7 @@ export class ResourceCharts {
     this.cpu = lineChart(cpuCanvas, "%");
     this.memory = lineChart(memoryCanvas, "MB");
     this.colors = new Map();
+    setInterval(() => this.redraw(), HOLD_EVERY_MS);
   }
 
   color(id) {
@@ -69,8 +73,11 @@ export class ResourceCharts {
     if (!this.ready) return;
     const x = Date.parse(message.timestamp);
     for (const [id, m] of Object.entries(message.instances)) {
-      this.dataset(this.cpu, id).data.push({ x, y: m.cpu_percent });
-      this.dataset(this.memory, id).data.push({ x, y: m.memory_mb });
+      for (const [chart, y] of [[this.cpu, m.cpu_percent], [this.memory, m.memory_mb]]) {
+        const data = this.dataset(chart, id).data;
+        if (data.length && data[data.length - 1].held) data.pop();
+        data.push({ x, y });
+      }
     }
     this.redraw(x);
   }
@@ -89,6 +96,9 @@ export class ResourceCharts {
       for (const set of chart.data.datasets) {
         const first = set.data.findIndex((p) => p.x >= now - WINDOW_MS);
         if (first > 0) set.data.splice(0, first);
+        const last = set.data[set.data.length - 1];
+        if (last && last.held) last.x = now;
+        else if (last && last.x < now) set.data.push({ x: now, y: last.y, held: true });
       }
       chart.update("none");
     }
