@@ -34,7 +34,7 @@ CHEAP_VACUUM_BYTES = 16 * 1024 * 1024  # an older file this small is rewritten o
 UNCLAIMED_GRACE = 3600.0  # a file with no instance row is left alone this long after its last write
 OURS = re.compile(r"[0-9a-f]{6,32}")  # an instance id: a file named otherwise is not ours to delete
 CURSOR = "integrations"  # the dispatcher's shared cursor (core/integrations/dispatch.py)
-FIRST_AFTER = 60.0  # a long-lived face prunes this long after it starts ...
+FIRST_AFTER = 600.0  # a long-lived face prunes this long after it starts (not while the user starts up) ...
 EVERY = 3600.0  # ... and then this often
 
 
