@@ -4,6 +4,8 @@ private data dir, tmux socket and fake agent; real HTTP (httpx) and real WebSock
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -114,3 +116,23 @@ def server(make_server) -> LiveServer:
 def http(server):
     with server.client() as client:
         yield client
+
+
+def start_serve(env: dict[str, str], cwd, **popen) -> tuple[subprocess.Popen, str]:
+    """`cc-orchestrator serve --port 0` as users run it; returns the process (stop it with
+    `server.terminate()` and `communicate`) and its base URL, read from the sign-in link it prints."""
+    popen.setdefault("stderr", subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cc_orchestrator", "serve", "--port", "0"],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+    link = server.stdout.readline()
+    if not link.startswith("cc-orchestrator dashboard: http://"):
+        server.kill()
+        _, stderr = server.communicate(timeout=15)
+        raise AssertionError(f"serve did not start: {link!r} {stderr or ''}")
+    return server, link.split(": ", 1)[1].split("/?", 1)[0]

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from tests.helpers import capture, retry_until
+from tests.web.conftest import start_serve
 
 TOKEN = "idle-test-token-" + "x" * 24
 SWEEP = 5.0  # Live's sweep in `serve`
@@ -39,20 +38,8 @@ def test_idle_serve_runs_no_tmux_or_git(cli_env, orch, git_repo, tmp_path):
         retry_until(lambda a=agent: "fake-agent ready" in capture(orch.settings.tmux_socket, a.tmux_session))
     calls = tmp_path / "calls.log"
     env = {**cli_env, "PATH": shims(tmp_path / "shims", calls), "CC_ORCHESTRATOR_WEB_TOKEN": TOKEN}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cc_orchestrator", "serve", "--port", "0"],
-        env=env,
-        cwd=git_repo,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server, base = start_serve(env, git_repo)
     try:
-        link = server.stdout.readline()
-        assert link.startswith("cc-orchestrator dashboard: "), (
-            server.stderr.read() if server.poll() is not None else link
-        )
-        base = link.split(": ", 1)[1].split("/?", 1)[0]
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as http:
 
             def settled() -> bool:  # the first full round is done: tmux asked, screens read, usage sampled

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import subprocess
 import sys
 
@@ -11,29 +10,22 @@ from websockets.sync.client import connect
 
 from cc_orchestrator.web.log_config import HIDDEN, Redact
 from cc_orchestrator.web.security import Credentials
+from tests.web.conftest import start_serve
 
 TOKEN = "serve-logs-token-" + "q" * 24
 
 
-def _serve(cli_env, git_repo, level: str | None) -> subprocess.Popen:
+def _serve(cli_env, git_repo, level: str | None) -> tuple[subprocess.Popen, str]:
     env = {**cli_env, "CC_ORCHESTRATOR_WEB_TOKEN": TOKEN}
     env.pop("CC_ORCHESTRATOR_LOG_LEVEL", None)
     if level:
         env["CC_ORCHESTRATOR_LOG_LEVEL"] = level
-    return subprocess.Popen(
-        [sys.executable, "-m", "cc_orchestrator", "serve", "--port", "0"],
-        env=env,
-        cwd=git_repo,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_serve(env, git_repo)
 
 
-def _knock(server: subprocess.Popen) -> None:
+def _knock(base: str) -> None:
     """A WebSocket handshake carrying every credential: in the query, a header and a cookie."""
-    link = server.stdout.readline()
-    port = re.search(r"http://127\.0\.0\.1:(\d+)/", link).group(1)
+    port = base.rsplit(":", 1)[1]
     session = Credentials(TOKEN).session
     headers = {"Authorization": f"Bearer {TOKEN}", "Cookie": f"cco_session={session}"}
     with connect(f"ws://127.0.0.1:{port}/ws?token={TOKEN}", additional_headers=headers, open_timeout=10):
@@ -47,9 +39,9 @@ def _log(server: subprocess.Popen) -> str:
 
 
 def test_debug_shows_the_handshakes_without_a_credential(cli_env, git_repo):
-    server = _serve(cli_env, git_repo, "debug")
+    server, base = _serve(cli_env, git_repo, "debug")
     try:
-        _knock(server)
+        _knock(base)
     finally:
         log = _log(server)
     assert "< GET /ws?token=" in log and HIDDEN in log  # DEBUG applied: websockets' handshake lines
@@ -59,9 +51,9 @@ def test_debug_shows_the_handshakes_without_a_credential(cli_env, git_repo):
 
 
 def test_info_by_default_names_the_websocket_without_its_token(cli_env, git_repo):
-    server = _serve(cli_env, git_repo, None)
+    server, base = _serve(cli_env, git_repo, None)
     try:
-        _knock(server)
+        _knock(base)
     finally:
         log = _log(server)
     assert "Started server process" in log and "DEBUG" not in log  # the default, INFO

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 import resource
 import socket
-import subprocess
-import sys
 
 import httpx
 
 from tests.helpers import retry_until
-from tests.web.conftest import TOKEN
+from tests.web.conftest import TOKEN, start_serve
 
 
 def test_serve_warns_once_about_an_agent_newer_than_tested(cli_env, git_repo, tmp_path):
@@ -21,17 +18,9 @@ def test_serve_warns_once_about_an_agent_newer_than_tested(cli_env, git_repo, tm
     (bin_dir / "claude").write_text("#!/bin/sh\necho '9.9.9 (Claude Code)'\n")
     (bin_dir / "claude").chmod(0o755)
     env = {**cli_env, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cc_orchestrator", "serve", "--port", "0"],
-        env=env,
-        cwd=git_repo,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server, base = start_serve(env, git_repo)
     try:
-        link = server.stdout.readline()
-        assert link.startswith("cc-orchestrator dashboard: http://127.0.0.1:")
+        assert base.startswith("http://127.0.0.1:")
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=15)
@@ -55,19 +44,10 @@ def test_idle_connections_past_the_fd_limit_neither_wedge_serve_nor_flood_its_lo
     }
     log = tmp_path / "stderr.log"
     with open(log, "w") as stderr:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "cc_orchestrator", "serve", "--port", "0"],
-            env=env,
-            cwd=git_repo,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            preexec_fn=_few_descriptors,
-        )
+        server, base = start_serve(env, git_repo, stderr=stderr, preexec_fn=_few_descriptors)
+    port = base.rsplit(":", 1)[1]
     idle: list[socket.socket] = []
     try:
-        port = re.search(r"http://127\.0\.0\.1:(\d+)/", server.stdout.readline()).group(1)
-        base = f"http://127.0.0.1:{port}"
 
         def answered() -> bool:
             try:
