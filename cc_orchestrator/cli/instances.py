@@ -311,7 +311,7 @@ def _follow_events(orchestrator, instance_id: str) -> None:
 
     start = orchestrator.events.latest_id()
     arrived: queue.Queue = queue.Queue()
-    live = orchestrator.live(arrived.put, lambda message: None)
+    live = orchestrator.live(arrived.put, lambda message: None, after=start)
     try:
         while True:
             _print_events(e for e in arrived.get().events if e.id > start and e.instance_id == instance_id)

@@ -29,7 +29,9 @@ def command(ctx: CliContext, interval) -> None:
     reconcile(orchestrator)
     start = orchestrator.events.latest_id()  # what happens from now on
     arrived: queue.Queue = queue.Queue()
-    live = orchestrator.live(arrived.put, lambda message: arrived.put(f"refresh failed: {message}"), sweep=interval)
+    live = orchestrator.live(
+        arrived.put, lambda message: arrived.put(f"refresh failed: {message}"), sweep=interval, after=start
+    )
     click.echo("monitoring; Ctrl-C to stop (agents keep running)")
     try:
         while True:

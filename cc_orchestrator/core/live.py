@@ -9,6 +9,7 @@ The signals already exist, so they replace a clock:
   `alert-silence SESSION` (no output for `hung_after_seconds`): that instance's health is checked;
 - the database's WAL changes and `PRAGMA data_version` says another connection committed (the
   CLI, a hook, another face, this face's own actions): the store is read again;
+- a snapshot came with a full page of events (a burst): the next round reads the rest at once;
 - an agent at a line prompt changes nothing on screen when it starts reading its terminal:
   /proc is probed for that (`probes.py`), and then its screen is read.
 The signals arrive on other threads and wait in `signals.py` for the next round. Each round
@@ -32,7 +33,7 @@ from cc_orchestrator.core.probes import TerminalProbes
 from cc_orchestrator.core.processes import running
 from cc_orchestrator.core.retention import Pruner
 from cc_orchestrator.core.signals import Signals
-from cc_orchestrator.core.snapshot import Snapshot, read_snapshot
+from cc_orchestrator.core.snapshot import EVENTS_PER_SNAPSHOT, Snapshot, read_snapshot
 from cc_orchestrator.core.tmux.events import HookLines
 from cc_orchestrator.core.tmux.service import PaneState, instance_id_of, session_name
 
@@ -47,8 +48,12 @@ class Live:
         on_snapshot: Callable[[Snapshot], None],
         on_error: Callable[[str], None] | None = None,
         sweep: float = SWEEP_SECONDS,
+        after: int | None = None,
     ) -> None:
+        """`after`: the newest event the face already has (its history came from `events.tail`);
+        None: the newest in the store when Live starts. Snapshots carry the events after it."""
         self.orch = orchestrator
+        self._after = after
         self.on_snapshot = on_snapshot
         self.on_error = on_error or (lambda message: None)
         self.sweep = sweep
@@ -64,6 +69,7 @@ class Live:
         self._last: Snapshot | None = None
         self._data_version: int | None = None
         self._read_mark: tuple[int, int] | None = None  # the store's commits when last read (_mark)
+        self._backlog = False  # the last read stopped at EVENTS_PER_SNAPSHOT: more events wait
         self._thread: threading.Thread | None = None
         self._observer = None
         self._exits = None
@@ -90,6 +96,11 @@ class Live:
     def kick(self) -> None:
         """Look at everything now: the user just acted (tmux and the store)."""
         self.signals.kick()
+
+    def store_changed(self) -> None:
+        """Read the store now: the face committed something (inotify would say so too, a
+        little later, and not on every file system)."""
+        self.signals.store_changed()
 
     def focus(self, instance_id: str | None) -> None:
         """The instance the user looks at: its CPU and memory every FOCUS_SECONDS."""
@@ -122,10 +133,11 @@ class Live:
 
     def _run(self) -> None:
         try:
-            self._push(read_snapshot(self.orch, 0, live=False))  # the store alone: a first frame at once
+            after = self._after if self._after is not None else self.orch.events.latest_id()
+            self._push(read_snapshot(self.orch, after, live=False))  # the store alone: a first frame at once
             self._watch()
             self._full()
-            self._push(self._read(0))
+            self._push(self._read(self._last.last_event_id if self._last else after))
         except Exception as exc:  # the face shows it; the watcher and the sweep go on
             self.on_error(_reason(exc))
         next_sweep = time.monotonic() + self.sweep
@@ -135,6 +147,8 @@ class Live:
             due = [next_sweep, *self.signals.due_times(), *self._probes.due_times()]
             if self._focus:
                 due.append(next_focus)
+            if self._backlog:
+                due.append(now)
             self.signals.wake.wait(max(0.0, min(due) - now))
             self.signals.wake.clear()
             if self._stopped.is_set():
@@ -155,7 +169,7 @@ class Live:
         probed = self._probes.ready({i.id: i for i in self._last.instances} if self._last else {}, now)
         for instance_id in output:
             self._probes.start(instance_id, now)  # once its output stops: does it read its terminal?
-        if not (changed or probed or sweep or focus) and not (changed.store and self._store_moved()):
+        if not (changed or probed or sweep or focus or self._backlog) and not (changed.store and self._store_moved()):
             return  # nothing, or only our own writes to the database
         self.rounds += 1
         instances = self.orch.instances
@@ -192,6 +206,7 @@ class Live:
         last, mark = self._last, self._mark()
         if (
             last is not None
+            and not self._backlog
             and mark == self._read_mark
             and all(Path(w.path).is_dir() == w.exists for w in last.worktrees)
         ):
@@ -204,11 +219,11 @@ class Live:
         self._read_mark = mark
         return self._read(last.last_event_id if last else 0)
 
-    def _mark(self) -> tuple[int, int]:
-        """Moves with every commit: another connection's (`PRAGMA data_version`) or one made on
-        this thread (its connection's count of changed rows)."""
-        store = self.orch.store
-        return store.data_version(), store.db.connection().total_changes
+    def _mark(self) -> tuple[int | None, int]:
+        """Moves with every commit: another connection's (`PRAGMA data_version`, as the round's
+        `_store_moved` just read it) or one made on this thread (its connection's count of
+        changed rows)."""
+        return self._data_version, self.orch.store.db.connection().total_changes
 
     def _reads_tty(self, instance) -> bool:
         """Whether the instance's agent is read by its terminal (not a full-screen TUI)."""
@@ -295,6 +310,7 @@ class Live:
 
     def _push(self, snapshot: Snapshot) -> None:
         last = self._last
+        self._backlog = len(snapshot.events) >= EVENTS_PER_SNAPSHOT
         if last is not None and not snapshot.events and _same(last, snapshot):
             return
         self._last = snapshot

@@ -139,12 +139,13 @@ class Orchestrator:
         usage = self.instances.sample(self.instances.refresh()) if refresh else {}
         return read_snapshot(self, after_event_id, live=refresh, usage=usage)
 
-    def live(self, on_snapshot, on_error=None, sweep: float | None = None) -> Live:
+    def live(self, on_snapshot, on_error=None, sweep: float | None = None, after: int | None = None) -> Live:
         """Start pushing snapshots to `on_snapshot` whenever something changes (the TUI,
-        `serve`, `monitor`); returns the running `Live`, to `kick`, `focus` and `stop`."""
+        `serve`, `monitor`); returns the running `Live`, to `kick`, `focus` and `stop`. Its
+        snapshots carry the events after `after` (default: the newest when it starts)."""
         from cc_orchestrator.core.live import SWEEP_SECONDS, Live
 
-        live = Live(self, on_snapshot, on_error, sweep=sweep or SWEEP_SECONDS)
+        live = Live(self, on_snapshot, on_error, sweep=sweep or SWEEP_SECONDS, after=after)
         live.start()
         return live
 

@@ -42,7 +42,8 @@ class Feed:
         self._live = None
 
     def start(self) -> None:
-        self._live = self.orch.live(self._pushed, self._failed, sweep=self.sweep)
+        after = self._view.last_event_id if self._view.events else None  # None: from the newest on
+        self._live = self.orch.live(self._pushed, self._failed, sweep=self.sweep, after=after)
 
     def stop(self) -> None:
         if self._live is not None:

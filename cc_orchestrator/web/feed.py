@@ -56,7 +56,7 @@ class Feed:
         (the store alone) is in, so requests always have one."""
         self._loop = asyncio.get_running_loop()
         self._read_id = self.last_id = await asyncio.to_thread(self.orch.events.latest_id)
-        self._live = await asyncio.to_thread(self.orch.live, self._pushed, self._failed, self.sweep)
+        self._live = await asyncio.to_thread(self.orch.live, self._pushed, self._failed, self.sweep, self._read_id)
         await asyncio.to_thread(self._wait, self._first_in, FIRST_SNAPSHOT_SECONDS)
         if self._snapshot is None:  # the store failed: answer with nothing until a round works
             self._snapshot = Snapshot()
@@ -96,8 +96,8 @@ class Feed:
         (an instance's state may have moved); then wait until a snapshot holds every event
         recorded so far, so the next read shows the change. Blocking: a worker thread's."""
         newest = self.orch.events.latest_id()
-        if kick and self._live is not None:
-            self._live.kick()
+        if self._live is not None:
+            self._live.kick() if kick else self._live.store_changed()
         # not while Live's rounds fail: the request has done its part, and says so at once
         self._wait(lambda: self.snapshot.last_event_id >= newest or self._reason is not None, timeout)
 
