@@ -293,6 +293,34 @@ def test_a_delivery_killed_between_the_paste_and_the_enter_is_finished(orch, git
     assert any("finished the interrupted delivery" in e.message for e in orch.events.since(0, instance_id=instance.id))
 
 
+def test_a_delivery_that_fails_after_the_paste_is_finished_with_an_enter_never_a_second_paste(
+    orch, git_repo, monkeypatch
+):
+    """tmux fails between the paste and the Enter (fault injected around the real tmux call):
+    the next refresh presses Enter; nothing pastes the prompt again."""
+    from cc_orchestrator.errors import ExternalError
+
+    instance = orch.instances.start(git_repo)
+    idle(orch, instance)
+    real = orch.tmux.send_text
+
+    def enter_fails(name, text, enter=True, pasted=None):
+        real(name, text, enter=False, pasted=pasted)
+        raise ExternalError("tmux: lost server")
+
+    orch.store.write(
+        lambda: InstanceRow.update(pending_prompt="only once").where(InstanceRow.id == instance.id).execute()
+    )
+    monkeypatch.setattr(orch.tmux, "send_text", enter_fails)
+    with pytest.raises(ExternalError):
+        orch.instances.deliver_pending(instance.id)
+    monkeypatch.setattr(orch.tmux, "send_text", real)
+    assert not orch.instances.deliver_pending(instance.id)  # pasted: it waits for its Enter only
+    retry_until(lambda: not orch.instances.get(instance.id).pending_prompt)  # a refresh pressed it
+    screen = retry_until(lambda: (s := capture(orch.tmux_socket, instance.tmux_session)) and "received: only" in s and s)
+    assert screen.count("received:") == 1 and "only onceonly" not in screen, screen
+
+
 def test_a_task_assigned_to_an_agent_that_died_goes_back_to_pending_and_can_be_assigned_again(
     cli_env, data_dir, git_repo
 ):

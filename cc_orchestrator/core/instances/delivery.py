@@ -3,8 +3,10 @@
 The prompt stays in the store until it is delivered. A process delivering it first claims it
 (`delivering` = its pid; compare-and-set, so one process delivers), pastes it and notes that
 it did, presses Enter, then clears it and moves the task to IN_PROGRESS. A delivery whose
-process died (a SIGKILL, a closed terminal) is found by the next refresh: pasted already, it
-only needs the Enter; claimed but not pasted, it is delivered again when the agent is ready.
+process died (a SIGKILL, a closed terminal) or failed after the paste is found by the next
+refresh: pasted already, it only needs the Enter (one process presses it: compare-and-set
+again), and is never pasted twice; claimed but not pasted, it is delivered again when the
+agent is ready.
 """
 
 from __future__ import annotations
@@ -26,14 +28,15 @@ def claim(row: InstanceRow, pid: int) -> bool:
     if not row.pending_prompt:
         return False
     current = _state(row)
-    if current and _alive(current):
-        return False
+    if current and (current.get("pasted") or _alive(current)):
+        return False  # being delivered, or pasted and waiting for its Enter (finish_interrupted)
     InstanceRow.update(delivering=_claim(pid, pasted=False)).where(InstanceRow.id == row.id).execute()
     return True
 
 
-def _claim(pid: int, pasted: bool) -> str:
-    return json.dumps({"pid": pid, "since": started_at(pid), "pasted": pasted})
+def _claim(pid: int | None, pasted: bool) -> str:
+    """The `delivering` value; no pid: nobody's, left for the next refresh to finish."""
+    return json.dumps({"pid": pid, "since": started_at(pid) if pid else None, "pasted": pasted})
 
 
 def _alive(state: dict) -> bool:
@@ -51,38 +54,53 @@ def deliver(service: InstanceService, instance_id: str) -> bool:
     if row is None:
         return False
 
+    done: list[bool] = []
+
     def pasted() -> None:
-        service.store.write(
-            lambda: (
-                InstanceRow.update(delivering=_claim(os.getpid(), pasted=True))
-                .where(InstanceRow.id == instance_id)
-                .execute()
-            )
-        )
+        service.store.write(lambda: _set(instance_id, _claim(os.getpid(), pasted=True)))
+        done.append(True)
 
     try:
         service.tmux.send_text(row.tmux_session, row.pending_prompt, pasted=pasted)
     except BaseException:
-        service.store.write(lambda: InstanceRow.update(delivering=None).where(InstanceRow.id == instance_id).execute())
+        # not pasted: the next ready agent gets it; pasted: only its Enter is missing
+        service.store.write(lambda: _set(instance_id, _claim(None, pasted=True) if done else None))
         raise
     service.store.write(lambda: _delivered(service, instance_id, row.pending_prompt))
     return True
 
 
 def finish_interrupted(service: InstanceService, rows: list[InstanceRow]) -> None:
-    """Deliveries whose process died: Enter for a pasted prompt, a fresh start otherwise."""
+    """Deliveries whose process died (or failed after pasting): Enter for a pasted prompt, a
+    fresh start otherwise. Each is taken over by compare-and-set, so one process presses Enter."""
+    import os
+
     for row in rows:
         state = _state(row)
         if not state or _alive(state):
             continue
-        if state.get("pasted"):
+        if not state.get("pasted"):
+            service.store.write(lambda r=row: _set(r.id, None, unless_changed_from=r.delivering))
+            continue
+        mine = _claim(os.getpid(), pasted=True)
+        if not service.store.write(lambda r=row: _set(r.id, mine, unless_changed_from=r.delivering)):
+            continue  # another process took it over first
+        try:
             service.tmux.send_keys(row.tmux_session, "Enter")
-            service.store.write(lambda r=row: _delivered(service, r.id, r.pending_prompt or ""))
-            service.events.log(f"finished the interrupted delivery to instance {row.id}", instance_id=row.id)
-        else:
-            service.store.write(
-                lambda r=row: InstanceRow.update(delivering=None).where(InstanceRow.id == r.id).execute()
-            )
+        except BaseException:
+            service.store.write(lambda r=row: _set(r.id, _claim(None, pasted=True), unless_changed_from=mine))
+            raise
+        service.store.write(lambda r=row: _delivered(service, r.id, r.pending_prompt or ""))
+        service.events.log(f"finished the interrupted delivery to instance {row.id}", instance_id=row.id)
+
+
+def _set(instance_id: str, delivering: str | None, unless_changed_from: str | None = None) -> bool:
+    """Inside a write: set the row's `delivering`; with `unless_changed_from`, only while it
+    still holds that value. Whether it was set."""
+    query = InstanceRow.update(delivering=delivering).where(InstanceRow.id == instance_id)
+    if unless_changed_from is not None:
+        query = query.where(InstanceRow.delivering == unless_changed_from)
+    return query.execute() > 0
 
 
 def _claimed(instance_id: str, pid: int) -> InstanceRow | None:
