@@ -73,25 +73,29 @@ def deliver(service: InstanceService, instance_id: str) -> bool:
 def finish_interrupted(service: InstanceService, rows: list[InstanceRow]) -> None:
     """Deliveries whose process died (or failed after pasting): Enter for a pasted prompt, a
     fresh start otherwise. Each is taken over by compare-and-set, so one process presses Enter."""
-    import os
-
     for row in rows:
         state = _state(row)
         if not state or _alive(state):
             continue
-        if not state.get("pasted"):
+        if state.get("pasted"):
+            _press_enter(service, row)
+        else:
             service.store.write(lambda r=row: _set(r.id, None, unless_changed_from=r.delivering))
-            continue
-        mine = _claim(os.getpid(), pasted=True)
-        if not service.store.write(lambda r=row: _set(r.id, mine, unless_changed_from=r.delivering)):
-            continue  # another process took it over first
-        try:
-            service.tmux.send_keys(row.tmux_session, "Enter")
-        except BaseException:
-            service.store.write(lambda r=row: _set(r.id, _claim(None, pasted=True), unless_changed_from=mine))
-            raise
-        service.store.write(lambda r=row: _delivered(service, r.id, r.pending_prompt or ""))
-        service.events.log(f"finished the interrupted delivery to instance {row.id}", instance_id=row.id)
+
+
+def _press_enter(service: InstanceService, row: InstanceRow) -> None:
+    import os
+
+    mine = _claim(os.getpid(), pasted=True)
+    if not service.store.write(lambda: _set(row.id, mine, unless_changed_from=row.delivering)):
+        return  # another process took it over first
+    try:
+        service.tmux.send_keys(row.tmux_session, "Enter")
+    except BaseException:
+        service.store.write(lambda: _set(row.id, _claim(None, pasted=True), unless_changed_from=mine))
+        raise
+    service.store.write(lambda: _delivered(service, row.id, row.pending_prompt or ""))
+    service.events.log(f"finished the interrupted delivery to instance {row.id}", instance_id=row.id)
 
 
 def _set(instance_id: str, delivering: str | None, unless_changed_from: str | None = None) -> bool:
