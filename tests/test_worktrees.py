@@ -532,6 +532,55 @@ def test_a_protect_glob_blocks_what_would_look_disposable(git_repo, store, root)
     assert (path / "audit.log").exists() and (path / "build" / "out.bin").exists()
 
 
+def test_a_key_listed_on_its_own_inside_a_build_folder_is_work(git_repo, store, root):
+    """git lists `dist/*.js` ignored file by file when only they are ignored: the key beside
+    them is untracked, and a protect glob names it, though it sits in a build output."""
+    worktree_path = WorktreeService(store, EventLog(store), root).create(git_repo, "feat").path
+    path = Path(worktree_path)
+    ignore(path, "dist/*.js", "dist/*.pem")
+    (path / "dist").mkdir()
+    (path / "dist" / "app.js").write_text("built\n")
+    (path / "dist" / "server.pem").write_text("-----BEGIN-----\n")
+    guarded = WorktreeService(store, EventLog(store), root, protect=["*.pem"])
+    losses = guarded.losses(worktree_path, keep_branch=True)
+    assert (losses.files, losses.ignored) == ([], ["dist/server.pem"])
+
+
+def test_a_protect_glob_with_a_folder_looks_inside_that_cache_and_no_other(git_repo, store, root):
+    worktree_path = WorktreeService(store, EventLog(store), root).create(git_repo, "feat").path
+    path = Path(worktree_path)
+    ignore(path, "dist/", "node_modules/")
+    for name in ("dist/app.js", "dist/keys/server.pem", "node_modules/tls/test/fixture.pem"):
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text("x\n")
+    # the defaults' `*.pem` does not look into caches: a package's test key blocks nothing
+    assert not WorktreeService(store, EventLog(store), root, protect=["*.pem"]).losses(worktree_path, keep_branch=True)
+    guarded = WorktreeService(store, EventLog(store), root, protect=["*.pem", "dist/*.pem"])
+    with pytest.raises(Conflict, match=r"has 1 ignored file \(dist/keys/server.pem\)"):
+        guarded.remove(worktree_path, keep_branch=True)
+    assert (path / "dist" / "keys" / "server.pem").exists()
+
+
+def test_work_made_after_the_check_is_not_forced_away(git_repo, service, store, monkeypatch):
+    """A file written between the losses check and git's refusal (an agent still saving) is
+    found again before we would pass --force to git."""
+    worktree = service.create(git_repo, "feat")
+    path = Path(worktree.path)
+    (path / "__pycache__").mkdir()
+    (path / "__pycache__" / "m.pyc").write_bytes(b"\0")  # untracked: git refuses without --force
+    checked = service.check_removable
+
+    def then_a_file_appears(*args, **kwargs):
+        row = checked(*args, **kwargs)
+        (path / "notes.md").write_text("written just now\n")
+        return row
+
+    monkeypatch.setattr(service, "check_removable", then_a_file_appears)
+    with pytest.raises(Conflict, match=r"has 1 uncommitted file \(notes.md\)"):
+        service.remove(worktree.id, keep_branch=True)
+    assert (path / "notes.md").read_text() == "written just now\n" and len(rows(store)) == 1
+
+
 def test_the_default_protect_globs_come_from_the_settings(settings):
     assert settings.protect == [".env*", "*.pem", "*.key", "*.secret", "*.local", "*.local.*"]
 

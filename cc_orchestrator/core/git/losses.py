@@ -5,12 +5,17 @@ unless they are caches or build outputs (`DISPOSABLE`, never looked into); and c
 branch, tag or remote would hold once the worktree (and the branch we made for it) is gone,
 a detached HEAD's commits included. Ignored files we cannot tell from hand-made ones (a `notes/`
 folder, a local database) count as work: a wrong refusal costs a `--force`, a wrong removal
-costs the work. The `protect` globs name files that are work even where they look disposable.
-Two git calls in all, however many files a `node_modules` holds.
+costs the work. The `protect` globs name files that are work even where they look disposable:
+a glob without a "/" (`*.pem`) is matched against each path git lists, a cache folder's name
+included, and one with a "/" (`dist/*.pem`, fnmatch's `*` crosses folders) is also looked for
+inside the cache folders it could name (the only time one is looked into: a package's test keys
+in `node_modules` must not block every removal). One or two git calls, however many files a
+`node_modules` holds.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -109,7 +114,7 @@ def worktree_files(worktree: Path, protect: Sequence[str] = ()) -> tuple[list[st
         cache = disposable_part(name)
         if cache is not None and cache not in guarded:
             guarded[cache] = protected(cache, protect)
-        return cache is None or guarded[cache]
+        return cache is None or guarded[cache] or protected(name, protect)
 
     for code, name in _entries(out):
         if code == "##":
@@ -118,6 +123,8 @@ def worktree_files(worktree: Path, protect: Sequence[str] = ()) -> tuple[list[st
             files.append(name)  # a change to a tracked file is work wherever it is
         elif is_work(name):
             (ignored if code == "!!" else folders if name.endswith("/") else files).append(name)
+        elif name.endswith("/"):  # a cache folder: only what a path glob names inside it
+            (ignored if code == "!!" else files).extend(protected_inside(worktree, name, protect))
     if folders:
         out = git.run_git(worktree, *status, "--untracked-files=all", "--", *folders)
         files += [name for code, name in _entries(out) if code == "??" and is_work(name)]
@@ -140,6 +147,23 @@ def protected(name: str, protect: Sequence[str]) -> bool:
     """Whether a `protect` glob names this path (by its name or its path in the worktree)."""
     path = name.rstrip("/")
     return any(fnmatchcase(path.rpartition("/")[2], glob) or fnmatchcase(path, glob) for glob in protect)
+
+
+def protected_inside(worktree: Path, folder: str, protect: Sequence[str]) -> list[str]:
+    """The files inside `folder` (a cache) that a `protect` glob with a "/" names."""
+    globs = [glob for glob in protect if "/" in glob.rstrip("/") and _could_be_under(glob, folder)]
+    found: list[str] = []
+    if globs:
+        for root, _, names in os.walk(worktree / folder):
+            inside = Path(root).relative_to(worktree).as_posix()
+            found += [f"{inside}/{n}" for n in names if any(fnmatchcase(f"{inside}/{n}", g) for g in globs)]
+    return sorted(found)
+
+
+def _could_be_under(glob: str, folder: str) -> bool:
+    """Whether `glob` could match a path inside `folder`, by the glob's fixed start."""
+    fixed, folder = re.split(r"[*?\[]", glob, maxsplit=1)[0], folder.rstrip("/") + "/"
+    return fixed.startswith(folder) or folder.startswith(fixed)
 
 
 def disposable_part(name: str) -> str | None:

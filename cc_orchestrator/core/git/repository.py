@@ -1,11 +1,14 @@
 """Finding repositories, running git, checking branch names, and asking git about a worktree.
 
-Every command runs through GitPython, imported on first use so CLI start-up never pays for it.
-A failure comes back as one line of git's own stderr in an ExternalError, never a traceback.
+The commands here run through GitPython, imported on first use so CLI start-up never pays for it
+(the background reports in `reports.py` run git themselves, with a timeout; `dotgit.py` finds
+the usual repositories from their files alone). A failure comes back as one line of git's own
+stderr in an ExternalError, never a traceback.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,12 +70,15 @@ def run_git(cwd: Path | str, *args: str) -> str:
     return out
 
 
-def remove_worktree(repo: Path, path: Path, force: bool = False) -> None:
+def remove_worktree(repo: Path, path: Path, force: bool = False, recheck: Callable[[], None] | None = None) -> None:
     """`git worktree remove`. Without `force`, git refuses untracked files, which the caller
-    has already found to be only caches and build outputs: those go too. Submodules and
-    locks still make git refuse."""
+    has already found to be only caches and build outputs: those go too, once `recheck` (which
+    raises if work appeared since) has passed. Submodules and locks still make git refuse.
+    (GitPython runs git with LC_ALL=C: its messages are in English, whatever the user's locale.)"""
     status, _, err = try_git(repo, "worktree", "remove", *(["--force"] if force else []), str(path))
     if status != 0 and "modified or untracked" in err:
+        if recheck is not None:
+            recheck()
         status, _, err = try_git(repo, "worktree", "remove", "--force", str(path))
     if status != 0:
         raise ExternalError(f"git worktree remove failed: {reason(err)}")

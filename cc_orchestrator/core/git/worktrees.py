@@ -158,9 +158,12 @@ class WorktreeService:
         user = self.store.read(lambda: self._live_instance(row))
         if user is not None and user != ignore_instance:
             raise Conflict(f"worktree {row.id} is used by running instance {user}; stop it first")
+        self._refuse_losses(row, force, keep_branch)
+        return row
+
+    def _refuse_losses(self, row: WorktreeRow, force: bool, keep_branch: bool) -> None:
         if not force and (losses := self._losses(row, keep_branch)):
             raise Conflict(losses.message())
-        return row
 
     def remove(self, ref: str, force: bool = False, keep_branch: bool = False) -> Worktree:
         """Delete the folder, the branch we made (unless keep_branch) and the row.
@@ -173,7 +176,7 @@ class WorktreeService:
         path, repo = Path(row.path), Path(row.repo)
         delete_branch = row.created_branch and not keep_branch
         if path.exists():
-            git.remove_worktree(repo, path, force)
+            git.remove_worktree(repo, path, force, recheck=lambda: self._refuse_losses(row, force, keep_branch))
         else:  # deleted by hand: only git's record of it is left
             git.run_git(repo, "worktree", "prune")
         kept = None
