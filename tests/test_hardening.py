@@ -334,6 +334,8 @@ def test_a_task_assigned_to_an_agent_that_died_goes_back_to_pending_and_can_be_a
         assert back.status.value == "PENDING" and back.assigned_instance is None
         again = orch.assign(task.id, wait=False, command=FAKE_AGENT_COMMAND.split())
         assert again.branch == first.branch + "-2"  # the first attempt's branch is kept
+        # the release asks the store itself, in its write: a live start's task is never taken back
+        assert orch.tasks.release_unstarted() == [] and orch.tasks.get(task.id).status.value != "PENDING"
         # a refresh (any command, or a running face) delivers the prompt once the agent is ready
         retry_until(lambda: orch.instances.list() and orch.tasks.get(task.id).status.value == "IN_PROGRESS", timeout=20)
     finally:

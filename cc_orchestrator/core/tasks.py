@@ -333,19 +333,26 @@ class TaskService:
 
         return self._in_write(write)
 
-    def release_unstarted(self, live_instances: set[str]) -> list[Task]:
+    def release_unstarted(self) -> list[Task]:
         """ASSIGNED tasks whose instance is not live (it failed, was stopped, or a crash left it
-        behind before the prompt was delivered) go back to PENDING, to be assigned again."""
-        stuck = self.store.read(
-            lambda: [
-                r.id
-                for r in TaskRow.select(TaskRow.id, TaskRow.assigned_instance).where(
-                    TaskRow.status == TaskStatus.ASSIGNED.value
-                )
-                if r.assigned_instance not in live_instances
+        behind before the prompt was delivered) go back to PENDING, to be assigned again.
+
+        Asked again inside the write that releases them: a start commits its live instance
+        with the task it assigns, so a task assigned meanwhile is never taken back. An idle
+        refresh only reads."""
+
+        def stuck() -> list[int]:
+            live = InstanceRow.select(InstanceRow.id).where(
+                InstanceRow.status.in_([s.value for s in InstanceStatus if s.is_live])
+            )
+            orphaned = TaskRow.assigned_instance.is_null() | TaskRow.assigned_instance.not_in(live)
+            return [
+                r.id for r in TaskRow.select(TaskRow.id).where(TaskRow.status == TaskStatus.ASSIGNED.value, orphaned)
             ]
-        )
-        return [self.store.write(lambda t=tid: self.set_status(t, TaskStatus.PENDING)) for tid in stuck]
+
+        if not self.store.read(stuck):
+            return []
+        return self.store.write(lambda: [self.set_status(t, TaskStatus.PENDING) for t in stuck()])
 
     # -- inside a transaction -----------------------------------------------------------
 

@@ -71,7 +71,7 @@ class StateRefresher:
         result = RefreshResult()
         if not rows:
             if only is None:
-                svc.tasks.release_unstarted(set())  # nothing is live: no task can be ASSIGNED
+                svc.tasks.release_unstarted()  # nothing is live: no task can be ASSIGNED
             return result
         svc.ingester.recount_transcripts(rows)
         if panes is None or any(r.tmux_session not in panes for r in rows):
@@ -127,10 +127,7 @@ class StateRefresher:
         if alive:
             delivery.finish_interrupted(svc, alive)
         if everything:
-            live = svc.store.read(
-                lambda: {r.id for r in InstanceRow.select(InstanceRow.id).where(InstanceRow.status.in_(LIVE_STATUSES))}
-            )
-            svc.tasks.release_unstarted(live)
+            svc.tasks.release_unstarted()
 
     def _deliver_if_ready(self, row: InstanceRow) -> None:
         from cc_orchestrator.core.instances import readiness
