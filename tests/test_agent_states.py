@@ -245,7 +245,7 @@ def test_schema_1_databases_are_migrated_forward(data_dir):
     con = sqlite3.connect(data_dir / "orchestrator.db")
     for column in ("agent", "waiting_for", "session_id", "tokens_in", "held_until", "restarts"):
         con.execute(f"alter table instances drop column {column}")
-    for column in ("screen_captured_at", "screen_activity", "delivering", "stopper_pid"):
+    for column in ("screen_captured_at", "screen_activity", "delivering", "stopper_pid", "stopper_since"):
         con.execute(f"alter table instances drop column {column}")
     con.execute("drop index tasks_source_source_project_source_id")
     for column in ("source_project", "source_url", "pr_url"):
@@ -264,7 +264,7 @@ def test_schema_1_databases_are_migrated_forward(data_dir):
     assert {"source_project", "source_url", "pr_url"} <= {c.name for c in store.db.get_columns("tasks")}
     # the integrations start after the history that was there: never acted on
     assert store.db.execute_sql("select name, value from cursors").fetchall() == [("integrations", 1)]
-    assert store.db.execute_sql("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert store.db.execute_sql("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 7
     store.close()
 
 

@@ -245,6 +245,20 @@ def test_a_stop_during_a_start_waits_for_it_and_leaves_nothing_running(cli_env, 
 # -- 11. processes that left the agent's process group ---------------------------------------
 
 
+def test_a_stop_left_behind_by_a_process_whose_pid_was_reused_does_not_hide_a_death(orch, git_repo):
+    """A stopping process was killed; its pid now belongs to another process (this one, with
+    another start time): the agent's death is still seen."""
+    instance = orch.instances.start(git_repo)
+    idle(orch, instance)
+    orch.store.write(
+        lambda: (
+            InstanceRow.update(stopper_pid=os.getpid(), stopper_since=1).where(InstanceRow.id == instance.id).execute()
+        )
+    )
+    os.kill(orch.tmux.panes()[instance.tmux_session].pid, 9)
+    retry_until(lambda: orch.instances.get(instance.id).status is InstanceStatus.ERROR)
+
+
 def test_stop_ends_processes_that_escaped_the_agents_process_group(orch, git_repo):
     from cc_orchestrator.core.processes import with_environment
 

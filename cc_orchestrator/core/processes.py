@@ -63,6 +63,12 @@ def started_at(pid: int | None) -> int | None:
     return int(fields[19]) if len(fields) > 19 else None
 
 
+def same_process(pid: int | None, since: int | None) -> bool:
+    """Whether the process `pid` that began at `since` (its `started_at`; None: not recorded)
+    still runs: a pid reused by another process does not count."""
+    return bool(pid) and running(pid) and since in (None, started_at(pid))
+
+
 def process_tree(pid: int) -> list[int]:
     """`pid` and all its descendants that are alive now."""
     if not _FAST:

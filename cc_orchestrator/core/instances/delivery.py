@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from cc_orchestrator.core.instances.observe import starter_alive
 from cc_orchestrator.core.models import EventKind, TaskStatus
-from cc_orchestrator.core.processes import started_at
+from cc_orchestrator.core.processes import same_process, started_at
 from cc_orchestrator.core.store.tables import InstanceRow
 
 if TYPE_CHECKING:
@@ -41,8 +40,7 @@ def _claim(pid: int | None, pasted: bool) -> str:
 
 def _alive(state: dict) -> bool:
     """The delivering process still runs (the same process: a reused pid does not count)."""
-    pid = state.get("pid")
-    return starter_alive(pid) and state.get("since") in (None, started_at(pid))
+    return same_process(state.get("pid"), state.get("since"))
 
 
 def deliver(service: InstanceService, instance_id: str) -> bool:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.agents.menu import plain
 from cc_orchestrator.core.agents.screen import ScreenState, classify
-from cc_orchestrator.core.instances.observe import Observation, observe, starter_alive
+from cc_orchestrator.core.instances.observe import Observation, observe
 from cc_orchestrator.core.instances.rows import LIVE_STATUSES
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.models import EventKind, InstanceStatus, Level
-from cc_orchestrator.core.processes import running
+from cc_orchestrator.core.processes import running, same_process
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tmux.service import PaneState
 from cc_orchestrator.errors import NotFound, OrchestratorError
@@ -79,7 +79,7 @@ class StateRefresher:
         result.panes = panes
         changes: list[tuple[InstanceRow, Observation]] = []
         to_read: list[tuple[InstanceRow, PaneState]] = []
-        rows = [r for r in rows if not starter_alive(r.stopper_pid)]  # a stop in progress decides
+        rows = [r for r in rows if not same_process(r.stopper_pid, r.stopper_since)]  # a stop under way decides
         for row in rows:
             pane = panes.get(row.tmux_session)
             seen = observe(InstanceStatus(row.status), row.starter_pid, pane)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -256,8 +257,13 @@ class InstanceService:
         return row
 
     def _stopping(self, instance_id: str, pid: int | None) -> None:
-        """Say (or unsay) that this process is stopping the instance: others then leave it be."""
-        self.store.write(lambda: InstanceRow.update(stopper_pid=pid).where(InstanceRow.id == instance_id).execute())
+        """Say (or unsay) that this process is stopping the instance: others then leave it be
+        while it runs (pid and start time: a reused pid does not count)."""
+        from cc_orchestrator.core.processes import started_at
+
+        since = started_at(pid) if pid else None
+        update = InstanceRow.update(stopper_pid=pid, stopper_since=since)
+        self.store.write(lambda: update.where(InstanceRow.id == instance_id).execute())
 
     def _end_escaped(self, instance_id: str) -> int:
         """End the agent's processes that left its process tree; how many there were."""
@@ -298,7 +304,7 @@ class InstanceService:
 
         def stopped() -> None:
             current = InstanceRow.get_by_id(row.id)
-            InstanceRow.update(stopper_pid=None).where(InstanceRow.id == row.id).execute()
+            InstanceRow.update(stopper_pid=None, stopper_since=None).where(InstanceRow.id == row.id).execute()
             message = current.status_message if failed else "stopped by user"
             if escaped:
                 message += f"; ended {escaped} process{'es' if escaped > 1 else ''} that had left its process tree"
@@ -309,7 +315,12 @@ class InstanceService:
                 if task.status is TaskStatus.ASSIGNED:
                     self.tasks.set_status(current.task_id, TaskStatus.PENDING)
 
-        self.store.write(stopped)
+        try:
+            self.store.write(stopped)
+        except BaseException:  # the refresh decides again, rather than waiting for this process
+            with contextlib.suppress(Exception):
+                self._stopping(row.id, None)
+            raise
         if remove_worktree and row.worktree_id:
             self.worktrees.remove(row.worktree_id, force=force)
         return self.get(row.id, refresh=False)

@@ -76,6 +76,10 @@ def _v6_stops(db: pw.SqliteDatabase) -> None:
     _add_columns(db, tables.InstanceRow, ["stopper_pid"])
 
 
+def _v7_stopper_since(db: pw.SqliteDatabase) -> None:
+    _add_columns(db, tables.InstanceRow, ["stopper_since"])
+
+
 STEPS: list[Callable[[pw.SqliteDatabase], None]] = [
     _v1_initial,
     _v2_agent_states,
@@ -83,6 +87,7 @@ STEPS: list[Callable[[pw.SqliteDatabase], None]] = [
     _v4_screens,
     _v5_deliveries,
     _v6_stops,
+    _v7_stopper_since,
 ]
 SCHEMA_VERSION = len(STEPS)
 

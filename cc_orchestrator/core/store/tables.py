@@ -88,6 +88,7 @@ class InstanceRow(BaseTable):
     # schema 6: the process stopping it: while it lives, the agent's death is its stop, and
     # other processes leave the row to it (not "agent killed by signal 15", an ERROR)
     stopper_pid = pw.IntegerField(null=True)
+    stopper_since = pw.IntegerField(null=True)  # schema 7: its start time (processes.started_at)
     created_at = pw.DateTimeField()
     last_activity = pw.DateTimeField()
 
