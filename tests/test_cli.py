@@ -137,7 +137,10 @@ def test_worktrees_create_show_rm_refuses_unsaved_work(cli_env, git_repo):
     refused(cli_env, git_repo, "worktrees", "rm", created["id"], match="--force")
     assert db_dump(Path(cli_env["CC_ORCHESTRATOR_DATA_DIR"])) == before
     assert Path(created["path"], "new.txt").exists()
-    assert "new.txt" in ok(cli_env, git_repo, "worktrees", "show", created["id"])
+    shown = ok(cli_env, git_repo, "worktrees", "show", created["id"])
+    assert "new.txt" in shown and "1 uncommitted" in shown
+    losses = json.loads(ok(cli_env, git_repo, "worktrees", "show", created["id"], "--json"))["losses"]
+    assert losses["files"] == ["new.txt"] and losses["ignored"] == losses["commits"] == []
     ok(cli_env, git_repo, "worktrees", "rm", created["path"], "--force")
     assert not Path(created["path"]).exists()
 

@@ -7,6 +7,7 @@ import click
 from cc_orchestrator.cli.context import CliContext, pass_context
 from cc_orchestrator.cli.context import in_repo as in_repo_of
 from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
+from cc_orchestrator.core.models import to_json
 
 
 @click.group(name="worktrees")
@@ -62,12 +63,14 @@ def list_(ctx: CliContext, in_repo, as_json) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def show(ctx: CliContext, worktree, as_json) -> None:
-    """Show a worktree and what removing it would lose."""
+    """Show a worktree and what removing it would lose (without --force: the same list `rm`
+    would refuse with)."""
     report = ctx.orchestrator.worktrees.inspect(worktree)
-    if as_json:
-        emit_json(report)
-        return
     losses = ctx.orchestrator.worktrees.losses(report.worktree.id)
+    if as_json:
+        lost = {"files": losses.files, "ignored": losses.ignored, "commits": losses.commits}
+        emit_json({**to_json(report), "losses": {**lost, "detached": losses.detached, "on_branch": losses.on_branch}})
+        return
     w = report.worktree
     fields(
         [
@@ -79,16 +82,25 @@ def show(ctx: CliContext, worktree, as_json) -> None:
             ("instance", w.instance_id),
             ("last commit", w.last_commit),
             ("ahead/behind", f"{report.ahead}/{report.behind}"),
-            ("uncommitted", len(report.uncommitted_files)),
             ("unpushed", len(report.unpushed_commits)),
+            ("would lose", _lost_counts(losses) or "nothing"),
         ]
     )
     for name in losses.files:
-        click.echo(f"  modified: {name}")
+        click.echo(f"  uncommitted: {name}")
     for name in losses.ignored:
         click.echo(f"  ignored: {name}")
     for commit in losses.commits:
         click.echo(f"  on no other ref: {commit}")
+
+
+def _lost_counts(losses) -> str:
+    counts = [
+        (len(losses.files), "uncommitted"),
+        (len(losses.ignored), "ignored"),
+        (len(losses.commits), "commits on no other ref"),
+    ]
+    return ", ".join(f"{n} {what}" for n, what in counts if n)
 
 
 @command.command("rm")
