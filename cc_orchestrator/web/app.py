@@ -3,7 +3,8 @@
 One core `Live` runs for the server's lifespan (`web/feed.py`): it pushes a snapshot whenever
 a hook, an agent's output, tmux or the database changes, and its sweep runs the health checks,
 auto-assign and the integrations. WebSocket messages, the CPU/memory history and the instance
-list that requests read all come from those snapshots; nothing here polls.
+list that requests read all come from those snapshots; no request or client polls, and the
+sweep (every 5 s) is the only clock.
 """
 
 from __future__ import annotations

@@ -2,8 +2,11 @@
 
 An OrchestratorError carries its own status (`http_status`) and a message meant for the user;
 its code is its class name in snake case (`not_found`, `conflict`, `invalid_input`, ...).
-Only a failure beyond this machine is a 5xx: `integration_error` (502) when GitHub, Jira or
-Slack refused or could not be reached; a local precondition is a `conflict` (409).
+A 5xx means the request was fine and something else failed: git or tmux refused
+(`external_error`, 502), GitHub, Jira or Slack refused or could not be reached
+(`integration_error`, 502), git or tmux is missing or the database cannot be used (503), or a bug
+(`internal_error`, 500, its traceback in the server's log). A local precondition the user can
+settle (no remote, no token, a live instance in the way) is a `conflict` (409).
 """
 
 from __future__ import annotations

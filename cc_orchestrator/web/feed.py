@@ -49,7 +49,7 @@ class Feed:
         self._reason: str | None = None
         self._metrics_at = 0.0
         self._metrics_sent: dict | None = None
-        self._metrics_next: list[Instance] | None = None
+        self._metrics_queued = False  # a `metrics` message is due when METRICS_EVERY has passed
 
     async def start(self) -> None:
         """Start Live; clients get what happens from now on. Returns once the first snapshot
@@ -181,16 +181,17 @@ class Feed:
             return
         wait = self._metrics_at + METRICS_EVERY - time.monotonic()
         if wait > 0:
-            if self._metrics_next is None:
+            if not self._metrics_queued:
                 self._loop.call_later(wait, self._metrics_due)
-            self._metrics_next = live
+                self._metrics_queued = True
             return
-        self._metrics_at, self._metrics_sent, self._metrics_next = time.monotonic(), figures, None
+        self._metrics_at, self._metrics_sent = time.monotonic(), figures
         self.clients.publish(metrics_message(live))
 
     def _metrics_due(self) -> None:
-        live, self._metrics_next = self._metrics_next, None
-        if live:
+        """The figures as the newest snapshot has them (an instance may have stopped since)."""
+        self._metrics_queued = False
+        if live := [i for i in self.snapshot.instances if i.status.is_live]:
             self._metrics(live)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,8 +31,13 @@ class StormFilter(logging.Filter):
         self._last: dict[tuple, float] = {}  # kind -> when a line of it last passed
         self._held: dict[tuple, int] = {}  # kind -> lines held back since
         self._window = (0.0, 0)  # (start, lines passed in it)
+        self._lock = threading.Lock()  # records come from the event loop and worker threads
 
     def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            return self._let_through(record)
+
+    def _let_through(self, record: logging.LogRecord) -> bool:
         now = self.clock()
         fd_trouble = _out_of_descriptors(record)
         kind = ("fd",) if fd_trouble else (record.name, record.levelno, _first_line(record))

@@ -2,7 +2,8 @@
 
 The client may send:
   {"type": "subscribe", "instance_id": "..."}   follow that instance's pane output (one at a time;
-                                                its CPU and memory are then sampled every second)
+                                                the instance followed most recently by any client
+                                                has its CPU and memory sampled every second)
   {"type": "unsubscribe"}                       stop following it
   {"type": "ping"}                              answered with {"type": "pong"}
 Each connection has a sending task that drains its bounded queue, with a timeout per send: a

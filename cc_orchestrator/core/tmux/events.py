@@ -1,4 +1,4 @@
-"""Reading what tmux's hooks append to the events file (`TmuxService._event_hooks`): one
+"""Reading what tmux's hooks append to the events file (set by `commands.event_hooks`): one
 `<hook> <session>` line each, read once, from where the reader started (history is not news).
 Once read past KEEP_BYTES, the file is emptied: a line lost in that instant is a death or a
 silence the pidfd and the sweep still see."""

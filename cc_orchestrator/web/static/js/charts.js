@@ -41,7 +41,14 @@ export class ResourceCharts {
     this.cpu = lineChart(cpuCanvas, "%");
     this.memory = lineChart(memoryCanvas, "MB");
     this.colors = new Map();
-    setInterval(() => this.redraw(), HOLD_EVERY_MS);
+    // the held values move on to now only where someone can see them: a hidden tab, or charts
+    // with no lines, cost nothing; a tab shown again is drawn at once
+    setInterval(() => this.redrawIfSeen(), HOLD_EVERY_MS);
+    document.addEventListener("visibilitychange", () => this.redrawIfSeen());
+  }
+
+  redrawIfSeen() {
+    if (!document.hidden && this.cpu.data.datasets.length) this.redraw();
   }
 
   color(id) {
