@@ -182,3 +182,21 @@ def test_instances_adopted_without_their_worktree_rows_are_linked_by_reconcile(c
     instance = orch.instances.get(started.id)
     assert (instance.repo, instance.branch) == (str(git_repo.resolve()), started.branch)
     assert instance.worktree_id == orch.worktrees.get(started.worktree_path).id
+
+
+def test_reconcile_reads_an_orphans_folder_from_the_panes_its_refresh_listed(cli_env, data_dir, git_repo, monkeypatch):
+    from cc_orchestrator.core.reconcile import session_folders
+    from cc_orchestrator.core.store.tables import InstanceRow
+
+    orch = Orchestrator(data_dir)
+    kept, lost = orch.instances.start(git_repo), orch.instances.start(git_repo)
+    orch.store.write(lambda: InstanceRow.delete().where(InstanceRow.id == lost.id).execute())
+    calls, cmd = [], orch.tmux.cmd
+    monkeypatch.setattr(orch.tmux, "cmd", lambda *args, **kw: calls.append(args[0]) or cmd(*args, **kw))
+
+    report = reconcile(orch)
+
+    assert [s.instance_id for s in report.orphan_sessions] == [lost.id]
+    assert calls.count("list-panes") == 1  # the refresh's, reused for the orphan's folder
+    assert session_folders(orch, [lost.tmux_session]) == [lost.worktree_path]
+    assert orch.instances.get(kept.id).status.is_live

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cc_orchestrator.core.models import Event, EventKind, InstanceStatus, TmuxSession, Worktree
+from cc_orchestrator.core.models import Event, EventKind, InstanceStatus, TmuxSession, Worktree, WorktreeStatus
 
-_SEP = "\x1f"
+if TYPE_CHECKING:
+    from cc_orchestrator.core.tmux.service import PaneState
 
 
 @dataclass(frozen=True)
@@ -30,48 +32,43 @@ def reconcile(orchestrator) -> ReconcileReport:
     and instances without a worktree get theirs; rows of worktrees deleted by hand are pruned;
     orphaned sessions are listed, never killed here."""
     before = orchestrator.events.latest_id()
-    orchestrator.instances.refresh()
+    panes = orchestrator.instances.refresh()
     changes = orchestrator.events.since(before, kinds=(EventKind.INSTANCE_STATUS,))
     orphans = orchestrator.orphans()
-    adopted, linked = find_worktrees(orchestrator, [s.name for s in orphans])
+    adopted, linked = find_worktrees(orchestrator, [s.name for s in orphans], panes)
     pruned = orchestrator.worktrees.prune()
     return ReconcileReport(changes, adopted, pruned, orphans, linked)
 
 
-def find_worktrees(orchestrator, sessions: Iterable[str] = ()) -> tuple[list[Worktree], list[str]]:
+def find_worktrees(
+    orchestrator, sessions: Iterable[str] = (), panes: dict[str, PaneState] | None = None
+) -> tuple[list[Worktree], list[str]]:
     """Rows for the worktrees nobody recorded, then each instance without a worktree linked to
     the one it works in: (adopted worktrees, linked instance ids).
 
     A worktree is found under the worktree root, where one of `sessions` works (its pane's
-    folder), or where an instance row says it works; its `.git` file names the repository.
+    folder, from `panes` when a recent refresh listed them), or where an instance row says it
+    works; its `.git` file names the repository.
     """
     from cc_orchestrator.core.store.tables import InstanceRow
 
     unlinked = orchestrator.store.read(
         lambda: [r.worktree_path for r in InstanceRow.select().where(InstanceRow.worktree_id.is_null())]
     )
-    folders = [Path(p) for p in [*session_folders(orchestrator, sessions), *unlinked] if p]
+    folders = [Path(p) for p in [*session_folders(orchestrator, sessions, panes), *unlinked] if p]
     adopted = orchestrator.worktrees.adopt_found(folders)
-    for repo in orchestrator.known_repos():
-        adopted += orchestrator.worktrees.adopt_unknown(repo)
     return adopted, link_instances(orchestrator) if any(unlinked) else []
 
 
-def session_folders(orchestrator, sessions: Iterable[str]) -> list[str]:
-    """The folders the agent panes of these sessions of ours work in, from one tmux call."""
-    from cc_orchestrator.core.tmux.service import MARKER_OPTION, ROLE_OPTION
-
+def session_folders(orchestrator, sessions: Iterable[str], panes: dict[str, PaneState] | None = None) -> list[str]:
+    """The folders the agent panes of these sessions of ours work in: from `panes` when they
+    hold every one of them, else from one tmux call."""
     wanted = set(sessions)
     if not wanted:
         return []
-    fields = ("#{session_name}", "#{" + ROLE_OPTION + "}", "#{" + MARKER_OPTION + "}", "#{pane_current_path}")
-    lines = orchestrator.tmux.run("list-panes", "-a", "-F", _SEP.join(fields), check=False)
-    found = []
-    for line in lines:
-        name, role, marker, folder = (line.split(_SEP) + ["", "", "", ""])[:4]
-        if name in wanted and role == "agent" and marker == orchestrator.tmux.marker and folder:
-            found.append(folder)
-    return found
+    if panes is None or not wanted <= panes.keys():
+        panes = orchestrator.tmux.panes()
+    return [pane.folder for name, pane in panes.items() if name in wanted and pane.folder]
 
 
 def link_instances(orchestrator) -> list[str]:
@@ -92,7 +89,8 @@ def link_instances(orchestrator) -> list[str]:
             values = {"worktree_id": owner.id, "worktree_path": owner.path, "repo": owner.repo, "branch": owner.branch}
             InstanceRow.update(values).where(InstanceRow.id == row.id).execute()
             if row.status not in ended and owner.instance_id is None:
-                WorktreeRow.update(instance_id=row.id, status="ACTIVE").where(WorktreeRow.id == owner.id).execute()
+                owned = {"instance_id": row.id, "status": WorktreeStatus.ACTIVE.value}
+                WorktreeRow.update(owned).where(WorktreeRow.id == owner.id).execute()
             orchestrator.events.add(
                 EventKind.WORKTREE_UPDATE,
                 f"instance {row.id} works in worktree {owner.id} ({owner.branch})",

@@ -6,7 +6,7 @@ import json
 
 from cc_orchestrator.core.events import utcnow
 from cc_orchestrator.core.instances.rows import to_instance
-from cc_orchestrator.core.models import EventKind, Instance, InstanceStatus, TmuxSession
+from cc_orchestrator.core.models import EventKind, Instance, InstanceStatus, TmuxSession, WorktreeStatus
 from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
 
 
@@ -51,7 +51,8 @@ def adopt_session(orchestrator, session: TmuxSession) -> Instance:
             InstanceRow.update(values).where(InstanceRow.id == instance_id).execute()
             row = InstanceRow.get_by_id(instance_id)
         if worktree is not None:
-            WorktreeRow.update(instance_id=instance_id, status="ACTIVE").where(WorktreeRow.id == worktree.id).execute()
+            owned = {"instance_id": instance_id, "status": WorktreeStatus.ACTIVE.value}
+            WorktreeRow.update(owned).where(WorktreeRow.id == worktree.id).execute()
         orchestrator.events.add(
             EventKind.INSTANCE_STATUS,
             f"instance {instance_id} {status.value}: adopted orphaned session {session.name}",

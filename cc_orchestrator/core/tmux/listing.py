@@ -23,6 +23,7 @@ PANE_FORMAT = SEP.join(
         "#{window_activity}",
         "#{" + ROLE_OPTION + "}",
         "#{" + MARKER_OPTION + "}",
+        "#{pane_current_path}",  # last: a folder's name may hold anything, SEP included
     ]
 )
 SESSION_FORMAT = SEP.join(
@@ -56,6 +57,7 @@ class PaneState:
     exit_status: int | None
     exit_signal: int | None
     activity: float  # epoch seconds of the window's last output
+    folder: str = ""  # where the agent works (its foreground process's current folder)
 
 
 def session_name(instance_id: str) -> str:
@@ -79,10 +81,10 @@ def read_panes(lines: list[str], marker: str) -> dict[str, PaneState]:
     """The agent panes of our sessions (name prefix, and our marker) among `PANE_FORMAT` lines."""
     panes: dict[str, PaneState] = {}
     for line in lines:
-        fields = line.split(SEP)
-        if len(fields) != 9:
+        fields = line.split(SEP, 9)
+        if len(fields) != 10:
             continue
-        name, pane_id, pid, dead, status, signal, activity, role, found_marker = fields
+        name, pane_id, pid, dead, status, signal, activity, role, found_marker, folder = fields
         if role != "agent" or found_marker != marker or not name.startswith(SESSION_PREFIX):
             continue
         panes[name] = PaneState(
@@ -93,6 +95,7 @@ def read_panes(lines: list[str], marker: str) -> dict[str, PaneState]:
             exit_status=_int(status),
             exit_signal=_int(signal),
             activity=float(activity or 0),
+            folder=folder,
         )
     return panes
 
