@@ -628,6 +628,17 @@ def test_adopt_found_rebuilds_rows_of_every_repository_under_the_root(git_repo, 
     assert service.adopt_found([elsewhere]) == []
 
 
+def test_repos_of_reads_the_git_files_and_asks_git_only_where_they_cannot_tell(git_repo, service, monkeypatch):
+    from cc_orchestrator.core.git import found
+
+    worktree = Path(service.create(git_repo, "feat").path)
+    asked = []
+    monkeypatch.setattr(found.git, "find_repo", lambda path: asked.append(path) or find_repo(path))
+    assert found.repos_of([worktree]) == {git_repo.resolve(): [worktree]} and asked == []
+    monkeypatch.setenv("GIT_DIR", str(git_repo / ".git"))  # the files alone cannot say
+    assert found.repos_of([worktree]) == {git_repo.resolve(): [worktree]} and asked == [worktree]
+
+
 def test_adopt_found_skips_worktrees_whose_repository_is_gone(git_repo, service, store, tmp_path):
     other = tmp_path / "other"
     shutil.copytree(git_repo, other)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from cc_orchestrator.core.git import repository as git
+from cc_orchestrator.core.git.dotgit import main_repo
 from cc_orchestrator.errors import OrchestratorError
 
 
@@ -39,13 +40,16 @@ def under_root(root: Path) -> list[Path]:
 
 
 def repos_of(worktrees: Iterable[Path]) -> dict[Path, list[Path]]:
-    """The worktrees grouped by their main repository; those whose repository is gone are left out."""
+    """The worktrees grouped by their main repository; those whose repository is gone are left out.
+    Their `.git` files say where it is; git is asked only where they cannot."""
     grouped: dict[Path, list[Path]] = {}
     for worktree in worktrees:
-        try:
-            repo = git.find_repo(worktree)
-        except OrchestratorError:  # its repository was deleted or moved: nothing to record
-            continue
+        repo = main_repo(worktree, explicit=True)
+        if not isinstance(repo, Path):
+            try:
+                repo = git.find_repo(worktree)
+            except OrchestratorError:  # its repository was deleted or moved: nothing to record
+                continue
         grouped.setdefault(repo, []).append(worktree)
     return grouped
 
