@@ -60,7 +60,7 @@ class Live:
         self.rounds = 0  # rounds of work done (the benchmarks read it)
         self.signals = Signals()  # what changed, posted from the watchers' threads
         self._stopped = threading.Event()
-        self._probes = TerminalProbes(self._reads_tty)
+        self._probes = TerminalProbes(lambda instance: orchestrator.instances.profile_for(instance))
         self._hook_lines: HookLines | None = None  # what tmux's hooks wrote since we last read
         self._silence: dict[str, int] = {}  # pane id -> the monitor-silence seconds it was given
         self._focus: str | None = None
@@ -224,11 +224,6 @@ class Live:
         `_store_moved` just read it) or one made on this thread (its connection's count of
         changed rows)."""
         return self._data_version, self.orch.store.db.connection().total_changes
-
-    def _reads_tty(self, instance) -> bool:
-        """Whether the instance's agent is read by its terminal (not a full-screen TUI)."""
-        profiles = self.orch.settings.profiles
-        return (profiles.get(instance.agent) or profiles["generic"]).tty_ready
 
     def _full(self) -> None:
         """Ask tmux about every pane (one call) and read the screens whose output moved."""

@@ -10,18 +10,22 @@ this round (then it shows IDLE, and its pending prompt is delivered).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from cc_orchestrator.core.agents.terminal import reading_terminal
+from cc_orchestrator.core.agents.terminal import ready_by_terminal
 from cc_orchestrator.core.models import Instance, InstanceStatus
+
+if TYPE_CHECKING:
+    from cc_orchestrator.config.agents import AgentProfile
 
 FIRST = 0.05  # after output stops, the first look
 LAST = 2.0  # the gaps double up to this; then the looks stop, unless a prompt is pending
 
 
 class TerminalProbes:
-    def __init__(self, reads_tty: Callable[[Instance], bool]) -> None:
-        """`reads_tty(instance)`: whether its agent waits at a line prompt (its profile says)."""
-        self.reads_tty = reads_tty
+    def __init__(self, profile_for: Callable[[Instance], AgentProfile]) -> None:
+        """`profile_for(instance)`: its agent's profile, which says whether it waits at a line prompt."""
+        self.profile_for = profile_for
         self._due: dict[str, tuple[float, float]] = {}  # instance id -> (when, gap)
 
     def start(self, instance_id: str, now: float) -> None:
@@ -45,10 +49,10 @@ class TerminalProbes:
             if when > now:
                 continue
             instance = shown.get(instance_id)
-            if instance is None or not instance.status.is_live or not instance.pid or not self.reads_tty(instance):
+            if instance is None or not instance.status.is_live or not instance.pid:
                 del self._due[instance_id]
                 continue
-            reading = reading_terminal(instance.pid)
+            reading = ready_by_terminal(self.profile_for(instance), instance.pid)
             if reading and (instance.pending_prompt or instance.status is not InstanceStatus.IDLE):
                 found.add(instance_id)
             gap *= 2

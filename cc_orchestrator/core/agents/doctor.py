@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from cc_orchestrator.config.agents import AgentProfile
 from cc_orchestrator.core.agents.menu import plain
 from cc_orchestrator.core.agents.screen import classify
-from cc_orchestrator.core.agents.terminal import reading_terminal
+from cc_orchestrator.core.agents.terminal import ready_by_terminal
 from cc_orchestrator.core.processes import terminate_tree
 from cc_orchestrator.core.tmux.layouts import resolve_layout
 from cc_orchestrator.core.tmux.service import TmuxService
@@ -151,7 +151,7 @@ def _first_screen(tmux: TmuxService, profile: AgentProfile, pid: int | None, sta
             return Probe("ready", "its ready prompt", lines, elapsed)
         if screen.kind == "waiting" and still >= 0.3:
             return Probe("dialog", f"{screen.dialog.name}: {screen.text}", lines, elapsed)
-        if screen.kind == "unknown" and profile.tty_ready and reading_terminal(pid) and still >= 0.3:
+        if screen.kind == "unknown" and ready_by_terminal(profile, pid) and still >= 0.3:
             return Probe("ready", "reading its terminal", lines, elapsed)
         if elapsed >= timeout or (screen.kind == "unknown" and still >= STILL_SECONDS and elapsed >= 5.0):
             return Probe(

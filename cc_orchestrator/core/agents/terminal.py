@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import os
 import platform
+from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.processes import process_tree
+
+if TYPE_CHECKING:
+    from cc_orchestrator.config.agents import AgentProfile
 
 # System call numbers as /proc/PID/syscall shows them, by architecture: reads (read, readv,
 # pread64, preadv), waits on a set of descriptors below a count (select, pselect6) and epoll.
@@ -118,3 +122,10 @@ def reading_terminal(pane_pid: int | None) -> bool | None:
     if any(a is True for a in answers):
         return True
     return None if any(a is None for a in answers) else False
+
+
+def ready_by_terminal(profile: AgentProfile, pane_pid: int | None) -> bool | None:
+    """The kernel's word on an agent at a line prompt: True (ready for its next line) when it is
+    blocked reading its terminal, False (busy) when it is not. None when /proc cannot tell, or
+    when its profile says reading proves nothing (`tty_ready` False: a full-screen TUI)."""
+    return reading_terminal(pane_pid) if profile.tty_ready else None

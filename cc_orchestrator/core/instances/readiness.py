@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.agents.screen import ScreenState
-from cc_orchestrator.core.agents.terminal import reading_terminal
+from cc_orchestrator.core.agents.terminal import ready_by_terminal
 from cc_orchestrator.core.instances.answering import answer_dialog, look
 from cc_orchestrator.errors import NotFound, OrchestratorError
 
@@ -50,7 +50,7 @@ def check(service: InstanceService, row, quiet_since: float | None = None) -> Re
         return Readiness(True, "its ready prompt is on the screen", screen.last_line)
     if screen.kind == "working":
         return Readiness(False, "it is working", screen.last_line)
-    reading = reading_terminal(row.pid) if profile.tty_ready else None
+    reading = ready_by_terminal(profile, row.pid)
     if reading and _settled(service, row, profile, screen):
         return Readiness(True, "it is reading its terminal and its screen is still", screen.last_line)
     if not profile.ready_patterns and reading is None and quiet_since is not None:
@@ -103,7 +103,7 @@ def _settled(service: InstanceService, row, profile, screen: ScreenState) -> boo
         again = look(service.tmux, row.tmux_session, profile)
     except NotFound:
         return False
-    return again == screen and reading_terminal(row.pid) is True
+    return again == screen and ready_by_terminal(profile, row.pid) is True
 
 
 def _not_yet(profile, reading: bool | None) -> str:

@@ -272,12 +272,12 @@ def by_terminal(screen: ScreenState, profile, pane: PaneState) -> ScreenState:
     for its next line (blocked reading its terminal: IDLE) or is busy (RUNNING)."""
     from dataclasses import replace
 
-    from cc_orchestrator.core.agents.terminal import reading_terminal
+    from cc_orchestrator.core.agents.terminal import ready_by_terminal
 
-    if screen.kind != "unknown" or not profile.tty_ready:
+    if screen.kind != "unknown":
         return screen
-    reading = reading_terminal(pane.pid)
-    return screen if reading is None else replace(screen, kind="ready" if reading else "working")
+    ready = ready_by_terminal(profile, pane.pid)
+    return screen if ready is None else replace(screen, kind="ready" if ready else "working")
 
 
 def _parse(text):

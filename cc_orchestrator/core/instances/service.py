@@ -65,8 +65,9 @@ class InstanceService:
     def settings(self) -> Settings:
         return self._settings()
 
-    def profile_for(self, row: InstanceRow):
-        """The instance's agent profile (generic if its profile was removed from the config)."""
+    def profile_for(self, row: InstanceRow | Instance):
+        """The instance's agent profile, from its row or its Instance (generic if its profile was
+        removed from the config)."""
         profiles = self.settings.profiles
         return profiles.get(row.agent) or profiles["generic"]
 
