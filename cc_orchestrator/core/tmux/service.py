@@ -283,8 +283,10 @@ class TmuxService:
     def reap(self) -> None:
         """Make the tmux server collect exited agents now. tmux 3.3 sometimes misses an agent's
         SIGCHLD (tmux/tmux#4841): the agent stays a zombie, its exit status unknown and no
-        hook runs, until another child of the server exits. A `run-shell true` is such a child."""
-        self.cmd("run-shell", "true")
+        hook runs, until another child of the server exits. A `run-shell -b true` is such a
+        child; in the background, since tmux can miss its SIGCHLD too, and a `run-shell` waiting
+        for it would then hang until our timeout."""
+        self.cmd("run-shell", "-b", "true")
 
     def kill_session(self, name: str) -> None:
         """Kill one of our sessions; refuse anyone else's."""
