@@ -5,6 +5,13 @@ the web server maps its kind to an HTTP status. Messages never contain secrets.
 """
 
 
+def message_of(exc: BaseException) -> str:
+    """One line for the user: an OrchestratorError's own message; for anything else (a bug) its
+    type and first line, at most 300 characters."""
+    message = getattr(exc, "message", None)
+    return message or f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+
+
 class OrchestratorError(Exception):
     """Base class: a message meant for the user, one line, no traceback."""
 

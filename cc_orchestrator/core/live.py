@@ -36,6 +36,7 @@ from cc_orchestrator.core.signals import Signals
 from cc_orchestrator.core.snapshot import EVENTS_PER_SNAPSHOT, Snapshot, read_snapshot
 from cc_orchestrator.core.tmux.events import HookLines
 from cc_orchestrator.core.tmux.service import PaneState, instance_id_of, session_name
+from cc_orchestrator.errors import message_of
 
 SWEEP_SECONDS = 5.0
 FOCUS_SECONDS = 1.0
@@ -139,7 +140,7 @@ class Live:
             self._full()
             self._push(self._read(self._last.last_event_id if self._last else after))
         except Exception as exc:  # the face shows it; the watcher and the sweep go on
-            self.on_error(_reason(exc))
+            self.on_error(message_of(exc))
         next_sweep = time.monotonic() + self.sweep
         next_focus = time.monotonic() + FOCUS_SECONDS
         while not self._stopped.is_set():
@@ -157,7 +158,7 @@ class Live:
             try:
                 self._round(now, sweep=now >= next_sweep, focus=bool(self._focus) and now >= next_focus)
             except Exception as exc:
-                self.on_error(_reason(exc))
+                self.on_error(message_of(exc))
             if now >= next_sweep:
                 next_sweep = now + self.sweep
             if now >= next_focus:
@@ -320,7 +321,3 @@ def _same(before: Snapshot, after: Snapshot) -> bool:
         and before.worktrees == after.worktrees
         and before.live == after.live
     )
-
-
-def _reason(exc: Exception) -> str:
-    return getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"

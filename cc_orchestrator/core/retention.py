@@ -25,6 +25,7 @@ from cc_orchestrator.core.events import utcnow
 from cc_orchestrator.core.models import InstanceStatus, Level
 from cc_orchestrator.core.store import space as store_space
 from cc_orchestrator.core.store.tables import CursorRow, InstanceRow
+from cc_orchestrator.errors import message_of
 
 BATCH = 2000  # events per write transaction: a few milliseconds of holding the lock
 PAUSE = 0.01  # between batches, so other writers get their turn (SQLite's busy wait is unfair)
@@ -224,8 +225,7 @@ class Pruner:
             if report.removed_anything:
                 self.orch.events.log(describe(report))
         except Exception as exc:  # a failed prune must not end the face; it says so, and tries next time
-            reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-            self.orch.events.log(f"pruning old events failed: {reason}"[:300], level=Level.WARNING)
+            self.orch.events.log(f"pruning old events failed: {message_of(exc)}", level=Level.WARNING)
         finally:
             self.orch.store.close()  # this thread's connection
 

@@ -22,7 +22,7 @@ from cc_orchestrator.core.models import EventKind, InstanceStatus, Level
 from cc_orchestrator.core.processes import running, same_process
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tmux.service import PaneState
-from cc_orchestrator.errors import NotFound, OrchestratorError
+from cc_orchestrator.errors import NotFound, message_of
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.instances.service import InstanceService
@@ -96,7 +96,7 @@ class StateRefresher:
         captured = [(row.id, self._captured[row.id]) for row, _ in to_read if row.id in self._captured]
         if changes or result.screens or touched or captured:
             svc.store.write(lambda: self._apply(changes, result.screens, touched, captured))
-        self._after_crashes(panes, only is None)
+        self._after_crashes([r for r in rows if r.delivering], panes, only is None)
         for row in rows:
             pane = panes.get(row.tmux_session)
             if pane is None or pane.dead or row.status == InstanceStatus.STARTING.value:
@@ -106,24 +106,18 @@ class StateRefresher:
                     self._deliver_if_ready(row)
                 else:
                     self._auto_answer(row, result)
-            except OrchestratorError as exc:  # one instance's trouble never stops the others'
-                self._warn_once(row.id, exc.message)
-            except Exception as exc:  # not even a bug's
-                self._warn_once(row.id, f"{type(exc).__name__}: {exc}"[:300])
+            except Exception as exc:  # one instance's trouble, even a bug, never stops the others'
+                self._warn_once(row.id, message_of(exc))
         return result
 
-    def _after_crashes(self, panes: dict[str, PaneState], everything: bool) -> None:
-        """What a killed process left half done: a delivery (finish it), and, in a refresh of
-        every instance, tasks ASSIGNED to instances that are no longer live (release them)."""
+    def _after_crashes(self, delivering: list[InstanceRow], panes: dict[str, PaneState], everything: bool) -> None:
+        """What a killed process left half done: a delivery to one of these live rows (finish
+        it), and, in a refresh of every instance, tasks ASSIGNED to instances that are no longer
+        live (release them)."""
         from cc_orchestrator.core.instances import delivery
 
         svc = self.service
-        rows = svc.store.read(
-            lambda: list(
-                InstanceRow.select().where(InstanceRow.status.in_(LIVE_STATUSES), InstanceRow.delivering.is_null(False))
-            )
-        )
-        alive = [r for r in rows if (p := panes.get(r.tmux_session)) is not None and not p.dead]
+        alive = [r for r in delivering if (p := panes.get(r.tmux_session)) is not None and not p.dead]
         if alive:
             delivery.finish_interrupted(svc, alive)
         if everything:

@@ -288,20 +288,6 @@ class InstanceService:
         if remove_worktree and row.worktree_id:
             self.worktrees.check_removable(row.worktree_id, force=force, ignore_instance=row.id)
         failed = row.status == InstanceStatus.ERROR.value  # before we stop it: its message stays
-        self._stopping(row.id, os.getpid())
-        try:
-            pane = self.tmux.panes().get(row.tmux_session)  # an ERROR instance's dead pane too
-            if pane is not None and pane.pid and not pane.dead:
-                terminate_tree(pane.pid, self.settings.stop_timeout)
-            if pane is not None:
-                try:
-                    self.tmux.kill_session(row.tmux_session)
-                except NotFound:
-                    pass
-            escaped = self._end_escaped(row.id)
-        except BaseException:
-            self._stopping(row.id, None)
-            raise
 
         def stopped() -> None:
             current = InstanceRow.get_by_id(row.id)
@@ -316,7 +302,15 @@ class InstanceService:
                 if task.status is TaskStatus.ASSIGNED:
                     self.tasks.set_status(current.task_id, TaskStatus.PENDING)
 
+        self._stopping(row.id, os.getpid())
         try:
+            pane = self.tmux.panes().get(row.tmux_session)  # an ERROR instance's dead pane too
+            if pane is not None and pane.pid and not pane.dead:
+                terminate_tree(pane.pid, self.settings.stop_timeout)
+            if pane is not None:
+                with contextlib.suppress(NotFound):
+                    self.tmux.kill_session(row.tmux_session)
+            escaped = self._end_escaped(row.id)
             self.store.write(stopped)
         except BaseException:  # the refresh decides again, rather than waiting for this process
             with contextlib.suppress(Exception):
