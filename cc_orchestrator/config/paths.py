@@ -47,9 +47,21 @@ def read_config_file(path: Path | None = None) -> dict:
     except OSError:
         return {}
     try:
-        return dict(_read_toml(path, mtime))
+        return flattened(_read_toml(path, mtime))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+SECTIONS = ("review",)  # `[review] max_rounds = 5` is the setting review_max_rounds
+
+
+def flattened(table: dict) -> dict:
+    """The config file's values by setting name: a `[review]` table's keys get its prefix."""
+    values = {k: v for k, v in table.items() if not (k in SECTIONS and isinstance(v, dict))}
+    for section in SECTIONS:
+        if isinstance(table.get(section), dict):
+            values.update({f"{section}_{k}": v for k, v in table[section].items()})
+    return values
 
 
 def default_data_dir() -> Path:

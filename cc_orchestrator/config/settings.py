@@ -90,6 +90,16 @@ class Settings(BaseSettings):
     # Globs naming ignored files that removing a worktree must never delete without --force,
     # matched against each ignored path's name and its path in the worktree.
     protect: list[str] = Field(default_factory=lambda: list(DEFAULT_PROTECT))
+    # The review loop. A finished turn's work is checked before a person sees it: the checks
+    # command per repository path ("*": every repository; a repository's own
+    # .cc-orchestrator.toml [review] checks wins; neither: detected from the project's files).
+    review_checks: dict[str, str] = Field(default_factory=dict)
+    review_commit: Literal["auto", "ask-agent", "never"] = "auto"  # the agent's leftovers once checks pass
+    review_max_rounds: int = Field(default=3, ge=1, le=50)  # failed runs before a person is asked
+    review_timeout: float = Field(default=900.0, gt=0, le=86_400)  # seconds one checks run may take
+    review_auto_merge: bool = False  # passed checks go straight into the merge queue
+    review_merge: Literal["merge", "squash", "rebase"] = "merge"  # how `tasks merge` merges by default
+    cleanup_merged: bool = False  # a merged task's instance is stopped and its worktree removed
     web_port: int = Field(default=8080, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -132,8 +132,9 @@ class ConfigService:
 
 
 def setting_name(key: str) -> str:
-    """The one spelling of a setting's name: `Max-Instances` is `max_instances`."""
-    return str(key).strip().lower().replace("-", "_")
+    """The one spelling of a setting's name: `Max-Instances` is `max_instances`, and
+    `review.max_rounds` (a `[review]` table in the config file) is `review_max_rounds`."""
+    return str(key).strip().lower().replace("-", "_").replace(".", "_")
 
 
 def _parse(value: str) -> Any:

@@ -58,6 +58,25 @@ class WorktreeStatus(enum.StrEnum):
     CLEANUP_PENDING = "CLEANUP_PENDING"  # removal was asked for but refused (unsaved work)
 
 
+class CheckStatus(enum.StrEnum):
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"  # counts as failed
+    INTERRUPTED = "interrupted"  # its watcher died: run again
+
+
+class ChecksState(enum.StrEnum):
+    """What the review gate last said about a task (the board colours its card by it)."""
+
+    NONE = ""  # never checked
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"  # the agent was told and is fixing it
+    GAVE_UP = "gave_up"  # failed review_max_rounds times: a person decides
+    NO_CHECKS = "no_checks"  # the repository has none; moved on unchecked
+
+
 class EventKind(enum.StrEnum):
     INSTANCE_STATUS = "instance_status"
     TASK_UPDATE = "task_update"
@@ -112,6 +131,7 @@ class Task:
     source_project: str = ""  # "owner/repo" for GitHub, the site for Jira
     source_url: str = ""  # where a person opens the issue
     pr_url: str = ""  # the pull request opened when it reached REVIEW
+    checks: ChecksState = ChecksState.NONE  # the review gate's latest word
 
     @property
     def source_label(self) -> str:
@@ -163,6 +183,31 @@ class Worktree:
     repo: str
     dirty: bool | None = None  # None: not inspected (listing without git calls)
     exists: bool = True
+    merged_at: datetime | None = None  # its branch was merged into its base: removing it loses nothing
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """One run of a repository's checks, by the review gate or the merge queue."""
+
+    id: int
+    task_id: int
+    instance_id: str | None
+    purpose: str  # "gate" or "merge"
+    command: str
+    source: str
+    folder: str
+    head: str
+    status: CheckStatus
+    exit_code: int | None
+    log_path: str
+    tail: str
+    started_at: datetime
+    finished_at: datetime | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import peewee as pw
 
 from cc_orchestrator.core import task_graph
 from cc_orchestrator.core.events import aware
-from cc_orchestrator.core.models import Priority, Task, TaskStatus, parse_enum
+from cc_orchestrator.core.models import ChecksState, Priority, Task, TaskStatus, parse_enum
 from cc_orchestrator.core.store.tables import TaskRow
 from cc_orchestrator.errors import InvalidInput
 
@@ -32,6 +32,7 @@ _COLUMNS = (
     TaskRow.source_project,
     TaskRow.source_url,
     TaskRow.pr_url,
+    TaskRow.checks,
 )
 
 
@@ -51,6 +52,7 @@ def select_tasks(blocked: pw.Node | None = None) -> pw.SelectQuery:
 
 _STATUSES = {s.value: s for s in TaskStatus}
 _PRIORITIES = {p.value: p for p in Priority}
+_CHECKS = {c.value: c for c in ChecksState}
 
 
 def _stamp(value: str | datetime) -> datetime:
@@ -85,6 +87,7 @@ def to_task(values: tuple) -> Task:
         source_project,
         source_url,
         pr_url,
+        checks,
         dependency_ids,
         blocked,
     ) = values
@@ -105,6 +108,7 @@ def to_task(values: tuple) -> Task:
         source_project=source_project,
         source_url=source_url,
         pr_url=pr_url,
+        checks=_CHECKS.get(checks or "", ChecksState.NONE),
     )
 
 

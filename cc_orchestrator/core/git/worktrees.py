@@ -39,7 +39,8 @@ _ROW_FIELDS = ("id", "path", "branch", "base_branch", "instance_id", "last_commi
 def _to_worktree(row: WorktreeRow, **changes) -> Worktree:
     fields = {name: getattr(row, name) for name in _ROW_FIELDS}
     status = WorktreeStatus(row.status)
-    worktree = Worktree(**fields, created_at=aware(row.created_at), status=status)
+    merged = aware(row.merged_at) if row.merged_at else None
+    worktree = Worktree(**fields, created_at=aware(row.created_at), status=status, merged_at=merged)
     return dataclasses.replace(worktree, **changes)
 
 

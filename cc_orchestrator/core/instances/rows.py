@@ -14,12 +14,15 @@ LIVE_STATUSES = [s.value for s in InstanceStatus if s.is_live]
 
 
 def to_instance(row: InstanceRow, usage: ResourceUsage | None = None) -> Instance:
+    status, waiting_for = InstanceStatus(row.status), row.waiting_for
+    if row.attention and status is InstanceStatus.IDLE:  # the agent idles, but a person is needed
+        status, waiting_for = InstanceStatus.WAITING_INPUT, row.attention
     return Instance(
         id=row.id,
         task_id=row.task_id,
         worktree_path=row.worktree_path,
         tmux_session=row.tmux_session,
-        status=InstanceStatus(row.status),
+        status=status,
         pid=row.pid,
         created_at=aware(row.created_at),
         last_activity=aware(row.last_activity),
@@ -33,7 +36,7 @@ def to_instance(row: InstanceRow, usage: ResourceUsage | None = None) -> Instanc
         status_message=row.status_message,
         pending_prompt=bool(row.pending_prompt),
         agent=row.agent,
-        waiting_for=row.waiting_for,
+        waiting_for=waiting_for,
         tokens_in=row.tokens_in,
         tokens_out=row.tokens_out,
         model=row.model,

@@ -29,6 +29,8 @@ def set_status(
         InstanceRow.waiting_for: waiting_for if status is InstanceStatus.WAITING_INPUT else "",
         InstanceRow.last_activity: utcnow(),
     }
+    if status is not InstanceStatus.IDLE:
+        values[InstanceRow.attention] = None  # working again (or gone): the gate's question is answered
     if status.is_live:
         if pid is not None:
             values[InstanceRow.pid] = pid

@@ -80,6 +80,15 @@ def _v7_stopper_since(db: pw.SqliteDatabase) -> None:
     _add_columns(db, tables.InstanceRow, ["stopper_since"])
 
 
+def _v8_review(db: pw.SqliteDatabase) -> None:
+    _add_columns(db, tables.TaskRow, ["checks"])
+    _add_columns(db, tables.InstanceRow, ["attention"])
+    _add_columns(db, tables.WorktreeRow, ["merged_at", "merged_as"])
+    db.create_tables([tables.CheckRunRow, tables.WorktreeChangeRow], safe=True)
+    # the review loop follows events from here on: history is never acted on
+    db.execute_sql("INSERT OR IGNORE INTO cursors (name, value) SELECT 'review', COALESCE(MAX(id), 0) FROM events")
+
+
 STEPS: list[Callable[[pw.SqliteDatabase], None]] = [
     _v1_initial,
     _v2_agent_states,
@@ -88,6 +97,7 @@ STEPS: list[Callable[[pw.SqliteDatabase], None]] = [
     _v5_deliveries,
     _v6_stops,
     _v7_stopper_since,
+    _v8_review,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -23,6 +23,7 @@ class TaskRow(BaseTable):
     source_project = pw.TextField(default="")  # "owner/repo" on GitHub, the site on Jira
     source_url = pw.TextField(default="")  # a link a person can open
     pr_url = pw.TextField(default="")  # the pull request opened for it
+    checks = pw.TextField(default="")  # schema 8: the review gate's latest word (models.ChecksState)
     status = pw.TextField(index=True)
     assigned_instance = pw.TextField(null=True, index=True)
     priority = pw.TextField()
@@ -89,6 +90,9 @@ class InstanceRow(BaseTable):
     # other processes leave the row to it (not "agent killed by signal 15", an ERROR)
     stopper_pid = pw.IntegerField(null=True)
     stopper_since = pw.IntegerField(null=True)  # schema 7: its start time (processes.started_at)
+    # schema 8: why a person is needed although the agent idles ("checks failed 3 times"): it
+    # shows WAITING_INPUT with this question until the agent works again
+    attention = pw.TextField(null=True)
     created_at = pw.DateTimeField()
     last_activity = pw.DateTimeField()
 
@@ -107,6 +111,9 @@ class WorktreeRow(BaseTable):
     last_commit = pw.TextField(default="")
     status = pw.TextField(index=True)
     created_at = pw.DateTimeField()
+    # schema 8: its branch was merged into its base (the commit it became): removing it loses nothing
+    merged_at = pw.DateTimeField(null=True)
+    merged_as = pw.TextField(default="")
 
     class Meta:
         table_name = "worktrees"
@@ -147,4 +154,56 @@ class CursorRow(BaseTable):
         table_name = "cursors"
 
 
-ALL_TABLES = (TaskRow, TaskDependencyRow, InstanceRow, WorktreeRow, ConfigurationRow, EventRow, CursorRow)
+class CheckRunRow(BaseTable):
+    """One run of a repository's checks (schema 8): the review gate's, in an instance's
+    worktree, or the merge queue's, on a merge result in a worktree of its own."""
+
+    id = AutoIncrementField()
+    task = pw.ForeignKeyField(TaskRow, on_delete="CASCADE", column_name="task_id", index=True)
+    instance_id = pw.TextField(null=True, index=True)
+    purpose = pw.TextField(default="gate")  # "gate" or "merge"
+    command = pw.TextField()
+    source = pw.TextField(default="")  # where the command came from, as `tasks show` says it
+    folder = pw.TextField()  # where it ran
+    head = pw.TextField(default="")  # the commit checked
+    tree = pw.TextField(default="")  # the tree checked, leftovers included (a fingerprint of the work)
+    window = pw.TextField(default="")  # the tmux window it runs in
+    runner_pid = pw.IntegerField(null=True)  # the process watching it; dead while running = interrupted
+    status = pw.TextField(index=True)  # models.CheckStatus
+    exit_code = pw.IntegerField(null=True)
+    log_path = pw.TextField(default="")
+    tail = pw.TextField(default="")  # the output's last lines
+    started_at = pw.DateTimeField()
+    finished_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "check_runs"
+
+
+class WorktreeChangeRow(BaseTable):
+    """What an active worktree changed against its merge base, and what no longer merges
+    (schema 8): computed again only when its fingerprint moves (HEAD, dirty set, base tip)."""
+
+    worktree_id = pw.TextField(primary_key=True)
+    repo = pw.TextField(index=True)
+    fingerprint = pw.TextField(default="")
+    files = pw.TextField(default="[]")  # JSON: paths changed, committed or not
+    base_conflicts = pw.TextField(default="[]")  # JSON: paths that conflict with the base's tip
+    pair_conflicts = pw.TextField(default="{}")  # JSON: other worktree id -> {"key": ..., "files": [...]}
+    computed_at = pw.DateTimeField()
+
+    class Meta:
+        table_name = "worktree_changes"
+
+
+ALL_TABLES = (
+    TaskRow,
+    TaskDependencyRow,
+    InstanceRow,
+    WorktreeRow,
+    ConfigurationRow,
+    EventRow,
+    CursorRow,
+    CheckRunRow,
+    WorktreeChangeRow,
+)
