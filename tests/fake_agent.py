@@ -12,18 +12,23 @@ Lines it understands:
                       marker (❯, no numbers; digits ignored), highlight (reverse video only),
                       numbered (❯ and 1. 2. 3.), or stuck (ignores every key)
   write FILE [TEXT]   create FILE in the current folder
+  commit MESSAGE      commit everything in the current folder (git add -A; git commit)
+  The checks failed…  (the review gate's prompt) do what --on-checks-failed says, if anything
   exit [STATUS]       exit with STATUS (default 0)
   anything else       echoed back as "received: LINE"
 Options: --prompt TEXT (the ready prompt, default "❯ "), --startup-choose FILE (a dialog before the first prompt),
 --resume SESSION, --exit-at-once STATUS, --exit-after SECONDS,
 --ready-delay SECONDS, --read-delay SECONDS (a pause between showing the prompt and reading
 the line, as a slow REPL makes; nothing on the screen changes when it starts reading),
+--on-checks-failed "LINE; LINE" (what a failure prompt makes it do), --one-turn (lines that
+arrive together, as a pasted prompt does, are one turn: no prompt between them),
 --spawn-child (a child process that must die with the agent), --ignore-term
 (ignore SIGTERM, to test the KILL escalation).
 """
 
 import argparse
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -98,9 +103,17 @@ def choose(path: str, style: str = "marker") -> None:
         print(f"skipped {path}")
 
 
+ON_CHECKS_FAILED: list[str] = []
+
+
 def handle(line: str) -> None:
     words = line.split()
     if not words:
+        return
+    if line.startswith("The checks failed"):
+        print("fixing what the checks found", flush=True)
+        for action in ON_CHECKS_FAILED:
+            handle(action)
         return
     if words[0] == "work":
         seconds = float(words[1]) if len(words) > 1 else 1.0
@@ -115,6 +128,11 @@ def handle(line: str) -> None:
         with open(words[1], "w") as fh:
             fh.write(" ".join(words[2:]) + "\n")
         print(f"wrote {words[1]}")
+    elif words[0] == "commit" and len(words) > 1:
+        identity = ["-c", "user.name=Fake Agent", "-c", "user.email=fake@agent.invalid"]
+        subprocess.run(["git", "add", "-A"], check=True)
+        subprocess.run(["git", *identity, "commit", "-q", "-m", " ".join(words[1:])], check=True)
+        print(f"committed: {' '.join(words[1:])}")
     elif words[0] == "exit":
         sys.exit(int(words[1]) if len(words) > 1 else 0)
     else:
@@ -132,7 +150,10 @@ def main() -> None:
     parser.add_argument("--read-delay", type=float, default=0.0)
     parser.add_argument("--spawn-child", action="store_true")
     parser.add_argument("--ignore-term", action="store_true")
+    parser.add_argument("--on-checks-failed", default="")
+    parser.add_argument("--one-turn", action="store_true")
     args = parser.parse_args()
+    ON_CHECKS_FAILED[:] = [a.strip() for a in args.on_checks_failed.split(";") if a.strip()]
     if args.exit_at_once is not None:
         sys.exit(args.exit_at_once)
     if args.exit_after is not None:
@@ -148,13 +169,17 @@ def main() -> None:
     if args.startup_choose:
         choose(args.startup_choose)
     print(f"fake-agent ready in {os.path.basename(os.getcwd())}")
+    more = False
     while True:
-        print(args.prompt, end="", flush=True)
-        time.sleep(args.read_delay)
+        if not more:
+            print(args.prompt, end="", flush=True)
+            time.sleep(args.read_delay)
         line = sys.stdin.readline()
         if not line:
             break
         handle(line.rstrip("\n"))
+        sys.stdout.flush()
+        more = args.one_turn and bool(select.select([sys.stdin], [], [], 0.3)[0])
 
 
 if __name__ == "__main__":

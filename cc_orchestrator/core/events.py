@@ -105,6 +105,31 @@ class EventLog:
 
         return self.store.read(query)
 
+    def claim(self, name: str, kinds: tuple[EventKind, ...], batch: int = 200) -> list[Event]:
+        """The events of `kinds` after the cursor `name`, which moves past them inside the same
+        write: each event goes to exactly one claimer, whichever process it runs in. The first
+        claim ever only places the cursor at the end, so history is never acted on."""
+        from cc_orchestrator.core.store.tables import CursorRow
+
+        cursor, newest = self.store.read(lambda: cursor_positions(name))
+        if cursor is not None and newest <= cursor:
+            return []  # the usual case costs one read
+
+        def take() -> list[Event]:
+            row = CursorRow.get_or_none(CursorRow.name == name)
+            if row is None:
+                CursorRow.insert(name=name, value=newest).on_conflict_ignore().execute()
+                return []
+            found = self.since(row.value, limit=batch, kinds=kinds)
+            if len(found) == batch:  # more to come: the next claim goes on from here
+                reached = found[-1].id
+            else:  # everything up to now (events written since the first read included)
+                reached = max(newest, row.value, found[-1].id if found else 0)
+            CursorRow.update(value=reached).where(CursorRow.name == name).execute()
+            return found
+
+        return self.store.write(take)
+
     def tail(self, *, limit: int = 50, instance_id: str | None = None, task_id: int | None = None) -> list[Event]:
         """The newest `limit` events (of one instance or task, when given), oldest first."""
 
@@ -161,3 +186,11 @@ class EventLog:
         if not ids:
             return 0
         return self.store.write(lambda: EventRow.delete().where(EventRow.id.in_(ids)).execute())
+
+
+def cursor_positions(name: str) -> tuple[int | None, int]:
+    """Inside a transaction: the cursor `name` (None before its first claim) and the newest event id."""
+    from cc_orchestrator.core.store.tables import CursorRow
+
+    row = CursorRow.get_or_none(CursorRow.name == name)
+    return (row.value if row else None), (EventRow.select(pw.fn.MAX(EventRow.id)).scalar() or 0)

@@ -197,6 +197,7 @@ class Live:
         silent = {instance_id_of(h.session) for h in said if h.hook == "alert-silence"}
         if silent and not sweep:  # a sweep checked every instance
             self._check(silent)
+        self.orch.review.step(sweep)  # turns that ended are checked; checks that ended, acted on
         self._store_moved()  # what this round read includes every commit so far
         self._push(self._fresh())
 

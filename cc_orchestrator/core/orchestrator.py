@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # each service is imported when first used: `--help` and `tas
     from cc_orchestrator.core.integrations.service import IntegrationService
     from cc_orchestrator.core.live import Live
     from cc_orchestrator.core.models import Worktree
+    from cc_orchestrator.core.review.service import ReviewService
     from cc_orchestrator.core.tmux.service import TmuxService
 
 
@@ -114,6 +115,13 @@ class Orchestrator:
         return Dispatcher(self.integrations)
 
     @cached_property
+    def review(self) -> ReviewService:
+        """The review loop: the gate's checks on finished turns, and what they found."""
+        from cc_orchestrator.core.review.service import ReviewService
+
+        return ReviewService(self)
+
+    @cached_property
     def monitor(self) -> Monitor:
         from cc_orchestrator.core.agents.monitor import Monitor
 
@@ -124,6 +132,7 @@ class Orchestrator:
         health checks, auto-assign."""
         self.reload_settings()
         instances = self.monitor.tick()
+        self.review.step(sweep=True)
         if self.settings.auto_assign:
             self.auto_assign()
             instances = self.instances.list(refresh=False)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-import peewee as pw
-
 from cc_orchestrator.core.integrations.service import IntegrationService, Outcome
 from cc_orchestrator.core.models import Event, EventKind, InstanceStatus, Level, Task, TaskStatus
 from cc_orchestrator.core.store.database import Store
@@ -25,46 +23,17 @@ _BATCH = 200
 _KINDS = (EventKind.TASK_UPDATE, EventKind.INSTANCE_STATUS)
 
 
-def _positions(name: str) -> tuple[int | None, int]:
-    """The cursor (None before the first claim) and the newest event id."""
-    from cc_orchestrator.core.store.tables import CursorRow, EventRow
-
-    row = CursorRow.get_or_none(CursorRow.name == name)
-    return (row.value if row else None), (EventRow.select(pw.fn.MAX(EventRow.id)).scalar() or 0)
-
-
 def has_news(store: Store, name: str = CURSOR) -> bool:
     """Whether any event came after the cursor (one read; a face asks this every tick)."""
-    cursor, newest = store.read(lambda: _positions(name))
+    from cc_orchestrator.core.events import cursor_positions
+
+    cursor, newest = store.read(lambda: cursor_positions(name))
     return cursor is None or newest > cursor
 
 
 def claim(service: IntegrationService, name: str = CURSOR) -> list[Event]:
-    """The events after the shared cursor, which moves past them: no other process gets them.
-
-    The first claim ever only places the cursor at the end, so history is never replayed.
-    """
-    from cc_orchestrator.core.store.tables import CursorRow
-
-    store, events = service.store, service.events
-    cursor, newest = store.read(lambda: _positions(name))
-    if cursor is not None and newest <= cursor:
-        return []  # the usual case costs one read
-
-    def take() -> list[Event]:
-        row = CursorRow.get_or_none(CursorRow.name == name)
-        if row is None:
-            CursorRow.insert(name=name, value=newest).on_conflict_ignore().execute()
-            return []
-        found = events.since(row.value, limit=_BATCH, kinds=_KINDS)
-        if len(found) == _BATCH:  # more to come: the next claim goes on from here
-            reached = found[-1].id
-        else:  # everything up to now (events written since `peek` included)
-            reached = max(newest, row.value, found[-1].id if found else 0)
-        CursorRow.update(value=reached).where(CursorRow.name == name).execute()
-        return found
-
-    return store.write(take)
+    """The events after the shared cursor, which moves past them: no other process gets them."""
+    return service.events.claim(name, _KINDS, batch=_BATCH)
 
 
 class Dispatcher:
