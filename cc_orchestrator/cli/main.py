@@ -22,6 +22,7 @@ GROUPS = {
     "config": ("cc_orchestrator.cli.config", "Show and change settings."),
     "reconcile": ("cc_orchestrator.cli.reconcile", "Repair the database from tmux and git now."),
     "maintenance": ("cc_orchestrator.cli.maintenance", "Prune old events and logs now; reclaim database space."),
+    "run": ("cc_orchestrator.cli.run", "Run the task board to the end without a screen: assign, check, merge."),
     "monitor": ("cc_orchestrator.cli.monitor", "Run the watch loop without a screen: states, health, auto-assign."),
     "serve": ("cc_orchestrator.cli.serve", "Serve the REST + WebSocket API and the browser dashboard."),
 }

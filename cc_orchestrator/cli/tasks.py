@@ -118,8 +118,33 @@ def list_(ctx: CliContext, status, priority, ready, in_repo, limit, offset, as_j
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def show(ctx: CliContext, task_id, as_json) -> None:
-    """Show one task."""
-    _show(ctx.orchestrator.tasks.get(task_id), as_json)
+    """Show one task, with its checks: the command, where it came from, and every run."""
+    orchestrator = ctx.orchestrator
+    task = orchestrator.tasks.get(task_id)
+    checks, runs = orchestrator.review.checks(task), orchestrator.review.runs(task.id)
+    if as_json:
+        from cc_orchestrator.core.models import to_json
+
+        emit_json({**to_json(task), "checks_command": checks.command, "checks_source": checks.source, "runs": runs})
+        return
+    _show(task, False)
+    _show_checks(task, checks, runs)
+
+
+def _show_checks(task, checks, runs) -> None:
+    click.echo(f"\nchecks: {checks.describe()}" + (f"; last word: {task.checks.value}" if task.checks.value else ""))
+    for run in runs:
+        took = f"{run.seconds:.1f} s" if run.seconds is not None else "running"
+        status = run.status.value.replace("_", " ") + (
+            f" (exit {run.exit_code})" if run.exit_code not in (None, 0) else ""
+        )
+        click.echo(
+            f"  #{run.id} {run.started_at:%Y-%m-%d %H:%M:%S} {run.purpose:<5} {status:<18} {took:>9}  {run.log_path}"
+        )
+    failed = [r for r in runs if r.status.value in ("failed", "timed_out")]
+    if failed and failed[-1] is runs[-1]:
+        click.echo("\nlast lines of the failed run:")
+        click.echo("\n".join("  " + line for line in failed[-1].tail.splitlines()[-20:]))
 
 
 @command.command("update")

@@ -235,9 +235,9 @@ class Orchestrator:
         Nothing starts while an instance of the default agent waits out a usage limit: a new
         one would hit the same limit.
         """
-        from cc_orchestrator.core.instances.rows import live_count
+        from cc_orchestrator.core.instances.rows import slots_taken
 
-        free = self.settings.max_instances - self.store.read(live_count)
+        free = self.settings.max_instances - self.store.read(slots_taken)
         started: list[Instance] = []
         if free <= 0 or self.settings.default_agent in self.held_agents():
             return started

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.instances.answering import NoDialog, Unanswered, answer_dialog
-from cc_orchestrator.core.instances.rows import find_row, live_count
+from cc_orchestrator.core.instances.rows import find_row, slots_taken
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.models import Instance, InstanceStatus, Level
 from cc_orchestrator.core.store.tables import InstanceRow
@@ -148,7 +148,7 @@ def _reserve_restart(service: InstanceService, instance_id: str) -> InstanceRow:
     before = InstanceRow(**current.__data__)
     if not InstanceStatus(current.status).is_live:
         limit = service.settings.max_instances
-        if live_count() >= limit:
+        if slots_taken() >= limit:
             raise Conflict(f"all {limit} instance slots are in use; stop an instance or raise max_instances")
         set_status(service.events, current, InstanceStatus.STARTING, "restarting", source="user")
     InstanceRow.update(starter_pid=os.getpid(), restarts=before.restarts + 1, spool_offset=0).where(

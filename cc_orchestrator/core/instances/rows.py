@@ -73,5 +73,11 @@ def new_instance_id() -> str:
             return candidate
 
 
-def live_count() -> int:
-    return InstanceRow.select().where(InstanceRow.status.in_(LIVE_STATUSES)).count()
+def slots_taken() -> int:
+    """Instances holding one of the `max_instances` slots: the live ones, except those whose
+    task is DONE (finished work may idle until someone stops it; it never keeps new work out)."""
+    from cc_orchestrator.core.store.tables import TaskRow
+
+    done = TaskRow.select(TaskRow.id).where(TaskRow.status == "DONE")
+    holding = InstanceRow.task.is_null() | InstanceRow.task.not_in(done)
+    return InstanceRow.select().where(InstanceRow.status.in_(LIVE_STATUSES), holding).count()

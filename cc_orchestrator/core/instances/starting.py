@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.events import utcnow
-from cc_orchestrator.core.instances.rows import live_count, new_instance_id
+from cc_orchestrator.core.instances.rows import new_instance_id, slots_taken
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.models import Instance, InstanceStatus, Level, TaskStatus
 from cc_orchestrator.core.store.tables import InstanceRow
@@ -100,7 +100,7 @@ def start(
 
 def _reserve(service: InstanceService, instance_id, repo, branch, argv, layout, task_id, prompt, agent) -> InstanceRow:
     limit = service.settings.max_instances
-    if live_count() >= limit:
+    if slots_taken() >= limit:
         raise Conflict(f"all {limit} instance slots are in use; stop an instance or raise max_instances")
     now = utcnow()
     row = InstanceRow.create(

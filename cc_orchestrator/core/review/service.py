@@ -30,6 +30,11 @@ class ReviewService:
             self.gate.scan()
         self.gate.step(sweep)
 
+    def merge_ready(self) -> list:
+        """The merge queue, once (its own checks run synchronously: call it off a UI thread)."""
+        merges = getattr(self.orch, "merges", None)
+        return merges.merge_ready() if merges is not None else []
+
     def checks(self, task: Task) -> Checks:
         """The command that checks this task's work, and where it came from."""
         return resolve(Path(task.repo) if task.repo else Path.cwd(), self.orch.settings.review_checks)
