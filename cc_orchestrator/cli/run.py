@@ -30,9 +30,9 @@ def command(ctx: CliContext, merge, interval) -> None:
     from cc_orchestrator.core.reconcile import reconcile
 
     orch = ctx.orchestrator
-    repo = ctx.repo_if_any()
     merging = orch.settings.review_auto_merge if merge is None else merge
     reconcile(orch)
+    orch.review.auto_assign, orch.review.auto_merge = True, merging  # the loop runs them, whatever the settings
     arrived: queue.Queue = queue.Queue()
     live = orch.live(arrived.put, lambda message: arrived.put(f"refresh failed: {message}"), sweep=interval)
     tty = sys.stdout.isatty()
@@ -44,11 +44,6 @@ def command(ctx: CliContext, merge, interval) -> None:
             if isinstance(item, str):
                 click.echo(("\n" if tty and shown else "") + item, err=True)
                 continue
-            started = orch.auto_assign(repo)
-            if merging:
-                orch.review.merge_ready()
-            if started or merging:
-                live.store_changed()
             line, done, stuck = status(orch, item, merging)
             if line != shown:
                 click.echo(("\r" + line.ljust(len(shown))) if tty else line, nl=not tty)

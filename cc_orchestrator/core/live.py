@@ -265,8 +265,6 @@ class Live:
         self._usage = orch.instances.sample(self._panes)
         self._check(None)
         self._watch_silence()  # hung_after_seconds may have changed
-        if orch.settings.auto_assign:
-            orch.auto_assign()
         orch.dispatcher.kick()
         self._pruner.kick()
 

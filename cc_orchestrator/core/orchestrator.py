@@ -132,9 +132,7 @@ class Orchestrator:
         health checks, auto-assign."""
         self.reload_settings()
         instances = self.monitor.tick()
-        self.review.step(sweep=True)
-        if self.settings.auto_assign:
-            self.auto_assign()
+        if self.review.step(sweep=True):
             instances = self.instances.list(refresh=False)
         self.dispatcher.kick()  # pull requests, Jira moves, Slack notices: on their own thread
         return instances
@@ -238,12 +236,10 @@ class Orchestrator:
         from cc_orchestrator.core.instances.rows import slots_taken
 
         free = self.settings.max_instances - self.store.read(slots_taken)
-        started: list[Instance] = []
-        if free <= 0 or self.settings.default_agent in self.held_agents():
-            return started
-        for task in self.tasks.ready(limit=free):
-            started.append(self.assign(task.id, repo, wait=False))
-        return started
+        ready = self.tasks.ready(limit=free) if free > 0 else []
+        if not ready or self.settings.default_agent in self.held_agents():
+            return []
+        return [self.assign(task.id, repo, wait=False) for task in ready]
 
     def held_agents(self) -> dict[str, object]:
         """Agent profiles with an instance waiting for its usage limit to reset, and until when."""
