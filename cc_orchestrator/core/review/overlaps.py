@@ -259,7 +259,8 @@ def changes(worktree: Worktree, fresh: Fingerprint, old: Changes | None, git) ->
     else:
         status, out, _ = git(worktree.path, "status", "--porcelain=v2", "-z", "--untracked-files=all")
         uncommitted = tuple(sorted(set(reports.parse_status(out)[2]))) if status == 0 else ()
-    return Changes(worktree.id, worktree.repo, fresh, committed, uncommitted, base_conflicts)
+    pairs = dict(old.pairs) if old is not None else {}  # checks of two HEADs that did not move still hold
+    return Changes(worktree.id, worktree.repo, fresh, committed, uncommitted, base_conflicts, pairs)
 
 
 def _committed(path: str, fresh: Fingerprint, git) -> tuple[str, ...]:
