@@ -125,3 +125,30 @@ def prune(ctx: CliContext) -> None:
         click.echo(f"pruned worktree {w.id} ({w.branch}): {w.path} no longer exists")
     if not pruned:
         click.echo("nothing to prune")
+
+
+@command.command("overlaps")
+@click.option("--repo", "repo", metavar="PATH", help="Only worktrees of this repository (default: every one).")
+@click.option("--fresh", is_flag=True, help="Ask git about every active worktree, not only those that moved.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def overlaps(ctx: CliContext, repo, fresh, as_json) -> None:
+    """Active worktrees that change the same files, and branches that no longer merge (with each
+    other, or into their base's tip). Only what moved since the last look is asked of git: a
+    new commit, a moved base, an agent's turn ending; --fresh asks about everything."""
+    orch = ctx.orchestrator
+    orch.overlaps.update(force=fresh)
+    found = orch.overlaps.current(in_repo_of(repo or ctx.repo_option))
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        click.echo("no overlaps")
+        return
+    for overlap in found:
+        sides = [f"{i or '-'} ({b})" for i, b in zip(overlap.instance_ids, overlap.branches, strict=True)]
+        if overlap.base:
+            sides.append(f"base {overlap.base}")
+        files = overlap.conflict_files if overlap.conflicts else overlap.files
+        marker = "CONFLICT" if overlap.conflicts else "overlap "
+        click.echo(f"{marker}  {' and '.join(sides)}: {', '.join(files)}")

@@ -17,7 +17,9 @@ touches only what changed, then `on_snapshot` gets a new `Snapshot` if anything 
 sweep every SWEEP_SECONDS is the safety net and the source of CPU and memory figures: /proc
 says whether each agent still runs (no subprocess at all), the health checks and auto-assign
 run, changed settings are taken up. The instance on screen (`focus`) has its CPU and memory
-read every FOCUS_SECONDS.
+read every FOCUS_SECONDS. Overlaps between worktrees (`core/review/overlaps.py`) are looked at
+in each sweep and after a round where an instance's status changed (at most every
+OVERLAPS_SECONDS): git runs only for a worktree whose HEAD, dirty-set proxy or base tip moved.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from cc_orchestrator.errors import message_of
 
 SWEEP_SECONDS = 5.0
 FOCUS_SECONDS = 1.0
+OVERLAPS_SECONDS = 2.0  # between two overlap updates after status changes (the sweep's come anyway)
 
 
 class Live:
@@ -75,6 +78,7 @@ class Live:
         self._observer = None
         self._exits = None
         self._pruner = Pruner(orchestrator)  # old events and logs, from a sweep once an hour
+        self._overlaps_at = 0.0  # monotonic time of the last overlap update
 
     # -- the face's side -----------------------------------------------------------------
 
@@ -199,7 +203,15 @@ class Live:
             self._check(silent)
         self.orch.review.step(sweep)  # turns that ended are checked; checks that ended, acted on
         self._store_moved()  # what this round read includes every commit so far
-        self._push(self._fresh())
+        if sweep:
+            self._overlaps(now)
+        snapshot = self._fresh()
+        if not sweep and now - self._overlaps_at >= OVERLAPS_SECONDS and _statuses_moved(self._last, snapshot):
+            mark = self._mark()
+            self._overlaps(now, snapshot)
+            if self._mark() != mark:  # it wrote: read again
+                snapshot = self._fresh()
+        self._push(snapshot)
 
     def _fresh(self) -> Snapshot:
         """The store read again; or, when nothing was committed since the last read (by any
@@ -268,6 +280,19 @@ class Live:
         orch.dispatcher.kick()
         self._pruner.kick()
 
+    def _overlaps(self, now: float, snapshot: Snapshot | None = None) -> None:
+        """Recompute the overlaps of worktrees that moved (no git when none did), from the
+        worktrees and instances the newest snapshot shows."""
+        self._overlaps_at = now
+        shown = snapshot or self._last
+        try:
+            if shown is None:
+                self.orch.overlaps.update()
+            else:
+                self.orch.overlaps.update(worktrees=shown.worktrees, instances=shown.instances)
+        except Exception as exc:  # the round goes on; the face shows why
+            self.on_error(f"checking overlaps failed: {message_of(exc)}")
+
     def _check(self, only: set[str | None] | None) -> None:
         """Health checks over what was shown (`only` these instances), with fresh figures."""
         if self._last is not None:
@@ -318,5 +343,13 @@ def _same(before: Snapshot, after: Snapshot) -> bool:
         before.instances == after.instances
         and before.tasks == after.tasks
         and before.worktrees == after.worktrees
+        and before.overlaps == after.overlaps
         and before.live == after.live
     )
+
+
+def _statuses_moved(before: Snapshot | None, after: Snapshot) -> bool:
+    """An instance's status changed (or one came or went): an agent's turn ended or began."""
+    if before is None:
+        return False
+    return {i.id: i.status for i in before.instances} != {i.id: i.status for i in after.instances}

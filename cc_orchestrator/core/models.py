@@ -187,6 +187,60 @@ class Worktree:
 
 
 @dataclass(frozen=True)
+class Overlap:
+    """Two active worktrees of one repository that change the same files, or one whose branch no
+    longer merges cleanly into its base's tip (`base` names it). Filled from what the review
+    loop's overlap check (`core/review/overlaps.py`) stored: no git when read."""
+
+    worktree_ids: tuple[str, ...]  # two; one for a conflict with its base
+    instance_ids: tuple[str | None, ...]  # the instances working in them, in the same order
+    files: tuple[str, ...]  # changed by both; for a conflict with the base, the files in conflict
+    conflicts: bool = False  # their changes no longer merge cleanly
+    conflict_files: tuple[str, ...] = ()  # where
+    repo: str = ""
+    branches: tuple[str, ...] = ()  # the worktrees' branches, in the same order
+    base: str = ""  # the base branch whose tip it conflicts with; "" for two worktrees
+
+    def involves(self, instance_id: str | None = None, worktree_id: str | None = None) -> bool:
+        return (instance_id is not None and instance_id in self.instance_ids) or (
+            worktree_id is not None and worktree_id in self.worktree_ids
+        )
+
+    def others(self, worktree_id: str) -> str:
+        """Who the worktree overlaps with, as a person reads it: `instance 9b0d44`, `base main`."""
+        if self.base:
+            return f"base {self.base}"
+        index = 1 if self.worktree_ids[0] == worktree_id else 0
+        return _who(self.instance_ids[index], self.worktree_ids[index])
+
+    def summary(self, worktree_id: str | None = None, most: int = 3) -> str:
+        """One line: "CONFLICT with instance 9b0d44 in src/app.py" from one worktree's side,
+        else naming both."""
+        files = listed(self.conflict_files if self.conflicts else self.files, most)
+        if worktree_id is not None:
+            who = self.others(worktree_id)
+        elif self.base:
+            who = f"{_who(self.instance_ids[0], self.worktree_ids[0])} and base {self.base}"
+        else:
+            who = " and ".join(_who(i, w) for i, w in zip(self.instance_ids, self.worktree_ids, strict=True))
+        if self.conflicts:
+            return f"CONFLICT {'with ' if worktree_id else ''}{who} in {files}"
+        return f"overlap {'with ' if worktree_id else ''}{who}: {files}"
+
+
+def _who(instance_id: str | None, worktree_id: str) -> str:
+    return f"instance {instance_id}" if instance_id else f"worktree {worktree_id}"
+
+
+def listed(files: tuple[str, ...] | list[str], most: int = 3) -> str:
+    """`a.py, b.py and 4 more`."""
+    files = list(files)
+    if len(files) <= most:
+        return ", ".join(files) or "-"
+    return f"{', '.join(files[:most])} and {len(files) - most} more"
+
+
+@dataclass(frozen=True)
 class CheckRun:
     """One run of a repository's checks, by the review gate or the merge queue."""
 

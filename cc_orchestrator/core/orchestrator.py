@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # each service is imported when first used: `--help` and `tas
     from cc_orchestrator.core.integrations.service import IntegrationService
     from cc_orchestrator.core.live import Live
     from cc_orchestrator.core.models import Worktree
+    from cc_orchestrator.core.review.overlaps import Overlaps
     from cc_orchestrator.core.review.service import ReviewService
     from cc_orchestrator.core.tmux.service import TmuxService
 
@@ -92,6 +93,13 @@ class Orchestrator:
         return WorktreeService(
             self.store, self.events, settings.worktrees_dir, settings.stale_after_days, settings.protect
         )
+
+    @cached_property
+    def overlaps(self) -> Overlaps:
+        """Active worktrees that change the same files, or no longer merge (the review loop)."""
+        from cc_orchestrator.core.review.overlaps import Overlaps
+
+        return Overlaps(self.store, self.events)
 
     @cached_property
     def instances(self) -> InstanceService:

@@ -12,18 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from cc_orchestrator.core.models import Event, Instance, Task, Worktree
-
-
-@dataclass(frozen=True)
-class Overlap:
-    """Two active worktrees of one repository that touch the same files (the review loop's
-    overlap check fills these; none are reported before it runs)."""
-
-    worktree_ids: tuple[str, str]
-    instance_ids: tuple[str | None, str | None]
-    files: tuple[str, ...]
-    conflicts: bool = False  # their changes no longer merge cleanly
+from cc_orchestrator.core.models import Event, Instance, Overlap, Task, Worktree
 
 
 @dataclass(frozen=True)
@@ -55,6 +44,7 @@ def read_snapshot(orchestrator, after_event_id: int, live: bool, usage: dict | N
     the last process sample. No tmux, no git: the refresh, if any, ran before."""
     from cc_orchestrator.core.git.worktrees import stored_worktrees
     from cc_orchestrator.core.instances.rows import to_instance
+    from cc_orchestrator.core.review.overlaps import stored_overlaps
     from cc_orchestrator.core.store.tables import InstanceRow
 
     usage = usage or {}
@@ -64,10 +54,13 @@ def read_snapshot(orchestrator, after_event_id: int, live: bool, usage: dict | N
         rows = list(InstanceRow.select().order_by(InstanceRow.created_at, InstanceRow.id))
         events = orchestrator.events.since(after_event_id, limit=EVENTS_PER_SNAPSHOT)
         newest = events[-1].id if len(events) == EVENTS_PER_SNAPSHOT else orchestrator.events.latest_id()
+        instances = tuple(to_instance(r, usage.get(r.pid) if r.pid else None) for r in rows)
+        worktrees = tuple(stored_worktrees(store))
         return Snapshot(
-            instances=tuple(to_instance(r, usage.get(r.pid) if r.pid else None) for r in rows),
+            instances=instances,
             tasks=tuple(orchestrator.tasks.list()),
-            worktrees=tuple(stored_worktrees(store)),
+            worktrees=worktrees,
+            overlaps=tuple(stored_overlaps(worktrees, instances)),
             events=tuple(events),
             last_event_id=max(newest, after_event_id),
             live=live,

@@ -1,11 +1,12 @@
-"""Which status changes deserve a toast: an agent waiting for input, finishing, failing, exiting."""
+"""Which events deserve a toast: an agent waiting for input, finishing, failing, exiting; two
+worktrees starting to change the same files, or a branch that no longer merges."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cc_orchestrator.core.models import Event, EventKind, InstanceStatus
+from cc_orchestrator.core.models import Event, EventKind, InstanceStatus, Level
 
 _LIVE = {s.value for s in InstanceStatus if s.is_live}
 
@@ -15,6 +16,7 @@ class Alert:
     instance_id: str
     message: str
     severity: str  # "information", "warning" or "error", as Textual's notify takes it
+    about: str = "status"  # a burst makes one toast per instance and subject (its status, an overlap)
 
 
 class Alerts:
@@ -24,6 +26,10 @@ class Alerts:
         self._started: set[str] = set()  # RUNNING because its process started, not because it works
 
     def alert_for(self, event: Event) -> Alert | None:
+        if event.kind is EventKind.WORKTREE_UPDATE and "overlap" in event.data:
+            severity = "warning" if event.level in (Level.WARNING, Level.ERROR) else "information"
+            pair = " ".join(map(str, (event.data["overlap"] or {}).get("worktree_ids", ())))
+            return Alert(event.instance_id or event.worktree_id or "", event.message, severity, f"overlap {pair}")
         if event.kind is not EventKind.INSTANCE_STATUS or not event.instance_id:
             return None
         status, previous = event.data.get("status"), event.data.get("previous")
@@ -45,10 +51,10 @@ class Alerts:
 
     def feed(self, events: Iterable[Event]) -> list[Alert]:
         """At most one alert per instance (its latest), so a burst makes one toast each."""
-        latest: dict[str, Alert] = {}
+        latest: dict[tuple[str, str], Alert] = {}
         for event in events:
             alert = self.alert_for(event)
             if alert is not None:
-                latest.pop(alert.instance_id, None)
-                latest[alert.instance_id] = alert
+                latest.pop((alert.instance_id, alert.about), None)
+                latest[(alert.instance_id, alert.about)] = alert
         return list(latest.values())

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from cc_orchestrator.core.models import Event, Instance, Task, Worktree
+from cc_orchestrator.core.models import Event, Instance, Overlap, Task, Worktree
 from cc_orchestrator.core.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -40,6 +40,17 @@ class View:
         return self.snapshot.worktrees
 
     @property
+    def overlaps(self) -> tuple[Overlap, ...]:
+        return self.snapshot.overlaps
+
+    def overlaps_by_instance(self) -> dict[str, tuple[Overlap, ...]]:
+        """Each instance's overlaps, conflicts first (an instance with none is absent)."""
+        return marks(self.snapshot.overlaps, lambda o: o.instance_ids)
+
+    def overlaps_by_worktree(self) -> dict[str, tuple[Overlap, ...]]:
+        return marks(self.snapshot.overlaps, lambda o: o.worktree_ids)
+
+    @property
     def live(self) -> bool:
         """False for the first, store-only view (no tmux state yet)."""
         return self.snapshot.live
@@ -63,6 +74,17 @@ class View:
 
     def with_events(self, events: Iterable[Event]) -> View:
         return View(self.snapshot, window(self.events, events), self.repo)
+
+
+def marks(
+    overlaps: Iterable[Overlap], keys: Callable[[Overlap], Iterable[str | None]]
+) -> dict[str, tuple[Overlap, ...]]:
+    found: dict[str, list[Overlap]] = {}
+    for overlap in overlaps:  # the core lists conflicts first
+        for key in keys(overlap):
+            if key:
+                found.setdefault(key, []).append(overlap)
+    return {k: tuple(v) for k, v in found.items()}
 
 
 def window(kept: tuple[Event, ...], new: Iterable[Event]) -> tuple[Event, ...]:

@@ -23,6 +23,7 @@ from cc_orchestrator.core.models import (
     Event,
     ImportResult,
     Instance,
+    Overlap,
     Priority,
     ResourceUsage,
     Task,
@@ -100,6 +101,11 @@ TaskOut = derived(
 )
 WorktreeOut = derived(Worktree)
 WorktreeReportOut = derived(WorktreeReport)
+OverlapOut = derived(
+    Overlap,
+    "Two active worktrees that change the same files, or one whose branch no longer merges into its base's tip.",
+    describe={"base": 'the base branch it no longer merges into; "" for two worktrees'},
+)
 EventOut = derived(Event)
 ImportResultOut = derived(
     ImportResult,

@@ -142,3 +142,24 @@ def test_the_sign_in_form_in_a_second_browser(server):
         page.click("#logout")
         expect(page).to_have_url(f"{server.base}/login")
         browser.close()
+
+
+def test_a_conflict_between_two_instances_marks_both_cards_and_toasts(page, server, orch):
+    from pathlib import Path
+
+    from tests.helpers import git
+
+    with server.client() as http:
+        first = http.post("/api/instances", json={"branch": "feat-a"}).json()
+        second = http.post("/api/instances", json={"branch": "feat-b"}).json()
+    for instance, text in ((first, "from a\n"), (second, "from b\n")):
+        folder = Path(instance["worktree_path"])
+        (folder / "README.md").write_text(text)
+        git(folder, "commit", "-q", "-am", "edit the README")
+    card = page.locator(f'[data-instance-id="{first["id"]}"] .overlap.conflict')
+    expect(card).to_have_text(f"! CONFLICT with instance {second['id']} in README.md", timeout=30_000)
+    other = page.locator(f'[data-instance-id="{second["id"]}"] .overlap.conflict')
+    expect(other).to_have_text(f"! CONFLICT with instance {first['id']} in README.md")
+    expect(page.locator(".worktree .overlap.conflict")).to_have_count(2)
+    expect(page.locator(".toast.warning", has_text="conflict in README.md")).to_be_visible()
+    assert page.problems == []

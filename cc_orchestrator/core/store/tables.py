@@ -182,14 +182,18 @@ class CheckRunRow(BaseTable):
 
 class WorktreeChangeRow(BaseTable):
     """What an active worktree changed against its merge base, and what no longer merges
-    (schema 8): computed again only when its fingerprint moves (HEAD, dirty set, base tip)."""
+    (schema 8): computed again only when its fingerprint moves (HEAD, dirty set, base tip).
+    core/review/overlaps.py writes and reads it."""
 
     worktree_id = pw.TextField(primary_key=True)
     repo = pw.TextField(index=True)
-    fingerprint = pw.TextField(default="")
+    fingerprint = pw.TextField(default="")  # JSON: {"head": ..., "base": ..., "dirty": ...}
     files = pw.TextField(default="[]")  # JSON: paths changed, committed or not
+    committed = pw.TextField(default="[]")  # JSON: paths its commits changed since the merge base
+    uncommitted = pw.TextField(default="[]")  # JSON: staged, unstaged and untracked paths
     base_conflicts = pw.TextField(default="[]")  # JSON: paths that conflict with the base's tip
-    pair_conflicts = pw.TextField(default="{}")  # JSON: other worktree id -> {"key": ..., "files": [...]}
+    # JSON: a worktree with a greater id -> {"key": "<this head>:<its head>", "files": [...]}
+    pair_conflicts = pw.TextField(default="{}")
     computed_at = pw.DateTimeField()
 
     class Meta:

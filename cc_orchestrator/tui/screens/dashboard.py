@@ -63,7 +63,7 @@ class Dashboard(Screen):
 
     def _show(self, view: View) -> None:
         self.view, now = view, self.services.clock()
-        self.instances.show(view.instances, {t.id: t.title for t in view.tasks}, now)
+        self.instances.show(view.instances, {t.id: t.title for t in view.tasks}, now, view.overlaps_by_instance())
         self.tasks.show(view.tasks)
         self.worktrees.show(view)
         self.logs.show_events(view.events, now)

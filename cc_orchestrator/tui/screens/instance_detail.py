@@ -12,14 +12,14 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import RichLog, Static, TabbedContent, TabPane
 
-from cc_orchestrator.core.models import Event, Instance, Task, WorktreeReport
+from cc_orchestrator.core.models import Event, Instance, Overlap, Task, WorktreeReport
 from cc_orchestrator.tui import humanize
 from cc_orchestrator.tui.actions.instances import InstanceActions
 from cc_orchestrator.tui.following import follow
 from cc_orchestrator.tui.screens.detail_parts import EventsLog, fields
 from cc_orchestrator.tui.services import Services
 from cc_orchestrator.tui.view import View, watch_view
-from cc_orchestrator.tui.widgets.instance_table import state_cell
+from cc_orchestrator.tui.widgets.instance_table import overlap_lines, state_cell
 from cc_orchestrator.tui.widgets.key_bar import KeyBar
 
 
@@ -31,28 +31,41 @@ def _diff_style(line: str) -> str:
     return "green" if line.startswith("+") else "red" if line.startswith("-") else ""
 
 
-def head(instance: Instance, task: Task | None, now) -> Text:
+def head(instance: Instance, task: Task | None, now, overlaps: tuple[Overlap, ...] = ()) -> Text:
     usage = instance.resource_usage
     title = Text.assemble((f" Instance {instance.id} ", "bold reverse"), "  ", state_cell(instance))
     if instance.waiting_for:
         title.append(f"  {instance.waiting_for.splitlines()[0]}", "yellow")
     title.append("\n\n")
-    return title + fields(
-        [
-            ("task", f"#{task.id} {task.title}" if task else "-"),
-            ("agent", instance.agent),
-            ("branch", instance.branch or "-"),
-            ("worktree", instance.worktree_path or "-"),
-            ("pid", str(instance.pid or "-")),
-            ("cpu / mem", f"{humanize.cpu(usage.cpu_percent)} / {humanize.memory(usage.memory_mb)}"),
-            ("tokens", f"{humanize.count(instance.tokens_in)} in, {humanize.count(instance.tokens_out)} out"),
-            ("model", instance.model or "-"),
-            ("started", f"{humanize.ago(instance.created_at, now)} ago"),
-            ("active", f"{humanize.ago(instance.last_activity, now)} ago"),
-            ("message", instance.status_message or "-"),
-            ("restarts", str(instance.restarts)),
-        ]
+    return (
+        title
+        + fields(
+            [
+                ("task", f"#{task.id} {task.title}" if task else "-"),
+                ("agent", instance.agent),
+                ("branch", instance.branch or "-"),
+                ("worktree", instance.worktree_path or "-"),
+                ("pid", str(instance.pid or "-")),
+                ("cpu / mem", f"{humanize.cpu(usage.cpu_percent)} / {humanize.memory(usage.memory_mb)}"),
+                ("tokens", f"{humanize.count(instance.tokens_in)} in, {humanize.count(instance.tokens_out)} out"),
+                ("model", instance.model or "-"),
+                ("started", f"{humanize.ago(instance.created_at, now)} ago"),
+                ("active", f"{humanize.ago(instance.last_activity, now)} ago"),
+                ("message", instance.status_message or "-"),
+                ("restarts", str(instance.restarts)),
+            ]
+        )
+        + overlaps_text(overlaps, instance.worktree_id)
     )
+
+
+def overlaps_text(overlaps: tuple[Overlap, ...], worktree_id: str | None) -> Text:
+    """A line per overlap of its worktree: with whom, and in which files."""
+    text = Text()
+    for overlap, line in zip(overlaps, overlap_lines(overlaps, worktree_id), strict=True):
+        text.append(f"\n{'overlaps':>10} ", "dim")
+        text.append(line, "bold red" if overlap.conflicts else "yellow")
+    return text
 
 
 class InstanceDetail(Screen):
@@ -101,7 +114,8 @@ class InstanceDetail(Screen):
             return
         self.instance = instance
         now = self.services.clock()
-        self.query_one("#detail-head", Static).update(head(instance, view.task(instance.task_id), now))
+        overlaps = view.overlaps_by_instance().get(instance.id, ())
+        self.query_one("#detail-head", Static).update(head(instance, view.task(instance.task_id), now, overlaps))
         self.query_one(EventsLog).add([e for e in view.events if e.instance_id == self.instance_id], now)
 
     # -- loading (workers of this screen: they end when it closes) ---------------------------

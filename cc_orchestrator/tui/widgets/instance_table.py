@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from cc_orchestrator.core.models import Instance, InstanceStatus
+from cc_orchestrator.core.models import Instance, InstanceStatus, Overlap
 from cc_orchestrator.tui import humanize
 
 STATE_STYLES = {
@@ -57,14 +57,29 @@ def state_cell(instance: Instance) -> Text:
     return Text(f" {label} ", style=STATE_STYLES[instance.status])
 
 
-def row_cells(instance: Instance, title: str | None, now: datetime) -> tuple:
+def branch_cell(instance: Instance, overlaps: tuple[Overlap, ...] = ()) -> str | Text:
+    """The branch, marked `!` when its worktree shares files with another (yellow) or no longer
+    merges (red); the tooltip and the detail screen say with whom and where."""
+    branch = instance.branch or "-"
+    if not overlaps:
+        return branch
+    style = "bold red" if any(o.conflicts for o in overlaps) else "yellow"
+    return Text.assemble(("! ", style), (branch, style))
+
+
+def overlap_lines(overlaps: tuple[Overlap, ...], worktree_id: str | None) -> list[str]:
+    """One line per overlap, from this worktree's side."""
+    return [o.summary(worktree_id if worktree_id in o.worktree_ids else o.worktree_ids[0]) for o in overlaps]
+
+
+def row_cells(instance: Instance, title: str | None, now: datetime, overlaps: tuple[Overlap, ...] = ()) -> tuple:
     usage = instance.resource_usage
     live = instance.status.is_live
     return (
         instance.id,
         state_cell(instance),
         title or "-",
-        instance.branch or "-",
+        branch_cell(instance, overlaps),
         humanize.cpu(usage.cpu_percent) if live else "-",
         humanize.memory(usage.memory_mb) if live else "-",
         humanize.count(instance.tokens_in + instance.tokens_out),
@@ -90,6 +105,7 @@ class InstanceTable(DataTable):
         super().__init__(id="instance-table", cursor_type="row", zebra_stripes=True)
         self._shown: dict[str, tuple] = {}
         self._items: dict[str, Instance] = {}
+        self._overlaps: dict[str, tuple[Overlap, ...]] = {}
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "select_cursor":
@@ -106,12 +122,22 @@ class InstanceTable(DataTable):
             return None
         return self._items.get(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or "")
 
-    def show(self, instances: Iterable[Instance], titles: dict[int, str], now: datetime, sort_by: str) -> None:
-        """Exactly these rows (filtered already), in `sort_by` order."""
+    def show(
+        self,
+        instances: Iterable[Instance],
+        titles: dict[int, str],
+        now: datetime,
+        sort_by: str,
+        overlaps: dict[str, tuple[Overlap, ...]] | None = None,
+    ) -> None:
+        """Exactly these rows (filtered already), in `sort_by` order; `overlaps` by instance id."""
         selected = self.selected
         self._items = {i.id: i for i in instances}
+        self._overlaps = overlaps or {}
         wanted = {
-            i.id: row_cells(i, titles.get(i.task_id) if i.task_id is not None else None, now)
+            i.id: row_cells(
+                i, titles.get(i.task_id) if i.task_id is not None else None, now, self._overlaps.get(i.id, ())
+            )
             for i in self._items.values()
         }
         for key in [k for k in self._shown if k not in wanted]:
@@ -127,6 +153,12 @@ class InstanceTable(DataTable):
                         self.update_cell(key, column, after)
             self._shown[key] = cells
         self._order(sort_by, selected.id if selected else None)
+        self.explain(self.selected)
+
+    def explain(self, instance: Instance | None) -> None:
+        """The tooltip: the selected instance's overlaps, with whom and in which files."""
+        found = self._overlaps.get(instance.id, ()) if instance is not None else ()
+        self.tooltip = "\n".join(overlap_lines(found, instance.worktree_id)) if found else None
 
     def _order(self, sort_by: str, selected: str | None) -> None:
         """Re-sort only when the order changed, then put the cursor back on the same instance."""

@@ -13,7 +13,7 @@ from textual.reactive import var
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
-from cc_orchestrator.core.models import Instance
+from cc_orchestrator.core.models import Instance, Overlap
 from cc_orchestrator.tui.humanize import ago_changes_in
 from cc_orchestrator.tui.widgets.fields import TextInput
 from cc_orchestrator.tui.widgets.instance_table import SORTS, InstanceTable, matches
@@ -87,6 +87,7 @@ class InstancesPane(Pane):
         self.clock = clock
         self._instances: tuple[Instance, ...] = ()
         self._titles: dict[int, str] = {}
+        self._overlaps: dict[str, tuple[Overlap, ...]] = {}
         self._now: datetime | None = None
         self._tick: Timer | None = None
 
@@ -101,8 +102,16 @@ class InstancesPane(Pane):
     def selected(self) -> Instance | None:
         return self.table.selected
 
-    def show(self, instances: tuple[Instance, ...], titles: dict[int, str], now: datetime) -> None:
+    def show(
+        self,
+        instances: tuple[Instance, ...],
+        titles: dict[int, str],
+        now: datetime,
+        overlaps: dict[str, tuple[Overlap, ...]] | None = None,
+    ) -> None:
+        """`overlaps`: by instance id, for the `!` marks and the tooltip."""
         self._instances, self._titles, self._now = instances, titles, now
+        self._overlaps = overlaps or {}
         self._arrange()
 
     def watch_sort_by(self) -> None:
@@ -121,7 +130,7 @@ class InstancesPane(Pane):
             for i in self._instances
             if not words or matches(i, titles.get(i.task_id, "") if i.task_id is not None else "", words)
         ]
-        self.table.show(shown, titles, self._now, self.sort_by)
+        self.table.show(shown, titles, self._now, self.sort_by, self._overlaps)
         note = f"sorted by {self.sort_by}" if self.sort_by != "started" else ""
         if words:
             note = f"/{words}  {note}".strip()
@@ -150,6 +159,7 @@ class InstancesPane(Pane):
 
     @on(DataTable.RowHighlighted, "#instance-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.table.explain(self.table.selected)
         self.post_message(self.Highlighted(event.row_key.value))
 
     @on(DataTable.RowSelected, "#instance-table")

@@ -75,7 +75,7 @@ class WorktreeMap(Pane):
 
     def _show(self) -> None:
         worktrees = self._view.worktrees
-        self.tree_view.show(worktrees, self.reports)
+        self.tree_view.show(worktrees, self.reports, self._view.overlaps_by_worktree())
         stale = sum(1 for w in worktrees if w.status is WorktreeStatus.STALE or not w.exists)
         self.set_count(len(worktrees), note=f"{stale} stale" if stale else "")
 

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from cc_orchestrator.core.models import Worktree, WorktreeStatus
+from cc_orchestrator.core.models import Overlap, Worktree, WorktreeStatus
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.git.reports import Standing
@@ -22,7 +22,7 @@ def short_path(path: str) -> str:
     return "~" + path[len(home) :] if path == home or path.startswith(home + "/") else path
 
 
-def worktree_label(worktree: Worktree, report: Standing | None) -> Text:
+def worktree_label(worktree: Worktree, report: Standing | None, overlaps: tuple[Overlap, ...] = ()) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(worktree.branch, "bold" if worktree.instance_id else "")
     text.append(f" <- {worktree.base_branch}", "dim")
@@ -35,6 +35,8 @@ def worktree_label(worktree: Worktree, report: Standing | None) -> Text:
         text.append("  dirty", "yellow")
     if worktree.instance_id:
         text.append(f"  @{worktree.instance_id}", "green")
+    for overlap in overlaps:  # conflicts first: "! CONFLICT with instance 9b0d44 in src/app.py"
+        text.append(f"  ! {overlap.summary(worktree.id, most=2)}", "bold red" if overlap.conflicts else "yellow")
     if not worktree.exists:
         text.append("  MISSING", "bold red")
     elif worktree.status is WorktreeStatus.STALE:
@@ -65,13 +67,18 @@ class WorktreeTree(Tree[str]):
         node = self.cursor_node
         return node.data if node is not None and node.data in self._by_id else None
 
-    def show(self, worktrees: Iterable[Worktree], reports: dict[str, Standing]) -> None:
-        items = {w.id: w for w in worktrees}
+    def show(
+        self,
+        worktrees: Iterable[Worktree],
+        reports: dict[str, Standing],
+        overlaps: dict[str, tuple[Overlap, ...]] | None = None,
+    ) -> None:
+        items, overlaps = {w.id: w for w in worktrees}, overlaps or {}
         for wid in [k for k in self._by_id if k not in items]:
             self._by_id.pop(wid).remove()
             self._labels.pop(wid, None)
         for wid, worktree in items.items():
-            label = worktree_label(worktree, reports.get(wid))
+            label = worktree_label(worktree, reports.get(wid), overlaps.get(wid, ()))
             node = self._by_id.get(wid)
             if node is None:
                 self._by_id[wid] = self._repo(worktree.repo).add_leaf(label, data=wid)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from fastapi.security import HTTPBearer
 
-from cc_orchestrator.web.api import config, events, instances, integrations, meta, tasks, worktrees
+from cc_orchestrator.web.api import config, events, instances, integrations, meta, overlaps, tasks, worktrees
 
 # Documents the Bearer scheme in /docs (the check itself is security.Guard's).
 bearer = HTTPBearer(auto_error=False, description="the token printed by `cc-orchestrator serve`")
 
 
 def include(app: FastAPI) -> None:
-    for module in (instances, tasks, integrations, worktrees, config, events, meta):
+    for module in (instances, tasks, integrations, worktrees, overlaps, config, events, meta):
         app.include_router(module.router, dependencies=[Depends(bearer)])

@@ -3,6 +3,7 @@
 
 import { $, h, toast } from "./dom.js";
 import { del, post } from "./api.js";
+import { marks } from "./overlaps.js";
 
 const LIVE = new Set(["STARTING", "RUNNING", "WAITING_INPUT", "IDLE"]);
 
@@ -12,7 +13,13 @@ export class InstanceGrid {
     this.onLogs = onLogs;
     this.cards = new Map();
     this.instances = new Map();
+    this.marks = new Map(); // instance id -> its overlaps' lines
     this.showEnded = false;
+  }
+
+  overlaps(list) {
+    this.marks = marks(list, (o) => o.instance_ids);
+    for (const [id, card] of this.cards) this.fill(card, this.instances.get(id));
   }
 
   render(instances) {
@@ -52,6 +59,7 @@ export class InstanceGrid {
     card.meta = h("div", { class: "meta" });
     card.message = h("div", { class: "meta" });
     card.question = h("div", { class: "question", hidden: true });
+    card.overlaps = h("ul", { class: "overlaps", hidden: true });
     card.usage = h("div", { class: "usage" });
     card.approve = h("button", { class: "good", "data-action": "approve", onclick: () => this.act(id, "approve") }, "Approve");
     card.reject = h("button", { "data-action": "reject", onclick: () => this.act(id, "reject") }, "Reject");
@@ -68,6 +76,7 @@ export class InstanceGrid {
       h("div", { class: "card-head" }, card.idText, card.badge),
       card.meta,
       card.question,
+      card.overlaps,
       card.message,
       card.usage,
       card.send,
@@ -88,6 +97,11 @@ export class InstanceGrid {
     card.question.hidden = !waiting || !i.waiting_for;
     card.question.textContent = i.waiting_for || "";
     card.usage.textContent = usageText(i.resource_usage);
+    const overlaps = this.marks.get(i.id) || [];
+    card.overlaps.hidden = overlaps.length === 0;
+    card.overlaps.replaceChildren(
+      ...overlaps.map((m) => h("li", { class: m.conflict ? "overlap conflict" : "overlap" }, `! ${m.text}`)),
+    );
     const live = LIVE.has(i.status);
     card.approve.hidden = card.reject.hidden = !waiting;
     card.interrupt.hidden = card.stop.hidden = card.send.hidden = !live;

@@ -41,8 +41,15 @@ async function loadInstances() {
   if (charts) charts.keep(new Set(live.map((i) => i.id)));
 }
 
+async function loadOverlaps() {
+  const found = await get("/api/overlaps");
+  grid.overlaps(found);
+  worktrees.overlaps(found);
+}
+
 const reload = {
   instances: debounce(() => loadInstances().catch(report), 150),
+  overlaps: debounce(() => loadOverlaps().catch(report), 300),
   tasks: debounce(() => board.load().catch(report), 250),
   worktrees: debounce(() => worktrees.load().catch(report), 300),
 };
@@ -52,6 +59,7 @@ function report(error) {
 }
 
 async function loadAll() {
+  await loadOverlaps(); // first: the cards and rows below are drawn with their marks
   await Promise.all([loadInstances(), board.load(), worktrees.load()]);
   const recent = await get("/api/events?limit=30");
   $("#activity").replaceChildren();
@@ -65,6 +73,7 @@ live.on("instance_status", (m) => {
   activity(m.timestamp, m.level, m.message);
   reload.instances();
   reload.worktrees();
+  reload.overlaps(); // an instance that stopped has none any more
 });
 live.on("task_update", (m) => {
   activity(m.timestamp, m.level, m.message);
@@ -72,6 +81,10 @@ live.on("task_update", (m) => {
 });
 live.on("worktree_update", (m) => {
   activity(m.timestamp, m.level, m.message);
+  if (m.data && m.data.overlap) {
+    toast(m.message, m.level === "WARNING" ? "warning" : "info"); // a new conflict, or files now shared
+    reload.overlaps();
+  }
   reload.worktrees();
 });
 live.on("log_message", (m) => {

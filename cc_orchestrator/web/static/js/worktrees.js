@@ -2,10 +2,16 @@
 
 import { $, h, toast } from "./dom.js";
 import { del, get } from "./api.js";
+import { marks } from "./overlaps.js";
 
 export class WorktreeMap {
   constructor(root) {
     this.root = root;
+    this.marks = new Map(); // worktree id -> its overlaps' lines
+  }
+
+  overlaps(list) {
+    this.marks = marks(list, (o) => o.worktree_ids);
   }
 
   async load() {
@@ -28,7 +34,13 @@ export class WorktreeMap {
       "div",
       { class: "worktree", dataset: { worktreeId: w.id, status: w.status } },
       h("span", { class: "id" }, w.id),
-      h("span", { class: "branch" }, w.branch, h("small", {}, `from ${w.base_branch} · ${w.last_commit || "no commits"}`)),
+      h(
+        "span",
+        { class: "branch" },
+        w.branch,
+        h("small", {}, `from ${w.base_branch} · ${w.last_commit || "no commits"}`),
+        ...(this.marks.get(w.id) || []).map((m) => h("small", { class: m.conflict ? "overlap conflict" : "overlap" }, `! ${m.text}`)),
+      ),
       h("span", { class: "badge", dataset: { status: w.status } }, w.instance_id ? `${w.status} · ${w.instance_id}` : w.status),
       w.instance_id && w.status === "ACTIVE"
         ? h("span")
