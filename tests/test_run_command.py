@@ -20,10 +20,8 @@ def test_run_walks_the_board_until_only_a_person_can_move_it(cli_env, git_repo):
         result = run(cli_env, git_repo, "run", "--no-merge", "--interval", "1")
         assert result.returncode == 1, result.stdout + result.stderr
         last = result.stdout.strip().splitlines()[-1]
-        assert (
-            last
-            == "nothing can move: 1 in REVIEW wait for a person (cco tasks merge ID); 1 blocked by tasks that are not DONE"
-        )
+        waits = "1 in REVIEW wait for a person (cco tasks merge ID); 1 blocked by tasks that are not DONE"
+        assert last == f"nothing can move: {waits}"
         assert "review 1 · done 0/2" in result.stdout
 
         shown = ok(cli_env, git_repo, "tasks", "show", "1")
