@@ -170,3 +170,53 @@ def test_the_checks_command_comes_from_the_repository_the_setting_or_the_project
     assert resolve(repo, {"*": "tox"}).command is None  # the repository says: none
     (repo / REPO_FILE).write_text('[review]\nchecks = "just check"\n')
     assert resolve(repo, {"*": "tox"}).source == REPO_FILE
+
+
+def test_inside_a_running_face_the_gate_needs_no_one_to_poll_it(make_orch, git_repo):
+    """Live (the TUI's and serve's loop) runs the gate: the turn's end, the checks window's end
+    (tmux's pane-died hook) and the move to REVIEW arrive without any call from the test."""
+    with_checks(git_repo, "test -f hello.txt")
+    orch = make_orch()
+    live = orch.live(lambda snapshot: None, sweep=30.0)  # no sweep within the test: signals only
+    try:
+        task_id = start_task(orch, git_repo, "write hello.txt hi", "work 0.5")
+        retry_until(lambda: orch.tasks.get(task_id).status is TaskStatus.REVIEW, timeout=WAIT)
+    finally:
+        live.stop()
+    assert [r.status for r in orch.review.runs(task_id)] == [CheckStatus.PASSED]
+
+
+def test_ask_agent_mode_has_the_agent_commit_and_the_passed_run_covers_it(make_orch, git_repo):
+    with_checks(git_repo, "test -f hello.txt")
+    orch = make_orch(review_commit="ask-agent")
+    task = orch.tasks.add("Say hello", description="write hello.txt hi\nwork 0.5", repo=str(git_repo))
+    orch.assign(task.id)
+    run_loop_until(orch, lambda: any(e.message.startswith("sent ") for e in orch.events.since(0)))
+    instance = orch.instances.get(orch.tasks.get(task.id).assigned_instance)
+    orch.instances.send(instance.id, "work 0.3\ncommit the agent's own words")  # as the agent would
+
+    run_loop_until(orch, lambda: orch.tasks.get(task.id).status is TaskStatus.REVIEW)
+
+    (run,) = orch.review.runs(task.id)  # not run again: the same tree
+    folder = Path(instance.worktree_path)
+    assert git(folder, "log", "-1", "--format=%s") == "the agent's own words"
+    assert run.head == git(folder, "rev-parse", "HEAD")
+
+
+def test_a_face_starting_after_a_crash_checks_the_turn_nobody_checked(make_orch, git_repo, data_dir, tmux_socket):
+    with_checks(git_repo, "test -f hello.txt")
+    first = make_orch()
+    task_id = start_task(first, git_repo, "write hello.txt hi", "work 0.5")
+    instance_id = first.tasks.get(task_id).assigned_instance
+    retry_until(
+        lambda: (
+            first.instances.get(instance_id).status is InstanceStatus.IDLE
+            and first.events.claim("review", ()) is not None
+        ),
+        timeout=WAIT,
+    )
+    # the turn's end was claimed (the cursor moved past it) by a face that then died
+
+    later = make_orch()
+    run_loop_until(later, lambda: later.tasks.get(task_id).status is TaskStatus.REVIEW)
+    assert [r.status for r in later.review.runs(task_id)] == [CheckStatus.PASSED]
