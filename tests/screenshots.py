@@ -51,13 +51,14 @@ def web_screenshots(out_dir) -> list:
         api = tasks.add("REST endpoints for orders", priority="high", dependencies=[schema.id])
         tasks.add("Pagination for /orders", dependencies=[api.id])
         tasks.add("Rate limiting", priority="low")
-        tasks.add("Fix flaky checkout test", "Fails one run in twenty.", priority="high")
+        flaky = tasks.add("Fix flaky checkout test", "Fails one run in twenty.", priority="high")
         docs = tasks.add("API reference docs", priority="low")
         tasks.update(docs.id, status="IN_PROGRESS")
         tasks.update(docs.id, status="REVIEW")
         done = tasks.add("Set up CI")
         tasks.update(done.id, status="DONE")
         tasks.update(schema.id, status="DONE")
+        _checks_on_record(orch, flaky.id, docs.id, root / "checks")
 
         server = LiveServer(create_app(orch, TOKEN, default_repo=repo, sweep=0.5))
         with server.client() as http:
@@ -80,6 +81,8 @@ def web_screenshots(out_dir) -> list:
                 expect(page.locator(f'[data-instance-id="{asking["id"]}"]')).to_have_attribute(
                     "data-status", "WAITING_INPUT", timeout=20_000
                 )
+                page.locator(f'.task[data-task-id="{flaky.id}"] summary').click()  # its check runs, unfolded
+                expect(page.locator(f'.task[data-task-id="{flaky.id}"] .check-tail')).to_be_visible()
                 time.sleep(6)  # a few seconds of CPU and memory samples for the charts
                 shots.append(out / "web-dashboard.png")
                 page.screenshot(path=str(shots[-1]), full_page=True)
@@ -102,6 +105,29 @@ def web_screenshots(out_dir) -> list:
         kill_tmux_server(socket_name)
         shutil.rmtree(root, ignore_errors=True)
     return shots
+
+
+def _checks_on_record(orch, gave_up: int, passed: int, logs) -> None:
+    """The review gate's word on two tasks: one failed three times (a person decides), one passed."""
+    from cc_orchestrator.core.models import ChecksState, CheckStatus
+    from tests.check_runs import record_runs
+
+    failure = (
+        "tests/test_checkout.py::test_pay_retries FAILED\n\n"
+        "    def test_pay_retries(gateway):\n"
+        ">       assert gateway.calls == 3\n"
+        "E       assert 4 == 3\n\n"
+        "FAILED tests/test_checkout.py::test_pay_retries - assert 4 == 3\n"
+        "1 failed, 57 passed in 4.12s"
+    )
+    orch.tasks.update(gave_up, status="IN_PROGRESS")
+    outcomes = [
+        (CheckStatus.FAILED, 1, failure),
+        (CheckStatus.TIMED_OUT, 124, "timed out"),
+        (CheckStatus.FAILED, 1, failure),
+    ]
+    record_runs(orch, gave_up, outcomes, ChecksState.GAVE_UP, logs)
+    record_runs(orch, passed, [(CheckStatus.PASSED, 0, "58 passed in 4.02s")], ChecksState.PASSED, logs)
 
 
 def tui_screenshots(out_dir) -> list:
@@ -134,6 +160,7 @@ def tui_screenshots(out_dir) -> list:
         "tui-help.svg": ["question_mark"],
         "tui-import.svg": ["tab", "i", *"acme/web", "tab", *"bug"],
         "tui-task-detail.svg": ["tab", "down", "enter"],  # an imported task: its issue and pull request
+        "tui-task-checks.svg": ["tab", "right", "right", "down", "down", "enter"],  # checks that gave up
     }
     saved_env = dict(os.environ)
     for name in [n for n in os.environ if n.startswith("CC_ORCHESTRATOR_")]:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.git.reports import Standing, Standings
-    from cc_orchestrator.core.models import Event, Worktree, WorktreeReport
+    from cc_orchestrator.core.models import CheckRun, Event, Task, Worktree, WorktreeReport
     from cc_orchestrator.core.orchestrator import Orchestrator
+    from cc_orchestrator.core.review.checks import Checks
 
 
 class Reads:
@@ -62,3 +63,12 @@ class Reads:
 
     def task_events(self, task_id: int, limit: int = 300) -> list[Event]:
         return self.orch.events.tail(limit=limit, task_id=task_id)
+
+    def checks(self, task: Task) -> Checks:
+        """The command that checks the task's work and where it came from (reads the
+        repository's `.cc-orchestrator.toml`, or looks at its files)."""
+        return self.orch.review.checks(task)
+
+    def check_runs(self, task_id: int) -> list[CheckRun]:
+        """The task's check runs on record, oldest first."""
+        return self.orch.review.runs(task_id)

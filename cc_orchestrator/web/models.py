@@ -20,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from cc_orchestrator.core.configuration import ConfigEntry
 from cc_orchestrator.core.integrations.service import Outcome
 from cc_orchestrator.core.models import (
+    CheckRun,
     Event,
     ImportResult,
     Instance,
@@ -96,8 +97,19 @@ TaskOut = derived(
         "source_project": '"owner/repo" for GitHub, the site for Jira; "" for manual tasks',
         "source_url": 'where a person opens the issue; "" for manual tasks',
         "pr_url": 'its pull request, once opened; else ""',
+        "checks": 'the review gate\'s latest word on its work; "" before its first check',
     },
     add={"source_label": (str, Field(description='"owner/repo#12", "PROJ-7" or "manual"'))},
+)
+CheckRunOut = derived(
+    CheckRun,
+    "One run of a repository's checks, by the review gate or the merge queue.",
+    describe={
+        "tail": "the last lines of its output",
+        "log_path": "its whole output, on the server",
+        "exit_code": "null while it runs, or when it was interrupted",
+    },
+    add={"seconds": (float | None, Field(description="how long it took; null while it runs"))},
 )
 WorktreeOut = derived(Worktree)
 WorktreeReportOut = derived(WorktreeReport)
@@ -115,6 +127,16 @@ ImportResultOut = derived(
 )
 OutcomeOut = derived(Outcome, "What an upstream action did, in one line, and the link it made (a pull request).")
 ConfigEntryOut = derived(ConfigEntry)
+
+
+class ChecksOut(BaseModel):
+    """What checks a task's work, where that came from, and every run on record."""
+
+    command: str | None = Field(description="the shell command; null when the repository has none")
+    source: str = Field(
+        description='where it came from: ".cc-orchestrator.toml", "setting review_checks", "detected: ..."'
+    )
+    runs: list[CheckRunOut] = Field(description="oldest first")
 
 
 class IntegrationsOut(BaseModel):

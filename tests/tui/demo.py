@@ -11,6 +11,9 @@ from datetime import UTC, datetime, timedelta
 from cc_orchestrator.core.git.losses import Losses
 from cc_orchestrator.core.git.reports import Standing
 from cc_orchestrator.core.models import (
+    CheckRun,
+    ChecksState,
+    CheckStatus,
     Event,
     EventKind,
     Instance,
@@ -24,6 +27,7 @@ from cc_orchestrator.core.models import (
     WorktreeReport,
     WorktreeStatus,
 )
+from cc_orchestrator.core.review.checks import Checks
 from cc_orchestrator.core.snapshot import Snapshot
 from cc_orchestrator.tui.reads import Reads
 from cc_orchestrator.tui.view import View
@@ -60,7 +64,20 @@ _INSTANCES = [
         REPO,
     ),
     ("c4d8e2", 7, S.IDLE, "cco/task-7-orders-csv", 0.0, 301, 240_900, 30_200, 95, 12, "", REPO),
-    ("d9a041", 8, S.RUNNING, "cco/task-8-flaky-login", 61.0, 655, 55_000, 7_400, 8, 0.05, "", REPO),
+    (
+        "d9a041",
+        8,
+        S.WAITING_INPUT,
+        "cco/task-8-flaky-login",
+        0.2,
+        655,
+        55_000,
+        7_400,
+        8,
+        1,
+        "checks failed 3 times",
+        REPO,
+    ),
     ("e5b7f3", 11, S.ERROR, "cco/task-11-stripe-webhook", 0.0, 0, 12_900, 1_100, 130, 64, "", OTHER),
     ("f0c2d6", 12, S.STOPPED, "cco/task-12-rate-limits", 0.0, 0, 310_000, 45_000, 300, 180, "", OTHER),
 ]
@@ -131,6 +148,7 @@ _TASKS = [
     (13, "Document the refund flow", TaskStatus.DONE, Priority.LOW, "manual", "", (), False, None),
     (14, "Translate the checkout into German", TaskStatus.PENDING, Priority.LOW, "github", "420", (5,), True, None),
 ]
+_CHECKS = {3: ChecksState.FAILED, 7: ChecksState.PASSED, 8: ChecksState.GAVE_UP, 12: ChecksState.PASSED}
 _PULLS = {7: "https://github.com/acme/shopfront/pull/431", 12: "https://github.com/acme/payments-api/pull/97"}
 JIRA_SITE = "acme.atlassian.net"
 
@@ -182,7 +200,9 @@ _EVENTS = [
         "a1f3c9",
         3,
     ),
+    (6, EventKind.TASK_UPDATE, Level.WARNING, "task 8: checks failed (npm test, exit 1, 47.9 s)", "d9a041", 8),
     (4, EventKind.LOG_MESSAGE, Level.INFO, "sent 38 characters to instance a1f3c9", "a1f3c9", 3),
+    (3.4, EventKind.TASK_UPDATE, Level.WARNING, "task 3: checks failed (npm test, exit 1, 38.2 s)", "a1f3c9", 3),
     (
         2,
         EventKind.INSTANCE_STATUS,
@@ -191,9 +211,65 @@ _EVENTS = [
         "b27e10",
         5,
     ),
+    (1.2, EventKind.TASK_UPDATE, Level.WARNING, "task 8: checks failed (npm test, exit 1, 48.2 s)", "d9a041", 8),
+    (
+        1.2,
+        EventKind.INSTANCE_STATUS,
+        Level.WARNING,
+        "instance d9a041 WAITING_INPUT: checks failed 3 times",
+        "d9a041",
+        8,
+    ),
     (1, EventKind.TASK_UPDATE, Level.INFO, "task 10 added: Add a --dry-run flag to the seed script", None, 10),
     (0.5, EventKind.TASK_UPDATE, Level.INFO, "task 9 depends on 7, 12", None, 9),
 ]
+CHECKS = {
+    REPO: Checks("npm test", "detected: package.json test script"),
+    OTHER: Checks("pytest -q", ".cc-orchestrator.toml"),
+}
+LOGIN_FAILURE = """\
+$ npm test
+> shopfront@2.4.0 test
+> vitest run && playwright test tests/e2e
+
+ PASS  src/checkout/retry.test.ts (6 tests) 41ms
+ PASS  src/cart/Badge.test.tsx (4 tests) 38ms
+
+Running 12 tests using 4 workers
+
+  1) [chromium] tests/e2e/login.spec.ts:18:5 > login > keeps the session after reload
+
+    Error: expect(page).toHaveURL(expected)
+    Expected string: "http://localhost:5173/account"
+    Received string: "http://localhost:5173/login"
+
+      24 |     await page.reload();
+    > 25 |     await expect(page).toHaveURL("/account");
+         |                        ^
+
+  1 failed
+    [chromium] tests/e2e/login.spec.ts:18:5 > login > keeps the session after reload
+  11 passed (48.2s)
+
+[cc-orchestrator: checks exited with status 1]"""
+RETRY_FAILURE = """\
+$ npm test
+ FAIL  src/checkout/retry.test.ts > pay > gives up after 4 attempts
+AssertionError: expected "charge" to be called 4 times, but got 5 times
+ Tests  1 failed | 5 passed (6)
+
+[cc-orchestrator: checks exited with status 1]"""
+# task: (run id, status, exit status, started minutes ago, seconds, tail)
+_RUNS = {
+    3: [(21, CheckStatus.FAILED, 1, 4.0, 38.2, RETRY_FAILURE)],
+    7: [(11, CheckStatus.FAILED, 1, 70, 51.0, "1 failed"), (13, CheckStatus.PASSED, 0, 32, 49.6, "12 passed")],
+    8: [
+        (17, CheckStatus.TIMED_OUT, 124, 7.0, 600.0, "[cc-orchestrator] checks timed out after 600 s"),
+        (19, CheckStatus.FAILED, 1, 6.8, 47.9, LOGIN_FAILURE),
+        (23, CheckStatus.FAILED, 1, 2.0, 48.2, LOGIN_FAILURE),
+    ],
+    12: [(5, CheckStatus.PASSED, 0, 200, 12.4, "41 passed in 12.40s")],
+}
 SCREEN = """\
 > Retry failed checkout payments with backoff
 
@@ -273,6 +349,7 @@ def demo_view() -> View:
             repo=OTHER if tid in (11, 12) else REPO,
             blocked=blocked,
             pr_url=_PULLS.get(tid, ""),
+            checks=_CHECKS.get(tid, ChecksState.NONE),
             **_upstream(source, source_id, "acme/payments-api" if tid in (11, 12) else "acme/shopfront"),
         )
         for tid, title, status, priority, source, source_id, deps, blocked, instance in _TASKS
@@ -307,6 +384,31 @@ def demo_view() -> View:
         instances, tasks, worktrees, events=events, last_event_id=events[-1].id, live=True, taken_at=NOW
     )
     return View(snapshot, events, repo=REPO)
+
+
+def demo_runs(task: Task) -> list[CheckRun]:
+    """The task's check runs on record, oldest first."""
+    instance = task.assigned_instance
+    checks = CHECKS[task.repo or REPO]
+    return [
+        CheckRun(
+            id=run_id,
+            task_id=task.id,
+            instance_id=instance,
+            purpose="gate",
+            command=checks.command or "",
+            source=checks.source,
+            folder=f"{task.repo}-worktrees/task-{task.id}",
+            head="9c1e2f0",
+            status=status,
+            exit_code=code,
+            log_path=f"~/.local/share/cc-orchestrator/logs/checks/{instance or 'f0c2d6'}-{run_id}.log",
+            tail=tail,
+            started_at=_ago(minutes=minutes),
+            finished_at=_ago(minutes=minutes) + timedelta(seconds=seconds),
+        )
+        for run_id, status, code, minutes, seconds, tail in _RUNS.get(task.id, [])
+    ]
 
 
 def demo_reports(view: View) -> dict[str, WorktreeReport]:
@@ -350,3 +452,10 @@ class DemoReads(Reads):
 
     def task_events(self, task_id: int, limit: int = 300) -> list[Event]:
         return [e for e in self.data.events if e.task_id == task_id]
+
+    def checks(self, task: Task) -> Checks:
+        return CHECKS[task.repo or REPO]
+
+    def check_runs(self, task_id: int) -> list[CheckRun]:
+        task = self.data.task(task_id)
+        return demo_runs(task) if task else []

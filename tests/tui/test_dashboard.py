@@ -31,8 +31,8 @@ async def test_slash_filters_instances_and_escape_clears(demo_app):
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("slash", *"waiting")
-        await wait_for(pilot, lambda: rows(app) == ["b27e10"])
-        assert app.dashboard.instances.border_title.startswith("Instances (1/6)")
+        await wait_for(pilot, lambda: rows(app) == ["b27e10", "d9a041"])  # a permission, and failed checks
+        assert app.dashboard.instances.border_title.startswith("Instances (2/6)")
         await pilot.press("enter")  # keeps the filter, back to the table
         assert app.focused is app.dashboard.instances.table
         await pilot.press("escape")

@@ -80,6 +80,18 @@ def test_task_detail(snap_compare, demo_app):
     assert snap_compare(demo_app(), terminal_size=SIZE, run_before=run_before)
 
 
+def test_task_detail_with_checks_that_gave_up(snap_compare, demo_app):
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("tab", "right", "right", "down", "down", "enter")  # task 8, a red card
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: screen.query_one("#task-events").lines)
+        await wait_for(pilot, lambda: screen.query_one("#task-checks").runs)  # read in a worker
+        await pilot.pause()
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=run_before)
+
+
 def test_new_task_form(snap_compare, demo_app):
     assert snap_compare(demo_app(), press=["tab", "n", *"Add a --dry-run flag"], terminal_size=SIZE, run_before=settled)
 

@@ -130,6 +130,35 @@ def test_import_from_github_on_the_page_links_each_card_to_its_issue(page, githu
     assert [p for p in page.problems if "status of 409" not in p and "status of 502" not in p] == []
 
 
+def test_a_task_whose_checks_gave_up_is_red_and_unfolds_its_runs(page, orch, git_repo, tmp_path):
+    from cc_orchestrator.core.models import ChecksState, CheckStatus
+    from tests.check_runs import record_runs
+
+    task = orch.tasks.add("Fix the login test", repo=str(git_repo))
+    orch.tasks.update(task.id, status="in_progress")
+    failure = "tests/test_login.py F\nE   assert 302 == 200\n1 failed, 11 passed"
+    outcomes = [(CheckStatus.TIMED_OUT, 124, "timed out"), (CheckStatus.FAILED, 1, failure)]
+    first, newest = record_runs(orch, task.id, outcomes, ChecksState.GAVE_UP, tmp_path)
+    card = page.locator(f'.task[data-task-id="{task.id}"]')
+    expect(card).to_have_attribute("data-checks", "gave_up")
+    expect(card.locator(".checks-badge")).to_have_text("✗ checks gave up")
+    assert card.evaluate("e => getComputedStyle(e).borderTopColor") == "rgb(239, 68, 68)"  # --red
+
+    card.locator("summary").click()
+    runs = card.locator(".runs li")
+    expect(runs).to_have_count(2)
+    expect(runs.first).to_have_attribute("data-run-id", str(newest))  # newest first
+    expect(runs.first).to_contain_text("failed")
+    expect(runs.last).to_contain_text("timed out")
+    expect(card.locator(".check-tail")).to_have_text(failure)
+    expect(card.locator(".check-runs")).to_contain_text(str(tmp_path / f"{newest}.log"))
+
+    record_runs(orch, task.id, [(CheckStatus.PASSED, 0, "12 passed")], ChecksState.PASSED, tmp_path)
+    expect(card).to_have_attribute("data-checks", "passed")  # the board reloaded on the event...
+    expect(card.locator(".runs li")).to_have_count(3)  # ...and the runs stayed unfolded
+    assert page.problems == []
+
+
 def test_the_sign_in_form_in_a_second_browser(server):
     with sync_api.sync_playwright() as playwright:
         browser = launch(playwright)

@@ -58,3 +58,10 @@ def test_the_priority_choices_are_the_api_priorities(enums):
     page = (STATIC / "index.html").read_text()
     options = re.findall(r'<option value="([A-Z]+)"[^>]*>(?:high|medium|low)</option>', page)
     assert options == enums["Priority"]
+
+
+def test_the_checks_badges_name_every_checks_state(enums):
+    text = (JS / "tasks.js").read_text()
+    block = re.search(r"const CHECKS = \{([^}]*)\}", text)
+    assert block, "tasks.js no longer defines CHECKS"
+    assert re.findall(r"^\s*(\w+):", block.group(1), re.M) == [s for s in enums["ChecksState"] if s]

@@ -22,6 +22,8 @@ def fields(pairs: list[tuple[str, str | Text]], width: int = 60) -> Text:
             value.truncate(width, overflow="ellipsis", pad=True)
         text.append_text(value)
         text.append("\n" if n % 2 else " ")
+    if len(pairs) % 2:  # a last pair alone on its line ends it too
+        text.append("\n")
     return text
 
 

@@ -12,9 +12,11 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import RichLog, Static, TabbedContent, TabPane
 
-from cc_orchestrator.core.models import Event, Instance, Overlap, Task, WorktreeReport
+from cc_orchestrator.core.models import CheckRun, Event, Instance, Overlap, Task, WorktreeReport
+from cc_orchestrator.errors import message_of
 from cc_orchestrator.tui import humanize
 from cc_orchestrator.tui.actions.instances import InstanceActions
+from cc_orchestrator.tui.checks import latest_line
 from cc_orchestrator.tui.following import follow
 from cc_orchestrator.tui.screens.detail_parts import EventsLog, fields
 from cc_orchestrator.tui.services import Services
@@ -31,32 +33,44 @@ def _diff_style(line: str) -> str:
     return "green" if line.startswith("+") else "red" if line.startswith("-") else ""
 
 
-def head(instance: Instance, task: Task | None, now, overlaps: tuple[Overlap, ...] = ()) -> Text:
+def head(
+    instance: Instance,
+    task: Task | None,
+    now,
+    overlaps: tuple[Overlap, ...] = (),
+    latest: CheckRun | None = None,
+) -> Text:
+    """Its state, fields, its worktree's overlaps, and (when its task has check runs) the
+    latest run's state."""
     usage = instance.resource_usage
     title = Text.assemble((f" Instance {instance.id} ", "bold reverse"), "  ", state_cell(instance))
     if instance.waiting_for:
         title.append(f"  {instance.waiting_for.splitlines()[0]}", "yellow")
     title.append("\n\n")
-    return (
-        title
-        + fields(
-            [
-                ("task", f"#{task.id} {task.title}" if task else "-"),
-                ("agent", instance.agent),
-                ("branch", instance.branch or "-"),
-                ("worktree", instance.worktree_path or "-"),
-                ("pid", str(instance.pid or "-")),
-                ("cpu / mem", f"{humanize.cpu(usage.cpu_percent)} / {humanize.memory(usage.memory_mb)}"),
-                ("tokens", f"{humanize.count(instance.tokens_in)} in, {humanize.count(instance.tokens_out)} out"),
-                ("model", instance.model or "-"),
-                ("started", f"{humanize.ago(instance.created_at, now)} ago"),
-                ("active", f"{humanize.ago(instance.last_activity, now)} ago"),
-                ("message", instance.status_message or "-"),
-                ("restarts", str(instance.restarts)),
-            ]
-        )
-        + overlaps_text(overlaps, instance.worktree_id)
+    text = title + fields(
+        [
+            ("task", f"#{task.id} {task.title}" if task else "-"),
+            ("agent", instance.agent),
+            ("branch", instance.branch or "-"),
+            ("worktree", instance.worktree_path or "-"),
+            ("pid", str(instance.pid or "-")),
+            ("cpu / mem", f"{humanize.cpu(usage.cpu_percent)} / {humanize.memory(usage.memory_mb)}"),
+            ("tokens", f"{humanize.count(instance.tokens_in)} in, {humanize.count(instance.tokens_out)} out"),
+            ("model", instance.model or "-"),
+            ("started", f"{humanize.ago(instance.created_at, now)} ago"),
+            ("active", f"{humanize.ago(instance.last_activity, now)} ago"),
+            ("message", instance.status_message or "-"),
+            ("restarts", str(instance.restarts)),
+        ]
     )
+    text.append_text(overlaps_text(overlaps, instance.worktree_id))
+    if latest is not None:
+        if overlaps:
+            text.append("\n")
+        text.append(f"{'checks':>10} ", "dim")
+        text.append_text(latest_line(latest, now))
+        text.append("\n")
+    return text
 
 
 def overlaps_text(overlaps: tuple[Overlap, ...], worktree_id: str | None) -> Text:
@@ -86,6 +100,9 @@ class InstanceDetail(Screen):
         self.services = services
         self.actions = InstanceActions(self, services)
         self.instance: Instance | None = None
+        self._view = View()  # the newest view shown
+        self.latest_run: CheckRun | None = None  # its task's, once read
+        self._run_news: int | None = None  # the newest event about one of its task's runs, when read
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-head")
@@ -112,11 +129,25 @@ class InstanceDetail(Screen):
         instance = view.instance(self.instance_id)
         if instance is None:
             return
-        self.instance = instance
-        now = self.services.clock()
-        overlaps = view.overlaps_by_instance().get(instance.id, ())
-        self.query_one("#detail-head", Static).update(head(instance, view.task(instance.task_id), now, overlaps))
-        self.query_one(EventsLog).add([e for e in view.events if e.instance_id == self.instance_id], now)
+        self.instance, self._view = instance, view
+        self._show_head()
+        self.query_one(EventsLog).add(
+            [e for e in view.events if e.instance_id == self.instance_id], self.services.clock()
+        )
+        task_id = instance.task_id
+        if task_id is not None:
+            news = max((e.id for e in view.events if e.task_id == task_id and "run" in e.data), default=0)
+            if self._run_news is None or news > self._run_news:  # a run started or ended
+                self._run_news = news
+                self._load_latest_run(task_id)
+
+    def _show_head(self) -> None:
+        if self.instance is None:
+            return
+        task = self._view.task(self.instance.task_id)
+        overlaps = self._view.overlaps_by_instance().get(self.instance.id, ())
+        text = head(self.instance, task, self.services.clock(), overlaps, self.latest_run)
+        self.query_one("#detail-head", Static).update(text)
 
     # -- loading (workers of this screen: they end when it closes) ---------------------------
 
@@ -132,6 +163,20 @@ class InstanceDetail(Screen):
 
     def _add_history(self, events: list[Event]) -> None:
         self.query_one(EventsLog).add(events, self.services.clock())
+
+    @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
+    def _load_latest_run(self, task_id: int) -> None:
+        """Its task's newest check run (one query; when the view says a run started or ended)."""
+        try:
+            runs = self.services.reads.check_runs(task_id)
+        except Exception as exc:
+            self.call_later(self.notify, message_of(exc), severity="warning")
+            return
+        self.call_later(self._latest_run_read, runs[-1] if runs else None)
+
+    def _latest_run_read(self, run: CheckRun | None) -> None:
+        self.latest_run = run
+        self._show_head()
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def _load_diff(self) -> None:

@@ -1,4 +1,4 @@
-"""A task in detail: its fields, dependencies, description and history."""
+"""A task in detail: its fields, dependencies, description, checks and history."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from cc_orchestrator.core.models import Event, Task, TaskStatus
-from cc_orchestrator.tui import humanize
+from cc_orchestrator.core.models import CheckRun, Event, Task, TaskStatus
+from cc_orchestrator.errors import message_of
+from cc_orchestrator.tui import checks, humanize
 from cc_orchestrator.tui.actions.tasks import TaskActions
 from cc_orchestrator.tui.screens.detail_parts import EventsLog, fields, link
 from cc_orchestrator.tui.services import Services
 from cc_orchestrator.tui.view import View, watch_view
+from cc_orchestrator.tui.widgets.checks_panel import ChecksPanel
 from cc_orchestrator.tui.widgets.key_bar import KeyBar
 from cc_orchestrator.tui.widgets.task_column import PRIORITY_STYLES, SOURCES
 from cc_orchestrator.tui.widgets.worktree_tree import short_path
@@ -50,6 +52,7 @@ def head(task: Task, view: View, now) -> Text:
             ("blocked", "yes" if task.blocked else "no"),
             ("created", f"{humanize.ago(task.created_at, now)} ago"),
             ("updated", f"{humanize.ago(task.updated_at, now)} ago"),
+            ("checks", Text(*checks.BADGES[task.checks]) if task.checks else "-"),
         ]
     )
 
@@ -71,12 +74,14 @@ class TaskDetail(Screen):
         self.actions = TaskActions(self, services)
         self.shown: Task | None = None  # as the newest view has it
         self._known: set[int] = set()
+        self._run_news: int | None = None  # the newest event about one of its check runs, when read
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-head")
         description = Static(id="task-description", markup=False)
         description.border_title = "Description"
         yield description
+        yield ChecksPanel()
         events = EventsLog(id="task-events")
         events.border_title = "Events"
         yield events
@@ -94,6 +99,10 @@ class TaskDetail(Screen):
         self.query_one("#detail-head", Static).update(head(task, view, now))
         self.query_one("#task-description", Static).update(task.description or "(no description)")
         self.query_one(EventsLog).add([e for e in view.events if e.task_id == self.task_id], now)
+        news = max((e.id for e in view.events if e.task_id == self.task_id and "run" in e.data), default=0)
+        if self._run_news is None or news > self._run_news:  # a run started or ended: read them again
+            self._run_news = news
+            self._load_checks(task)
 
     @work(thread=True, group="history", exit_on_error=False)
     def _load_history(self) -> None:
@@ -107,6 +116,24 @@ class TaskDetail(Screen):
 
     def _add_history(self, events: list[Event]) -> None:
         self.query_one(EventsLog).add(events, self.services.clock())
+
+    @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
+    def _load_checks(self, task: Task) -> None:
+        """What checks the task (its repository's file) and its runs (the store)."""
+        reads = self.services.reads
+        try:
+            command = reads.checks(task).describe()
+        except Exception as exc:  # a broken .cc-orchestrator.toml: say so where the command goes
+            command = f"unknown: {message_of(exc)}"
+        try:
+            runs = reads.check_runs(task.id)
+        except Exception as exc:
+            self.call_later(self.notify, message_of(exc), severity="warning")
+            return
+        self.call_later(self._show_checks, command, runs)
+
+    def _show_checks(self, command: str, runs: list[CheckRun]) -> None:
+        self.query_one(ChecksPanel).show(command, runs, self.services.clock())
 
     def action_close(self) -> None:
         self.dismiss()

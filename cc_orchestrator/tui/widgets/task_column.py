@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.events import Resize
 from textual.widgets import DataTable
 
 from cc_orchestrator.core.models import Priority, Task, TaskStatus
+from cc_orchestrator.tui import checks
 
 BOARD = list(TaskStatus)
 PRIORITY_STYLES = {Priority.HIGH: "bold red", Priority.MEDIUM: "yellow", Priority.LOW: "dim"}
@@ -16,18 +18,21 @@ SOURCE_STYLE = "italic #7aa2c8"
 CARD = "card"
 
 
-def card(task: Task) -> Text:
-    """Two lines: priority, id and title; then markers, dependencies and where it came from.
+def card(task: Task, tone: Style | None = None) -> Text:
+    """Two lines: priority, id and title; then markers, the checks badge, dependencies and where
+    it came from. `tone` colours the whole card (padded to the column's width).
 
     The source comes last: a long "owner/repo#12" is cut off before BLOCKED is.
     """
-    text = Text(no_wrap=True, overflow="ellipsis")
+    text = Text(no_wrap=True, overflow="ellipsis", justify="left", style=tone or "")
     text.append(task.priority.value[0], PRIORITY_STYLES[task.priority])
     text.append(f" #{task.id} ", "dim")
     text.append(task.title)
     marks: list[tuple[str, str]] = []
     if task.blocked and task.status is not TaskStatus.DONE:
         marks.append(("BLOCKED", "bold red"))
+    if badge := checks.badge(task):
+        marks.append(badge)
     if task.assigned_instance and task.status is not TaskStatus.DONE:
         marks.append((f"@{task.assigned_instance}", "cyan"))
     if task.dependencies:
@@ -57,6 +62,8 @@ def next_status(task: Task, step: int) -> TaskStatus | None:
 
 class TaskColumn(DataTable):
     """One status column. Left/right belong to the board (it moves between columns)."""
+
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | set(checks.TONES.values())
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", id="tasks.down", show=False),
@@ -93,9 +100,9 @@ class TaskColumn(DataTable):
         for task_id, task in wanted.items():
             old = self._shown.get(task_id)
             if old is None:
-                self.add_row(card(task), key=str(task_id), height=2)
+                self.add_row(self.card(task), key=str(task_id), height=2)
             elif old != task:
-                self.update_cell(str(task_id), CARD, card(task))
+                self.update_cell(str(task_id), CARD, self.card(task))
             self._shown[task_id] = task
         title = f"{self.status.value} ({len(wanted)})"
         if self.border_title != title:
@@ -111,4 +118,9 @@ class TaskColumn(DataTable):
         self.remove_column(CARD)
         self.add_column("card", key=CARD, width=width)
         for task_id, task in self._shown.items():
-            self.update_cell(str(task_id), CARD, card(task))
+            self.update_cell(str(task_id), CARD, self.card(task))
+
+    def card(self, task: Task) -> Text:
+        """The task's card, coloured by its checks as app.tcss says."""
+        tone = checks.tone(task)
+        return card(task, self.get_component_rich_style(tone) if tone else None)

@@ -6,8 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from cc_orchestrator.errors import OrchestratorError
 from cc_orchestrator.web.api.deps import Pages, Svc
-from cc_orchestrator.web.models import AssignRequest, InstanceOut, Page, TaskCreate, TaskOut, TaskUpdate
+from cc_orchestrator.web.models import (
+    AssignRequest,
+    CheckRunOut,
+    ChecksOut,
+    InstanceOut,
+    Page,
+    TaskCreate,
+    TaskOut,
+    TaskUpdate,
+)
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
@@ -48,6 +58,22 @@ def create_task(svc: Svc, body: TaskCreate):
 @router.get("/{task_id}", response_model=TaskOut, summary="Get a task")
 def get_task(svc: Svc, task_id: TaskId):
     return _out(svc.orchestrator.tasks.get(task_id))
+
+
+@router.get("/{task_id}/checks", response_model=ChecksOut, summary="A task's checks and their runs")
+def task_checks(svc: Svc, task_id: TaskId):
+    """The command that checks the task's work and where it came from (the repository's
+    `.cc-orchestrator.toml`, the `review_checks` setting, or what was detected), and every run
+    of it on record, oldest first, each with the last lines of its output."""
+    review = svc.orchestrator.review
+    task = svc.orchestrator.tasks.get(task_id)
+    try:
+        checks = review.checks(task)
+        command, source = checks.command, checks.source
+    except OrchestratorError as exc:  # a broken .cc-orchestrator.toml: the runs are still worth seeing
+        command, source = None, f"unknown: {exc.message}"
+    runs = [CheckRunOut.model_validate(r) for r in review.runs(task.id)]
+    return ChecksOut(command=command, source=source, runs=runs)
 
 
 @router.put("/{task_id}", response_model=TaskOut, summary="Change a task")

@@ -1,17 +1,27 @@
 // The task board: one column per status, each a page of the server's list (the board may
 // hold thousands of tasks), reloaded when task events arrive.
 
-import { $, h, outLink, toast } from "./dom.js";
+import { $, clock, h, outLink, toast } from "./dom.js";
 import { del, get, post, put } from "./api.js";
 
 // TaskStatus in its order, one column each; tests/web/test_js_enums.py checks it against the API.
 export const STATUSES = ["PENDING", "ASSIGNED", "IN_PROGRESS", "REVIEW", "DONE"];
 const PAGE = 100;
+// A task's checks state (ChecksState, "" aside) as its card's badge; tests/web/test_js_enums.py
+// checks the names against the API.
+const CHECKS = {
+  running: "⟳ checking",
+  passed: "✓ checks",
+  failed: "✗ checks failed",
+  gave_up: "✗ checks gave up",
+  no_checks: "no checks",
+};
 
 export class TaskBoard {
   constructor(root) {
     this.root = root;
     this.columns = new Map();
+    this.checksShown = new Set(); // tasks whose runs are unfolded: kept open across reloads
     for (const status of STATUSES) {
       const count = h("span", { class: "count" }, "0");
       const list = h("div", { class: "cards" });
@@ -55,7 +65,7 @@ export class TaskBoard {
     const ready = task.status === "PENDING" && !task.blocked;
     return h(
       "div",
-      { class: "task", dataset: { taskId: String(task.id), status: task.status } },
+      { class: "task", dataset: { taskId: String(task.id), status: task.status, checks: task.checks } },
       h("div", { class: "title" }, task.title),
       task.source !== "manual" || task.pr_url ? this.links(task) : null,
       task.description ? h("div", { class: "meta" }, task.description.slice(0, 160)) : null,
@@ -67,7 +77,9 @@ export class TaskBoard {
         task.dependencies.length ? h("span", {}, `after ${task.dependencies.map((d) => "#" + d).join(" ")}`) : null,
         task.blocked ? h("span", { class: "blocked" }, "blocked") : null,
         task.assigned_instance ? h("span", {}, `on ${task.assigned_instance}`) : null,
+        CHECKS[task.checks] ? h("span", { class: "checks-badge", dataset: { checks: task.checks } }, CHECKS[task.checks]) : null,
       ),
+      task.checks ? this.checks(task) : null,
       h(
         "div",
         { class: "row" },
@@ -79,6 +91,65 @@ export class TaskBoard {
         h("button", { class: "danger", "aria-label": `delete task ${task.id}`, onclick: () => this.remove(task.id) }, "Delete"),
       ),
     );
+  }
+
+  // The review gate's runs, unfolded on demand (read then, and again on each reload while open).
+  checks(task) {
+    const box = h("div", { class: "check-runs" }, "reading…");
+    const fold = h(
+      "details",
+      {
+        class: "checks",
+        open: this.checksShown.has(task.id),
+        ontoggle: (e) => {
+          if (e.target.open) {
+            this.checksShown.add(task.id);
+            this.loadChecks(task.id, box);
+          } else {
+            this.checksShown.delete(task.id);
+          }
+        },
+      },
+      h("summary", {}, "check runs"),
+      box,
+    );
+    return fold;
+  }
+
+  async loadChecks(id, box) {
+    try {
+      this.showChecks(box, await get(`/api/tasks/${id}/checks`));
+    } catch (error) {
+      box.replaceChildren(h("span", { class: "meta" }, error.message));
+    }
+  }
+
+  showChecks(box, checks) {
+    const runs = [...checks.runs].reverse(); // newest first
+    const failure = runs.find((r) => r.status === "failed" || r.status === "timed_out");
+    const tail = failure ? h("pre", { class: "check-tail" }, failure.tail || "(no output)") : null;
+    box.replaceChildren(
+      h("div", { class: "meta" }, `${checks.command || "no checks"} · ${checks.source}`),
+      runs.length
+        ? h(
+            "ol",
+            { class: "runs" },
+            runs.map((r) =>
+              h(
+                "li",
+                { dataset: { status: r.status, runId: String(r.id) } },
+                h("time", { title: r.started_at }, clock(r.started_at)),
+                h("span", { class: "run-status" }, r.status.replace("_", " ")),
+                h("span", {}, `exit ${r.exit_code ?? "-"}`),
+                h("span", {}, r.seconds == null ? "running" : `${r.seconds.toFixed(1)} s`),
+              ),
+            ),
+          )
+        : h("div", { class: "meta" }, "no runs yet"),
+      failure ? h("div", { class: "meta" }, `last lines of run #${failure.id} · ${failure.log_path}`) : null,
+      tail,
+    );
+    if (tail) tail.scrollTop = tail.scrollHeight; // the end of the output says most
   }
 
   // Where the task came from (the issue) and where its work went (the pull request).
