@@ -65,6 +65,29 @@ class TaskActions:
             lambda moved: f"task {moved.id} is {moved.status.value}",
         )
 
+    def merge(self, task: Task) -> None:
+        """Merge a REVIEW task's branch into its base, after a confirmation; refusals (checks
+        not passed on its HEAD, a conflict, a dirty checkout of the base) come back as a line."""
+        from cc_orchestrator.tui.dialogs.modals import ConfirmScreen
+
+        if task.status is not TaskStatus.REVIEW:
+            self.owner.notify(f"task {task.id} is {task.status.value}: only tasks in REVIEW merge", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.owner.notify(f"merging task {task.id}...", timeout=2)
+                self.services.call(
+                    self.owner, "merge", lambda: self.services.orch.merges.merge(task.id), lambda result: result.line()
+                )
+
+        body = (
+            f"#{task.id} {task.title}\n"
+            f"Checks: {task.checks.value or 'not run'}. Its branch is merged into its base "
+            f"({self.services.orch.settings.review_merge}); a clean checkout of the base is fast-forwarded."
+        )
+        self.owner.app.push_screen(ConfirmScreen(f"Merge task {task.id}?", body, yes="Merge"), answered)
+
     # -- GitHub and Jira -----------------------------------------------------------------
 
     def open_link(self, task: Task) -> None:

@@ -163,6 +163,10 @@ class Dashboard(Screen):
     def _task_pull_request(self, message: TaskBoard.PullRequestRequested) -> None:
         self.task_actions.pull_request(message.task)
 
+    @on(TaskBoard.MergeRequested)
+    def _task_merge(self, message: TaskBoard.MergeRequested) -> None:
+        self.task_actions.merge(message.task)
+
     # -- the worktree map -----------------------------------------------------------------------
 
     @on(WorktreeMap.OwnerRequested)

@@ -65,6 +65,7 @@ class TaskDetail(Screen):
         Binding("delete", "delete", "Delete", id="task_detail.delete"),
         Binding("o", "open_link", "Open in browser", id="task_detail.open_link"),
         Binding("P", "pull_request", "Open pull request", id="task_detail.pull_request"),
+        Binding("M", "merge", "Merge", id="task_detail.merge"),
     ]
 
     def __init__(self, task_id: int, services: Services) -> None:
@@ -157,6 +158,10 @@ class TaskDetail(Screen):
     def action_pull_request(self) -> None:
         if self.shown is not None:
             self.actions.pull_request(self.shown)
+
+    def action_merge(self) -> None:
+        if self.shown is not None:
+            self.actions.merge(self.shown)
 
     def action_open_url(self, url: str) -> None:
         """A click on a link: the terminal may not follow OSC 8 links while the app has the mouse."""

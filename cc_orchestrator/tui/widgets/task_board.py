@@ -28,6 +28,7 @@ class TaskBoard(Pane):
         Binding("s", "start", "Start instance", id="tasks.start"),
         Binding("o", "open_link", "Open in browser", id="tasks.open_link", show=False),
         Binding("P", "pull_request", "Open pull request", id="tasks.pull_request", show=False),
+        Binding("M", "merge", "Merge", id="tasks.merge", show=False),
         Binding("shift+right,greater_than_sign", "move(1)", "Move right", id="tasks.move_right"),
         Binding("shift+left,less_than_sign", "move(-1)", "Move left", id="tasks.move_left"),
         Binding("right,l", "column(1)", "Next column", id="tasks.next_column", show=False),
@@ -64,6 +65,9 @@ class TaskBoard(Pane):
 
     class PullRequestRequested(Asked):
         """P: push its branch and open the pull request now."""
+
+    class MergeRequested(Asked):
+        """M: merge its branch into its base (a REVIEW card)."""
 
     class MoveRequested(Asked):
         """Shift+arrow: move it to another column."""
@@ -157,3 +161,6 @@ class TaskBoard(Pane):
 
     def action_pull_request(self) -> None:
         self._ask(self.PullRequestRequested)
+
+    def action_merge(self) -> None:
+        self._ask(self.MergeRequested)
