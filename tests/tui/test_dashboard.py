@@ -179,7 +179,7 @@ async def test_ages_tick_when_their_text_changes_and_not_before(orch, monkeypatc
 
     monkeypatch.setattr(instances, "TICK_AT_MOST_EVERY", 0.01)
     view = demo_view()
-    first = dataclasses.replace(view.instances[0], last_activity=NOW - timedelta(seconds=59.7))
+    first = dataclasses.replace(view.instances[0], last_activity=NOW - timedelta(seconds=58.5))  # slack: a busy start
     view = dataclasses.replace(view, snapshot=dataclasses.replace(view.snapshot, instances=(first,)))
     started = time.monotonic()
     app = OrchestratorApp(
