@@ -220,3 +220,17 @@ def test_a_face_starting_after_a_crash_checks_the_turn_nobody_checked(make_orch,
     later = make_orch()
     run_loop_until(later, lambda: later.tasks.get(task_id).status is TaskStatus.REVIEW)
     assert [r.status for r in later.review.runs(task_id)] == [CheckStatus.PASSED]
+
+
+def test_review_settings_take_the_dotted_name_and_a_review_table(data_dir, tmp_path, monkeypatch):
+    config = tmp_path / "config.toml"
+    config.write_text('[review]\ncommit = "never"\nauto_merge = true\n')
+    monkeypatch.setenv("CC_ORCHESTRATOR_CONFIG_FILE", str(config))
+    orch = Orchestrator(data_dir)
+    try:
+        orch.config.set("review.max_rounds", "5")
+        settings = orch.config.effective()
+        assert (settings.review_commit, settings.review_auto_merge, settings.review_max_rounds) == ("never", True, 5)
+        assert orch.config.get("review.commit").value == "never"
+    finally:
+        orch.close()
