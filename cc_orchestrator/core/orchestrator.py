@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # each service is imported when first used: `--help` and `tas
     from cc_orchestrator.core.integrations.service import IntegrationService
     from cc_orchestrator.core.live import Live
     from cc_orchestrator.core.models import Worktree
+    from cc_orchestrator.core.review.queue import MergeService
     from cc_orchestrator.core.tmux.service import TmuxService
 
 
@@ -99,6 +100,13 @@ class Orchestrator:
         return InstanceService(
             self.store, self.events, lambda: self.settings, self.tmux, self.tasks, lambda: self.worktrees, self.data_dir
         )
+
+    @cached_property
+    def merges(self) -> MergeService:
+        """Finished work merged into its base: one task, or the merge queue (`merge_ready`)."""
+        from cc_orchestrator.core.review.queue import MergeService
+
+        return MergeService(self)
 
     @cached_property
     def integrations(self) -> IntegrationService:
