@@ -19,10 +19,11 @@ from cc_orchestrator.core.events import utcnow
 from cc_orchestrator.core.git import merging
 from cc_orchestrator.core.git import repository as git
 from cc_orchestrator.core.git.merging import named as listed_files
-from cc_orchestrator.core.models import ChecksState, CheckStatus, EventKind, Level, TaskStatus
+from cc_orchestrator.core.models import EventKind, Level, TaskStatus
 from cc_orchestrator.core.review import runs
 from cc_orchestrator.core.review.checks import Checks, resolve
-from cc_orchestrator.core.store.tables import InstanceRow, TaskRow, WorktreeRow
+from cc_orchestrator.core.review.recheck import check_result
+from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
 from cc_orchestrator.errors import Conflict, InvalidInput, OrchestratorError, message_of
 
 STRATEGIES = ("merge", "squash", "rebase")
@@ -49,10 +50,6 @@ class MergeResult:
         again = ", checked again on the new base" if self.checked_again else ""
         text = f"task {self.task_id}: merged {self.branch} into {self.base} as {self.commit[:8]} ({self.strategy}"
         return text + f"{again}, {self.seconds:.1f} s)" + "".join(f"; {note}" for note in self.notes)
-
-
-class ChecksBroke(Conflict):
-    """The merge result fails the checks that passed on the branch."""
 
 
 @dataclass
@@ -174,69 +171,15 @@ class Merger:
             if result == plan.base_tip:
                 raise Conflict(f"nothing to merge: every commit of {plan.branch} is in {plan.base} already")
             if recheck:
-                self._run_checks(plan, folder, result)
+                check_result(self.orch, plan, folder, result)
         return result
 
     def _check_in_scratch(self, plan: Plan, commit: str) -> None:
         with merging.scratch_worktree(plan.repo, self._scratch(plan), commit) as folder:
-            self._run_checks(plan, folder, commit)
+            check_result(self.orch, plan, folder, commit)
 
     def _scratch(self, plan: Plan) -> Path:
         return self.orch.data_dir / "merging" / f"task-{plan.task_id}-{secrets.token_hex(3)}"
-
-    def _run_checks(self, plan: Plan, folder: Path, commit: str) -> None:
-        """The checks on the merge result; ChecksBroke (after recording it) when they fail."""
-        checks = plan.checks
-        assert checks is not None and checks.command
-        tree = git.run_git(folder, "rev-parse", f"{commit}^{{tree}}").strip()
-        logs = self.orch.settings.logs_dir / "checks"
-
-        def begin():
-            row = runs.begin(
-                task_id=plan.task_id,
-                instance_id=plan.instance_id,
-                purpose="merge",
-                checks=checks,
-                folder=folder,
-                head=commit,
-                tree=tree,
-                log_path="",
-            )
-            row.log_path = str(logs / f"merge-task{plan.task_id}-{row.id}.log")
-            row.save()
-            return row
-
-        row = self.orch.store.write(begin)
-        try:
-            code, output = runs.run_now(checks.command, folder, self.orch.settings.review_timeout, row.log_path)
-        except BaseException as exc:
-            why = message_of(exc)
-            self.orch.store.write(lambda: runs.finish(self.orch.events, row, None, CheckStatus.INTERRUPTED, why))
-            raise
-        status = CheckStatus.PASSED if code == 0 else CheckStatus.FAILED
-        status = CheckStatus.TIMED_OUT if code == runs.TIMED_OUT else status
-        self.orch.store.write(lambda: runs.finish(self.orch.events, row, code, status, output))
-        if status is CheckStatus.PASSED:
-            return
-        message = f"merging task {plan.task_id} onto {plan.base} breaks its checks"
-
-        def failed() -> None:
-            TaskRow.update(checks=ChecksState.FAILED.value).where(TaskRow.id == plan.task_id).execute()
-            self.orch.events.add(
-                EventKind.TASK_UPDATE,
-                message,
-                level=Level.WARNING,
-                task_id=plan.task_id,
-                worktree_id=plan.worktree_id,
-                data={"checks": ChecksState.FAILED.value, "run": row.id, "base": plan.base, "base_tip": plan.base_tip},
-            )
-
-        self.orch.store.write(failed)
-        what = "timed out" if status is CheckStatus.TIMED_OUT else f"exited with status {code}"
-        raise ChecksBroke(
-            f"{message} ({checks.command} {what} on {plan.base}'s tip {plan.base_tip[:8]} with it; "
-            f"log {row.log_path}); it stays in REVIEW"
-        )
 
     def _move_base(self, plan: Plan, result: str, strategy: str) -> None:
         found = merging.checkouts(plan.repo, plan.base)
