@@ -323,3 +323,21 @@ def test_cli_merges_one_task_and_refuses_in_one_line(cli_env, data_dir, git_repo
     result = run(env, git_repo, "tasks", "merge", "--ready", "--json")
     assert result.returncode == 1 and '"merged": false' in result.stdout and "conflicts in README.md" in result.stdout
     assert "TASK_ID or --ready" in run(env, git_repo, "tasks", "merge").stderr
+
+
+def test_cleanup_merged_stops_a_live_instance_and_removes_its_worktree(cli_env, data_dir, git_repo):
+    orch = make_orch(data_dir, cleanup_merged=True, checks={"*": ""})
+    task = orch.tasks.add("Live", repo=str(git_repo))
+    instance = orch.instances.start(git_repo, task_id=task.id, base="main")
+    path = Path(instance.worktree_path)
+    commit(path, {"live.txt": "made by the agent\n"})
+    orch.tasks.set_status(task.id, TaskStatus.IN_PROGRESS)
+    orch.tasks.set_status(task.id, TaskStatus.REVIEW)
+
+    result = orch.merges.merge(task.id)
+
+    assert result.merged and result.notes == ()
+    assert orch.instances.get(instance.id, refresh=False).status.value == "STOPPED"
+    assert not path.exists() and (git_repo / "live.txt").exists()
+    assert orch.tasks.get(task.id).status is TaskStatus.DONE
+    orch.close()

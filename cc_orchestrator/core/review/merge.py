@@ -52,6 +52,10 @@ class MergeResult:
         return text + f"{again}, {self.seconds:.1f} s)" + "".join(f"; {note}" for note in self.notes)
 
 
+class NotChecked(Conflict):
+    """The checks have not passed on the branch's HEAD: not a candidate for the queue yet."""
+
+
 @dataclass
 class Plan:
     """A task's branch, its base and where they stand, as found before anything changes."""
@@ -107,7 +111,7 @@ class Merger:
             )
         plan.checks = resolve(plan.repo, self.orch.settings.review_checks)
         if plan.checks.command and not self.orch.store.read(lambda: runs.passed_on(task.id, plan.tip)):
-            raise Conflict(
+            raise NotChecked(
                 f"task {task.id}'s checks have not passed on {plan.tip[:8]}, the HEAD of {plan.branch} "
                 f"({plan.checks.command}); merge it once they have"
             )

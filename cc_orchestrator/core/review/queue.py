@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cc_orchestrator.core.git import merging
 from cc_orchestrator.core.models import ChecksState, CheckStatus, Level, Task, TaskStatus
-from cc_orchestrator.core.review.merge import Merger, MergeResult, Plan
+from cc_orchestrator.core.review.merge import Merger, MergeResult, NotChecked, Plan
 from cc_orchestrator.core.store.tables import CheckRunRow
 from cc_orchestrator.errors import Conflict, OrchestratorError, message_of
 
@@ -71,9 +71,10 @@ class MergeService:
                 continue
             try:
                 plan = self.merger.plan(task.id)
-            except Conflict as exc:
-                if "checks have not passed" not in exc.message:  # not a candidate at all
-                    found[task.id] = (task, exc.message, 0)
+            except NotChecked:  # not a candidate (yet)
+                continue
+            except Conflict as exc:  # a candidate that cannot merge: said in the results
+                found[task.id] = (task, exc.message, 0)
                 continue
             found[task.id] = (task, plan, merging.changed_lines(plan.repo, plan.base_tip, plan.tip))
         ordered = order(
