@@ -80,7 +80,9 @@ def main() -> None:
             click.echo(f"error: argument {position} is not valid UTF-8 text", err=True)
             sys.exit(2)
     try:
-        cli.main(prog_name="cc-orchestrator", standalone_mode=False)
+        code = cli.main(prog_name="cc-orchestrator", standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool) and code:
+            sys.exit(code)  # a command's `Exit(n)`: click returns n, not raises, in this mode
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

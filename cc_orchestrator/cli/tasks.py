@@ -6,6 +6,7 @@ import click
 
 from cc_orchestrator.cli.context import CliContext, pass_context
 from cc_orchestrator.cli.context import in_repo as in_repo_of
+from cc_orchestrator.cli.merge import merge
 from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
 from cc_orchestrator.cli.task_sync import follow_up, import_group, pr
 
@@ -15,11 +16,12 @@ STATUSES = click.Choice(["pending", "assigned", "in_progress", "review", "done"]
 
 @click.group(name="tasks")
 def command() -> None:
-    """Add, list, update and assign tasks; import them from GitHub and Jira."""
+    """Add, list, update, assign and merge tasks; import them from GitHub and Jira."""
 
 
 command.add_command(import_group)
 command.add_command(pr)
+command.add_command(merge)
 
 
 def _print_tasks(tasks, as_json: bool) -> None:

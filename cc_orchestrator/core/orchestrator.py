@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # each service is imported when first used: `--help` and `tas
     from cc_orchestrator.core.live import Live
     from cc_orchestrator.core.models import Worktree
     from cc_orchestrator.core.review.overlaps import Overlaps
+    from cc_orchestrator.core.review.queue import MergeService
     from cc_orchestrator.core.review.service import ReviewService
     from cc_orchestrator.core.tmux.service import TmuxService
 
@@ -108,6 +109,13 @@ class Orchestrator:
         return InstanceService(
             self.store, self.events, lambda: self.settings, self.tmux, self.tasks, lambda: self.worktrees, self.data_dir
         )
+
+    @cached_property
+    def merges(self) -> MergeService:
+        """Finished work merged into its base: one task, or the merge queue (`merge_ready`)."""
+        from cc_orchestrator.core.review.queue import MergeService
+
+        return MergeService(self)
 
     @cached_property
     def integrations(self) -> IntegrationService:

@@ -19,6 +19,9 @@ reading, as for public repositories; a wrong token is always refused):
     GET   /repos/{o}/{r}/pulls                 ?head=OWNER:BRANCH &state (paginated too)
     POST  /repos/{o}/{r}/pulls                 {title, head, base, body, draft} -> 201, or 422 when a
                                                field is missing or an open pull has the same head
+    GET   /repos/{o}/{r}/pulls/{n}             one pull ("merged": true after `merge_pull`), with an
+                                               ETag; If-None-Match with it -> 304, which costs no
+                                               rate limit
 
 Failures as GitHub sends them: 401 "Bad credentials"; 403 "API rate limit exceeded ..." once
 `rate_limit_remaining` reaches 0, until `rate_limit_reset_in` seconds after the window started;
@@ -28,7 +31,9 @@ answer carries the X-RateLimit-* headers.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
 import time
 from typing import Any
@@ -79,6 +84,7 @@ class FakeGitHub(FakeServer):
         self.route("POST", _REPO + r"/issues/(?P<number>\d+)/comments", self._add_comment)
         self.route("GET", _REPO + "/pulls", self._list_pulls)
         self.route("POST", _REPO + "/pulls", self._create_pull)
+        self.route("GET", _REPO + r"/pulls/(?P<number>\d+)", self._get_pull)
 
     @property
     def api_url(self) -> str:
@@ -119,6 +125,12 @@ class FakeGitHub(FakeServer):
         }
         return number
 
+    def merge_pull(self, repo: str, number: int) -> None:
+        """Merge an open pull request, as its Merge button would."""
+        pull = next(pull for pull in self.pulls[repo] if pull["number"] == number)
+        pull.update(state="closed", merged=True, merged_at=_now(), updated_at=_now())
+        self.issues[repo][number].update(state="closed", closed_at=_now(), updated_at=_now())
+
     def exhaust_rate_limit(self, reset_in: float | None = None) -> None:
         """No requests left from now on, for `reset_in` seconds (default: `rate_limit_reset_in`)."""
         self.rate_limit_remaining = 0
@@ -156,7 +168,10 @@ class FakeGitHub(FakeServer):
         self.rate_limit_remaining -= 1
         if self.read_only and request.method in _WRITES:
             return _error(403, "Resource not accessible by personal access token")
-        return self.dispatch(request)
+        response = self.dispatch(request)
+        if response.status == 304:  # a conditional request that finds nothing new is free, as on GitHub
+            self.rate_limit_remaining += 1
+        return response
 
     def not_found(self, request: Recorded) -> Response:
         return _error(404, "Not Found")
@@ -300,6 +315,15 @@ class FakeGitHub(FakeServer):
             if state in ("all", pull["state"]) and head in ("", pull["head"]["ref"])
         ]
         return self._page(request, pulls)
+
+    def _get_pull(self, request: Recorded, repo: str, number: str) -> Response:
+        pull = next((pull for pull in self.pulls.get(repo, []) if pull["number"] == int(number)), None)
+        if pull is None:
+            return self.not_found(request)
+        etag = '"' + hashlib.sha1(json.dumps(pull, sort_keys=True).encode()).hexdigest() + '"'
+        if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+            return Response(304, b"", {"ETag": etag})
+        return Response(200, pull, {"ETag": etag})
 
     def _create_pull(self, request: Recorded, repo: str) -> Response:
         if repo not in self.repos:

@@ -84,13 +84,18 @@ class Losses:
         return ", ".join(steps) + f", or pass --force to delete {them}"
 
 
-def losses_of(worktree: Worktree, delete_branch: bool, protect: Sequence[str] = ()) -> Losses:
-    """What removing `worktree` (and its branch, with `delete_branch`) would lose."""
+def losses_of(
+    worktree: Worktree, delete_branch: bool, protect: Sequence[str] = (), merged_tip: str | None = None
+) -> Losses:
+    """What removing `worktree` (and its branch, with `delete_branch`) would lose. `merged_tip`:
+    the branch's tip when it was merged into its base; its commits are home, even when the
+    base holds them only as a squash or a rebase (commits made after it are not)."""
     path, repo = Path(worktree.path), Path(worktree.repo)
     exists = path.is_dir()
     files, ignored, detached = worktree_files(path, protect) if exists else ([], [], False)
     branch = worktree.branch if delete_branch else None
-    commits = lost_commits(repo, path if exists else None, branch, worktree.base_branch) if repo.is_dir() else []
+    home = [merged_tip] if merged_tip else []
+    commits = lost_commits(repo, path if exists else None, branch, worktree.base_branch, home) if repo.is_dir() else []
     on_branch = False
     if commits and branch:  # a lost commit on the branch means its tip is lost too
         tip = git.resolve_commit(repo, f"refs/heads/{branch}") or "-"
@@ -175,10 +180,13 @@ def disposable_part(name: str) -> str | None:
     return None
 
 
-def lost_commits(repo: Path, worktree: Path | None, deleted_branch: str | None, base: str | None) -> list[str]:
+def lost_commits(
+    repo: Path, worktree: Path | None, deleted_branch: str | None, base: str | None, home: Sequence[str] = ()
+) -> list[str]:
     """Commits reachable from the worktree's HEAD (when `worktree`) or from `deleted_branch`
     that no ref would hold afterwards: every ref but that branch and the worktree's own
-    (refs/worktree, refs/bisect, refs/rewritten go with it), and `base`."""
+    (refs/worktree, refs/bisect, refs/rewritten go with it), and `base`; nor `home` (commits
+    whose work is in the base already: a merged branch's tip)."""
     tips = ["HEAD"] if worktree is not None else []
     if deleted_branch and git.branch_exists(repo, deleted_branch):
         tips.append(f"refs/heads/{deleted_branch}")
@@ -187,10 +195,11 @@ def lost_commits(repo: Path, worktree: Path | None, deleted_branch: str | None, 
     keep = [f"--exclude=refs/heads/{deleted_branch}"] if deleted_branch else []
     keep += ["--exclude=refs/worktree/*", "--exclude=refs/bisect/*", "--exclude=refs/rewritten/*", "--glob=refs/*"]
     base_sha = git.resolve_commit(repo, base) if base and base != deleted_branch else None
+    keep += [sha for sha in (base_sha, *(git.resolve_commit(repo, h) for h in home)) if sha]
     cwd = worktree if worktree is not None else repo
-    status, out, err = git.try_git(cwd, "log", "--format=%h %s", *tips, "--not", *keep, *filter(None, [base_sha]), "--")
+    status, out, err = git.try_git(cwd, "log", "--format=%h %s", *tips, "--not", *keep, "--")
     if status != 0 and worktree is not None and git.resolve_commit(worktree, "HEAD") is None:
-        return lost_commits(repo, None, deleted_branch, base)  # an unborn HEAD holds nothing
+        return lost_commits(repo, None, deleted_branch, base, home)  # an unborn HEAD holds nothing
     if status != 0:
         raise ExternalError(f"git log failed: {git.reason(err)}")
     return [line for line in out.splitlines() if line.strip()]

@@ -322,7 +322,8 @@ class WorktreeService:
 
     def _losses(self, row: WorktreeRow, keep_branch: bool) -> Losses:
         # a kept branch keeps its commits; a branch we did not make is never deleted
-        return losses_of(_to_worktree(row), row.created_branch and not keep_branch, self.protect)
+        merged = row.merged_tip if row.merged_at else None  # a merged branch's commits are home
+        return losses_of(_to_worktree(row), row.created_branch and not keep_branch, self.protect, merged)
 
     def _live_instance(self, row: WorktreeRow) -> str | None:
         users = InstanceRow.select(InstanceRow.id).where(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from cc_orchestrator.core.integrations.merged import PullWatch
 from cc_orchestrator.core.integrations.service import IntegrationService, Outcome
 from cc_orchestrator.core.models import Event, EventKind, InstanceStatus, Level, Task, TaskStatus
 from cc_orchestrator.core.store.database import Store
@@ -44,6 +45,7 @@ class Dispatcher:
         self.service = service
         self._lock = threading.Lock()
         self._background: threading.Thread | None = None
+        self.pulls = PullWatch(service)  # pull requests merged on GitHub, asked once a minute
 
     def dispatch(self) -> list[Outcome]:
         """Act on the events since the last pass (any process's). Cheap when nothing happened:
@@ -52,11 +54,12 @@ class Dispatcher:
             return _Pass(self.service).run()
 
     def kick(self) -> None:
-        """Run `dispatch` on a background thread when there are new events and no pass is
-        running (long-lived faces call this on each sweep, so network waits never hold up a refresh)."""
+        """Run `dispatch` on a background thread when there are new events (or pull requests
+        to ask about) and no pass is running (long-lived faces call this on each sweep, so
+        network waits never hold up a refresh)."""
         if self._background is not None and self._background.is_alive():
             return
-        if not has_news(self.service.store):
+        if not has_news(self.service.store) and not self.pulls.due():
             return
         self._background = threading.Thread(target=self._dispatch_quietly, name="cco-integrations", daemon=True)
         self._background.start()
@@ -64,6 +67,9 @@ class Dispatcher:
     def _dispatch_quietly(self) -> None:
         try:
             self.dispatch()
+            if self.pulls.due():
+                with self._lock:
+                    self.pulls.poll()
         except Exception as exc:  # an unexpected failure must not kill the face; it is logged
             self.service.events.log(f"integrations: {type(exc).__name__}: {exc}"[:300], level=Level.ERROR)
 

@@ -18,6 +18,7 @@ from cc_orchestrator.errors import Conflict, IntegrationError, InvalidInput
 TOKEN_SETTING = "CC_ORCHESTRATOR_GITHUB_TOKEN"
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _STATES = ("open", "closed", "all")
+_PULL_URL = re.compile(r"/([A-Za-z0-9-]+)/([A-Za-z0-9._-]+)/pull/(\d+)/?$")
 _RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
 
@@ -156,6 +157,25 @@ class GitHub:
         if not found:
             raise IntegrationError(f"GitHub says a pull request from {head} exists in {repo} but lists none")
         return PullRequest(found[0]["number"], found[0]["html_url"], created=False)
+
+    def pull_request(self, repo: str, number: int, etag: str = "") -> tuple[dict[str, Any] | None, str]:
+        """A pull request's JSON and its ETag; (None, etag) when it is unchanged since `etag`
+        (a 304, which costs nothing against the rate limit)."""
+        response = self.http.get(
+            f"/repos/{_path(repo)}/pulls/{int(number)}",
+            what=f"pull request {repo}#{number}",
+            headers={"If-None-Match": etag} if etag else None,
+            ok=(304,),
+        )
+        if response.status_code == 304:
+            return None, etag
+        return response.json(), response.headers.get("etag", "")
+
+
+def pull_of(url: str) -> tuple[str, int] | None:
+    """("owner/repo", number) of a pull request's web address, or None if it is not one."""
+    match = _PULL_URL.search(url or "")
+    return (f"{match.group(1)}/{match.group(2)}".lower(), int(match.group(3))) if match else None
 
 
 def _path(repo: str) -> str:

@@ -109,6 +109,7 @@ class HttpClient:
         json: Any = None,
         content: bytes | None = None,
         ok: Iterable[int] = (),
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Send, retry and wait as needed; a 2xx (or a status in `ok`) comes back, anything
         else raises IntegrationError. `what` names the resource for messages ("issue #4")."""
@@ -119,7 +120,7 @@ class HttpClient:
         while True:
             self._wait_for_rate_limit()
             try:
-                response = self._client.request(method, url, params=params, json=json, content=content)
+                response = self._client.request(method, url, params=params, json=json, content=content, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing was sent
                 failure = self._scrub(f"cannot reach {self._where()}: {_reason(exc)}")
             except httpx.TimeoutException:

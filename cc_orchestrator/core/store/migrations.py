@@ -83,7 +83,7 @@ def _v7_stopper_since(db: pw.SqliteDatabase) -> None:
 def _v8_review(db: pw.SqliteDatabase) -> None:
     _add_columns(db, tables.TaskRow, ["checks"])
     _add_columns(db, tables.InstanceRow, ["attention"])
-    _add_columns(db, tables.WorktreeRow, ["merged_at", "merged_as"])
+    _add_columns(db, tables.WorktreeRow, ["merged_at", "merged_as", "merged_tip"])
     db.create_tables([tables.CheckRunRow, tables.WorktreeChangeRow], safe=True)
     # the review loop follows events from here on: history is never acted on
     db.execute_sql("INSERT OR IGNORE INTO cursors (name, value) SELECT 'review', COALESCE(MAX(id), 0) FROM events")

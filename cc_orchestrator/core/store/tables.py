@@ -114,6 +114,7 @@ class WorktreeRow(BaseTable):
     # schema 8: its branch was merged into its base (the commit it became): removing it loses nothing
     merged_at = pw.DateTimeField(null=True)
     merged_as = pw.TextField(default="")
+    merged_tip = pw.TextField(default="")  # the branch's tip then: its commits are home, squashed or rebased
 
     class Meta:
         table_name = "worktrees"
