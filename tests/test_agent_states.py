@@ -245,10 +245,14 @@ def test_schema_1_databases_are_migrated_forward(data_dir):
     con = sqlite3.connect(data_dir / "orchestrator.db")
     for column in ("agent", "waiting_for", "session_id", "tokens_in", "held_until", "restarts"):
         con.execute(f"alter table instances drop column {column}")
-    for column in ("screen_captured_at", "screen_activity", "delivering", "stopper_pid", "stopper_since"):
+    for column in ("screen_captured_at", "screen_activity", "delivering", "stopper_pid", "stopper_since", "attention"):
         con.execute(f"alter table instances drop column {column}")
+    for column in ("merged_at", "merged_as", "merged_tip"):
+        con.execute(f"alter table worktrees drop column {column}")
+    con.execute("drop table check_runs")
+    con.execute("drop table worktree_changes")
     con.execute("drop index tasks_source_source_project_source_id")
-    for column in ("source_project", "source_url", "pr_url"):
+    for column in ("source_project", "source_url", "pr_url", "checks"):
         con.execute(f"alter table tasks drop column {column}")
     con.execute("drop table cursors")
     con.execute(
@@ -263,8 +267,13 @@ def test_schema_1_databases_are_migrated_forward(data_dir):
     assert {"agent", "waiting_for", "tokens_in", "held_until", "restarts", "screen_captured_at"} <= columns
     assert {"source_project", "source_url", "pr_url"} <= {c.name for c in store.db.get_columns("tasks")}
     # the integrations start after the history that was there: never acted on
-    assert store.db.execute_sql("select name, value from cursors").fetchall() == [("integrations", 1)]
-    assert store.db.execute_sql("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 7
+    assert {"checks"} <= {c.name for c in store.db.get_columns("tasks")}
+    assert {"merged_at", "merged_tip"} <= {c.name for c in store.db.get_columns("worktrees")}
+    assert {"check_runs", "worktree_changes"} <= set(store.db.get_tables())
+    # the integrations and the review loop start after the history that was there: never acted on
+    cursors = store.db.execute_sql("select name, value from cursors order by name").fetchall()
+    assert cursors == [("integrations", 1), ("review", 1)]
+    assert store.db.execute_sql("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 8
     store.close()
 
 
