@@ -57,6 +57,20 @@ class In(BaseModel):
 # -- responses ----------------------------------------------------------------------------
 
 
+class MergeOut(Out):
+    """A merge that happened (a refusal is a 409 with its one line)."""
+
+    task_id: int
+    merged: bool
+    strategy: str
+    base: str
+    branch: str
+    commit: str = Field(description="the base's new tip")
+    checked_again: bool = Field(description="the merge result was checked on a base that had moved")
+    seconds: float
+    line: str
+
+
 def _out_type(hint: Any) -> Any:
     """A core field's type as a response states it: a dataclass by its model, a tuple as a list."""
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
@@ -259,6 +273,10 @@ class JiraImport(In):
 
 
 ImportRequest = Annotated[GitHubImport | JiraImport, Field(discriminator="source")]
+
+
+class MergeRequest(In):
+    strategy: Literal["merge", "squash", "rebase"] | None = Field(None, description="default: the review_merge setting")
 
 
 class PullRequestCreate(In):

@@ -13,6 +13,8 @@ from cc_orchestrator.web.models import (
     CheckRunOut,
     ChecksOut,
     InstanceOut,
+    MergeOut,
+    MergeRequest,
     Page,
     TaskCreate,
     TaskOut,
@@ -74,6 +76,17 @@ def task_checks(svc: Svc, task_id: TaskId):
         command, source = None, f"unknown: {exc.message}"
     runs = [CheckRunOut.model_validate(r) for r in review.runs(task.id)]
     return ChecksOut(command=command, source=source, runs=runs)
+
+
+@router.post("/{task_id}/merge", response_model=MergeOut, summary="Merge a REVIEW task's branch into its base")
+def merge_task(svc: Svc, task_id: TaskId, body: MergeRequest | None = None):
+    """As `cco tasks merge`: refused (409, one line, nothing changed) when its checks have not
+    passed on the branch's HEAD, the merge would conflict (the files named), or the base is
+    checked out somewhere with uncommitted changes. A base that moved since the checks ran is
+    checked again on the merge result first."""
+    result = svc.orchestrator.merges.merge(task_id, (body or MergeRequest()).strategy)
+    svc.feed.settle(kick=False)
+    return MergeOut(**{**result.__dict__, "line": result.line()})
 
 
 @router.put("/{task_id}", response_model=TaskOut, summary="Change a task")

@@ -88,6 +88,9 @@ export class TaskBoard {
         task.status === "REVIEW"
           ? h("button", { title: "push the branch and open (or find) its pull request", onclick: (e) => this.pullRequest(task.id, e.target) }, "Open PR")
           : null,
+        task.status === "REVIEW"
+          ? h("button", { class: "good", title: "merge its branch into its base (refused unless its checks passed on its HEAD)", onclick: (e) => this.merge(task.id, e.target) }, "Merge")
+          : null,
         h("button", { class: "danger", "aria-label": `delete task ${task.id}`, onclick: () => this.remove(task.id) }, "Delete"),
       ),
     );
@@ -187,6 +190,20 @@ export class TaskBoard {
     } catch (error) {
       toast(error.message, "error");
       this.load();
+    }
+  }
+
+  async merge(id, button) {
+    button.disabled = true;
+    button.textContent = "Merging…";
+    try {
+      const result = await post(`/api/tasks/${id}/merge`, {});
+      toast(result.line);
+    } catch (error) {
+      toast(error.message, "error");
+    } finally {
+      button.disabled = false;
+      button.textContent = "Merge";
     }
   }
 
