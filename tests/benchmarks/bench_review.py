@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -110,8 +109,9 @@ def one_run(work: float, fix: float) -> dict:
             statuses = [t.status.value for t in orch.tasks.list()]
         finally:
             orch.close()
-        merges = [float(m.group(1)) for e in events if (m := re.search(r" merged into .*, ([0-9.]+) s\)$", e.message))]
+        merges = [e.data["seconds"] for e in events if "merged" in e.data and "seconds" in e.data]
         return {
+            "timeline": timeline(events),
             "exit": done.returncode,
             "last": (done.stdout.strip().splitlines() or [""])[-1],
             "seconds": took,
@@ -126,11 +126,38 @@ def one_run(work: float, fix: float) -> dict:
         shutil.rmtree(root, ignore_errors=True)
 
 
+STEPS = (
+    ("assigned", lambda e: "ASSIGNED" in e.message and "->" in e.message),
+    ("delivered", lambda e: e.message.startswith("prompt delivered")),
+    ("idle", lambda e: e.data.get("status") == "IDLE"),
+    ("checks", lambda e: "checks started" in e.message),
+    ("passed", lambda e: e.data.get("checks") == "passed"),
+    ("review", lambda e: e.data.get("status") == "REVIEW"),
+    ("done", lambda e: e.data.get("status") == "DONE"),
+)
+
+
+def timeline(events) -> dict[int, dict[str, float]]:
+    """Per task, seconds from its ASSIGNED to the first event of each step."""
+    by_instance = {e.instance_id: e.task_id for e in events if e.task_id and e.instance_id}
+    out: dict[int, dict[str, float]] = {}
+    for event in events:
+        task = event.task_id or by_instance.get(event.instance_id)
+        if task is None:
+            continue
+        marks = out.setdefault(task, {})
+        for name, match in STEPS:
+            if name not in marks and match(event):
+                marks[name] = event.created_at.timestamp()
+    return {t: {k: v - m.get("assigned", v) for k, v in m.items()} for t, m in out.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", type=float, default=1.0, help="seconds of agent work per task")
     parser.add_argument("--fix", type=float, default=0.5, help="seconds the agent takes to fix the failure")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--timeline", action="store_true", help="each task's steps, in seconds from ASSIGNED")
     args = parser.parse_args()
     bound = lower_bound(args.work, args.fix)
     results = [one_run(args.work, args.fix) for _ in range(args.runs)]
@@ -145,6 +172,9 @@ def main() -> None:
             f"gate runs {len(result['gate_runs'])} ({failed} failed), merge re-checks {len(result['merge_runs'])}; "
             f"main has {result['commits']} commits"
         )
+        if args.timeline:
+            for task, marks in sorted(result["timeline"].items()):
+                print(f"  task {task}: " + "  ".join(f"{k} {v:.2f}" for k, v in marks.items()))
         if merges := result["merges"]:
             median, most = statistics.median(merges) * 1000, max(merges) * 1000
             print(f"  merge queue: {len(merges)} merges, median {median:.0f} ms per merge (max {most:.0f} ms)")

@@ -218,6 +218,7 @@ class Merger:
                 "strategy": result.strategy,
                 "tip": plan.tip,
                 "checked_again": result.checked_again,
+                "seconds": round(result.seconds, 4),
             },
         )
 
