@@ -110,10 +110,13 @@ def test_zero_days_keeps_everything(cli_env, data_dir):
 
 
 def _files(orch, instance_id: str, age_days: float = 0) -> list:
-    """A pane log with a backup, and a hook spool with one of a second run, `age_days` old."""
+    """A pane log with a backup, a hook spool with one of a second run, and a check run's log
+    (a name no instance could have gets none), `age_days` old."""
     logs, spool = orch.instances.logs, orch.instances.ingester
     paths = [logs.path(instance_id), logs.logs_dir / f"{instance_id}.log.1"]
     paths += [spool.path(instance_id), spool.path(instance_id, 1)]
+    if "-" not in instance_id:
+        paths.append(logs.logs_dir / "checks" / f"{instance_id}-7.log")
     when = time.time() - age_days * 86400
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,8 +157,15 @@ def test_files_of_instances_gone_or_long_stopped_go_and_live_ones_stay(orch, git
     lost_files = _files(orch, lost.id, age_days=60)
     orch.store.write(lambda: InstanceRow.delete().where(InstanceRow.id == lost.id).execute())
 
+    merge_logs = orch.instances.logs.logs_dir / "checks"
+    old_merge, new_merge = merge_logs / "merge-task3-9.log", merge_logs / "merge-task4-10.log"
+    for path, days in ((old_merge, 40), (new_merge, 1)):
+        path.write_text("output\n")
+        os.utime(path, (time.time() - days * 86400,) * 2)
+
     report = prune(orch)
-    assert sorted(report.files_removed) == sorted(str(p) for p in gone + long_stopped)
+    assert sorted(report.files_removed) == sorted(str(p) for p in [*gone, *long_stopped, old_merge])
+    assert new_merge.exists()
     assert report.file_bytes_removed == 7 * len(report.files_removed)
     assert not any(p.exists() for p in gone + long_stopped)
     assert all(p.exists() for p in just_gone + lately_stopped + not_ours + live_files + lost_files)
@@ -212,7 +222,7 @@ def test_cli_prunes_and_says_what_it_removed(orch, cli_env, tmp_path):
     command = [sys.executable, "-m", "cc_orchestrator", "maintenance", "prune"]
     run = subprocess.run([*command, "--dry-run"], env=cli_env, cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "would remove 2 events older than 30 days and 4 files" in run.stdout
+    assert "would remove 2 events older than 30 days and 5 files" in run.stdout
     assert len(_left(orch)) == 3
     run = subprocess.run([*command, "--json"], env=cli_env, cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

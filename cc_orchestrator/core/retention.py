@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from cc_orchestrator.core.events import utcnow
@@ -117,9 +117,13 @@ def _prune_events(events, store, cutoff, dry_run: bool, stop: Callable[[], bool]
 
 
 def _prune_files(orchestrator, cutoff, dry_run: bool) -> tuple[list[Path], int, str]:
-    """Pane logs and hook spools of instances gone, or stopped before `cutoff`."""
+    """Pane logs, hook spools and check-run logs of instances gone, or stopped before `cutoff`;
+    the merge queue's check logs older than it."""
     logs = orchestrator.instances.logs.files()  # the files first: a row is made before its files
     spools = _spools(orchestrator.instances.ingester.spool_dir)
+    checks, merges = _check_logs(orchestrator.instances.logs.logs_dir / "checks")
+    for owner, paths in checks.items():
+        logs.setdefault(owner, []).extend(paths)
     try:
         sessions = set(orchestrator.tmux.panes())
     except Exception as exc:  # without tmux's word, no file is known to be unused
@@ -152,7 +156,39 @@ def _prune_files(orchestrator, cutoff, dry_run: bool) -> tuple[list[Path], int, 
                 continue
             removed.append(path)
             freed += stat.st_size
+    oldest = cutoff.timestamp() if cutoff.tzinfo else cutoff.replace(tzinfo=UTC).timestamp()
+    for path in merges:
+        try:
+            stat = path.stat()
+            if stat.st_mtime >= oldest:
+                continue
+            if not dry_run:
+                path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+        freed += stat.st_size
     return removed, freed, ""
+
+
+def _check_logs(folder: Path) -> tuple[dict[str, list[Path]], list[Path]]:
+    """The review gate's run logs (`ID-RUN.log`, `ID-RUN.status`) by instance, and the merge
+    queue's (`merge-...`), which belong to no instance."""
+    by_instance: dict[str, list[Path]] = {}
+    merges: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return by_instance, merges
+    for entry in entries:
+        if not entry.is_file():
+            continue
+        owner = entry.name.split("-")[0]
+        if owner == "merge":
+            merges.append(Path(entry.path))
+        else:
+            by_instance.setdefault(owner, []).append(Path(entry.path))
+    return by_instance, merges
 
 
 def _spools(folder: Path) -> dict[str, list[Path]]:
