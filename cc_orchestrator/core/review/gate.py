@@ -20,6 +20,7 @@ makes when it starts (`scan`).
 from __future__ import annotations
 
 import shlex
+import time
 from pathlib import Path
 
 from cc_orchestrator.core.events import utcnow
@@ -32,6 +33,8 @@ from cc_orchestrator.errors import OrchestratorError, message_of
 CURSOR = "review"
 WINDOW = "checks"
 TURN_ENDS = (InstanceStatus.RUNNING.value, InstanceStatus.WAITING_INPUT.value)
+OPEN_TURN_SECONDS = 120.0
+PROMPTS = ("prompt delivered", "sent ")  # the events saying a prompt reached an agent
 LOST_AFTER = 3.0  # seconds a run may lack both its status file and its window before it counts as lost
 
 # The checks window: the command under timeout(1), its output shown and kept, its status
@@ -49,6 +52,9 @@ class Gate:
     def __init__(self, orchestrator) -> None:
         self.orch = orchestrator
         self._activity: dict[str, float] = {}  # instance id -> screen activity when last scanned
+        # instance id -> when a prompt reached it: a turn may end too fast to be seen working,
+        # so each sweep looks at it until a run sees its work (or OPEN_TURN_SECONDS pass)
+        self._open: dict[str, float] = {}
 
     @property
     def folder(self) -> Path:
@@ -71,9 +77,11 @@ class Gate:
         """Instances working on a task, idle, whose work no run has seen: checked now (a face
         starting after a crash; with `changed_only`, only those whose screen moved since)."""
         rows = self.orch.store.read(_idle_on_tasks)
+        now = time.monotonic()
+        self._open = {i: t for i, t in self._open.items() if now - t < OPEN_TURN_SECONDS}
         for row in rows:
             activity = row.screen_activity or 0.0
-            if changed_only and self._activity.get(row.id) == activity:
+            if changed_only and self._activity.get(row.id) == activity and row.id not in self._open:
                 continue
             self._activity[row.id] = activity
             self._quietly(self.consider, row.id, True)
@@ -88,7 +96,11 @@ class Gate:
 
     def _turns_ended(self) -> list[str]:
         ended: list[str] = []
-        for event in self.orch.events.claim(CURSOR, (EventKind.INSTANCE_STATUS,)):
+        for event in self.orch.events.claim(CURSOR, (EventKind.INSTANCE_STATUS, EventKind.LOG_MESSAGE)):
+            if event.kind is EventKind.LOG_MESSAGE:
+                if event.instance_id and event.message.startswith(PROMPTS):
+                    self._open[event.instance_id] = time.monotonic()
+                continue
             data = event.data or {}
             if data.get("status") == "IDLE" and data.get("previous") in TURN_ENDS and event.instance_id:
                 if event.instance_id not in ended:
@@ -159,6 +171,7 @@ class Gate:
         run = orch.store.write(claim)
         if run is None:
             return None
+        self._open.pop(row.id, None)
         status = self._status_path(run)
         status.unlink(missing_ok=True)
         try:

@@ -21,7 +21,8 @@ from cc_orchestrator.core.git import repository as git
 from cc_orchestrator.core.git.merging import named as listed_files
 from cc_orchestrator.core.models import EventKind, Level, TaskStatus
 from cc_orchestrator.core.review import runs
-from cc_orchestrator.core.review.checks import Checks, resolve
+from cc_orchestrator.core.review.checks import resolve
+from cc_orchestrator.core.review.plan import Plan
 from cc_orchestrator.core.review.recheck import check_result
 from cc_orchestrator.core.store.tables import InstanceRow, WorktreeRow
 from cc_orchestrator.errors import Conflict, InvalidInput, OrchestratorError, message_of
@@ -54,28 +55,6 @@ class MergeResult:
 
 class NotChecked(Conflict):
     """The checks have not passed on the branch's HEAD: not a candidate for the queue yet."""
-
-
-@dataclass
-class Plan:
-    """A task's branch, its base and where they stand, as found before anything changes."""
-
-    task_id: int
-    title: str
-    worktree_id: str
-    path: Path
-    repo: Path
-    branch: str
-    base: str
-    instance_id: str | None
-    tip: str = ""
-    base_tip: str = ""
-    checks: Checks | None = None
-
-    @property
-    def moved(self) -> bool:
-        """Whether the base got commits since the branch left it (its checks did not see them)."""
-        return not merging.is_ancestor(self.repo, self.base_tip, self.tip)
 
 
 class Merger:

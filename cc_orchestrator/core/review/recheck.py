@@ -14,7 +14,7 @@ from cc_orchestrator.core.store.tables import TaskRow
 from cc_orchestrator.errors import Conflict, message_of
 
 if TYPE_CHECKING:
-    from cc_orchestrator.core.review.merge import Plan
+    from cc_orchestrator.core.review.plan import Plan
 
 
 class ChecksBroke(Conflict):
