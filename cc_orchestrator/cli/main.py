@@ -80,7 +80,9 @@ def main() -> None:
             click.echo(f"error: argument {position} is not valid UTF-8 text", err=True)
             sys.exit(2)
     try:
-        cli.main(prog_name="cc-orchestrator", standalone_mode=False)
+        # Outside standalone mode click returns the code of an Exit raised by a command
+        # (`agents doctor`, `hosts check` finding a problem) instead of exiting with it.
+        code = cli.main(prog_name="cc-orchestrator", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -105,3 +107,5 @@ def main() -> None:
 
         click.echo(f"error: {report(exc)}", err=True)
         sys.exit(1)
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        sys.exit(code)
