@@ -18,6 +18,7 @@ GROUPS = {
     "instances": ("cc_orchestrator.cli.instances", "Start, watch, talk to and stop agent instances."),
     "worktrees": ("cc_orchestrator.cli.worktrees", "Create, list and safely remove git worktrees."),
     "tmux": ("cc_orchestrator.cli.tmux", "Our tmux sessions: list, orphans, layouts, attach, kill."),
+    "hosts": ("cc_orchestrator.cli.hosts", "Remote hosts over ssh + tmux: add, list, show, check, set, rm."),
     "agents": ("cc_orchestrator.cli.agents", "Agent profiles: list them; doctor checks install, version and screens."),
     "config": ("cc_orchestrator.cli.config", "Show and change settings."),
     "reconcile": ("cc_orchestrator.cli.reconcile", "Repair the database from tmux and git now."),
