@@ -72,3 +72,9 @@ class IntegrationError(OrchestratorError):
     What can be settled here (no worktree, no remote, no token) is a Conflict instead."""
 
     http_status = 502
+
+
+class HostUnreachable(ExternalError):
+    """A remote host did not answer over ssh, or refused us (host key, authentication)."""
+
+    http_status = 504

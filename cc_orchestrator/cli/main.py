@@ -18,6 +18,7 @@ GROUPS = {
     "instances": ("cc_orchestrator.cli.instances", "Start, watch, talk to and stop agent instances."),
     "worktrees": ("cc_orchestrator.cli.worktrees", "Create, list and safely remove git worktrees."),
     "tmux": ("cc_orchestrator.cli.tmux", "Our tmux sessions: list, orphans, layouts, attach, kill."),
+    "hosts": ("cc_orchestrator.cli.hosts", "Remote hosts over ssh + tmux: add, list, show, check, set, rm."),
     "agents": ("cc_orchestrator.cli.agents", "Agent profiles: list them; doctor checks install, version and screens."),
     "config": ("cc_orchestrator.cli.config", "Show and change settings."),
     "reconcile": ("cc_orchestrator.cli.reconcile", "Repair the database from tmux and git now."),
@@ -80,9 +81,9 @@ def main() -> None:
             click.echo(f"error: argument {position} is not valid UTF-8 text", err=True)
             sys.exit(2)
     try:
+        # Outside standalone mode click returns the code of an Exit raised by a command
+        # (`agents doctor`, `hosts check`, `tasks merge --ready` finding a problem) instead of exiting with it.
         code = cli.main(prog_name="cc-orchestrator", standalone_mode=False)
-        if isinstance(code, int) and not isinstance(code, bool) and code:
-            sys.exit(code)  # a command's `Exit(n)`: click returns n, not raises, in this mode
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -107,3 +108,5 @@ def main() -> None:
 
         click.echo(f"error: {report(exc)}", err=True)
         sys.exit(1)
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        sys.exit(code)

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     review_auto_merge: bool = False  # passed checks go straight into the merge queue
     review_merge: Literal["merge", "squash", "rebase"] = "merge"  # how `tasks merge` merges by default
     cleanup_merged: bool = False  # a merged task's instance is stopped and its worktree removed
+    # Remote hosts (`hosts add`): ssh reads this config file instead of ~/.ssh/config (ssh -F)
+    ssh_config: Path | None = None
+    ssh_connect_timeout: float = Field(default=10.0, gt=0, le=300)  # seconds for a connection to a host
     web_port: int = Field(default=8080, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -327,6 +327,58 @@ class TmuxSession:
     orphan: bool = False  # ours, but no live instance row claims it
 
 
+LOCAL_HOST = "local"  # the machine the orchestrator runs on: always there, never stored
+
+
+@dataclass(frozen=True)
+class Host:
+    """A machine agents run on: `local`, or a remote one reached over ssh (`hosts add`)."""
+
+    name: str
+    url: str  # ssh://user@host[:port]; "" for local
+    repos: tuple[str, ...] = ()  # repository paths on that host, checked when added
+    max_instances: int | None = None  # live instances at once there (None: no limit of its own)
+    added_at: datetime | None = None
+    last_seen: datetime | None = None  # when it last answered
+    last_error: str = ""  # why it did not, the last time it did not
+    latency_ms: float | None = None  # one call through the open connection, at the last check
+    tmux_version: str = ""
+    git_version: str = ""
+    agents: tuple[str, ...] = ()  # agent CLIs found on its PATH at the last check
+    instances: int = 0  # live instances there now
+
+    @property
+    def is_local(self) -> bool:
+        return self.name == LOCAL_HOST
+
+
+@dataclass(frozen=True)
+class RepoCheck:
+    path: str  # as given
+    found: bool  # a folder inside a git repository
+    toplevel: str = ""  # the repository's root, when found
+    problem: str = ""  # why not, when not found
+
+
+@dataclass(frozen=True)
+class HostCheck:
+    """What `hosts check` (and `hosts add`, before saving) found on a host."""
+
+    host: str
+    reachable: bool
+    connect_ms: float | None = None  # the first call, which opens the connection when none is open
+    latency_ms: float | None = None  # the median of calls through the open connection
+    tmux_version: str = ""
+    git_version: str = ""
+    agents: dict[str, str] = field(default_factory=dict)  # agent CLI -> its path there
+    repos: tuple[RepoCheck, ...] = ()
+    problems: tuple[str, ...] = ()  # each one line; none: the host can run agents
+
+    @property
+    def ok(self) -> bool:
+        return self.reachable and not self.problems
+
+
 def to_json(obj: Any) -> Any:
     """A JSON-ready structure: enums by name, datetimes as ISO 8601, tuples as lists."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):

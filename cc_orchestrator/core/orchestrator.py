@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # each service is imported when first used: `--help` and `tas
     from cc_orchestrator.core.agents.monitor import Monitor
     from cc_orchestrator.core.configuration import ConfigService
     from cc_orchestrator.core.git.worktrees import WorktreeService
+    from cc_orchestrator.core.hosts.service import HostService
+    from cc_orchestrator.core.hosts.ssh import Ssh
     from cc_orchestrator.core.instances.service import InstanceService
     from cc_orchestrator.core.integrations.dispatch import Dispatcher
     from cc_orchestrator.core.integrations.service import IntegrationService
@@ -94,6 +96,22 @@ class Orchestrator:
         return WorktreeService(
             self.store, self.events, settings.worktrees_dir, settings.stale_after_days, settings.protect
         )
+
+    @cached_property
+    def hosts(self) -> HostService:
+        """The machines agents may run on: `local`, and remote hosts reached over ssh."""
+        from cc_orchestrator.core.hosts.service import HostService
+
+        return HostService(self.store, self.events, lambda: self.ssh)
+
+    @cached_property
+    def ssh(self) -> Ssh:
+        """One multiplexed ssh connection per remote host, opened by its first call."""
+        from cc_orchestrator.core.hosts.ssh import Ssh
+
+        settings = self.settings
+        config = settings.ssh_config.expanduser() if settings.ssh_config else None
+        return Ssh(self.data_dir, config, settings.ssh_connect_timeout)
 
     @cached_property
     def overlaps(self) -> Overlaps:

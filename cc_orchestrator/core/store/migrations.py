@@ -89,6 +89,12 @@ def _v8_review(db: pw.SqliteDatabase) -> None:
     db.execute_sql("INSERT OR IGNORE INTO cursors (name, value) SELECT 'review', COALESCE(MAX(id), 0) FROM events")
 
 
+def _v9_hosts(db: pw.SqliteDatabase) -> None:
+    db.create_tables([tables.HostRow], safe=True)
+    _add_columns(db, tables.InstanceRow, ["host"])  # every instance so far ran here: "local"
+    db.execute_sql("CREATE INDEX IF NOT EXISTS instances_host ON instances (host)")
+
+
 STEPS: list[Callable[[pw.SqliteDatabase], None]] = [
     _v1_initial,
     _v2_agent_states,
@@ -98,6 +104,7 @@ STEPS: list[Callable[[pw.SqliteDatabase], None]] = [
     _v6_stops,
     _v7_stopper_since,
     _v8_review,
+    _v9_hosts,
 ]
 SCHEMA_VERSION = len(STEPS)
 

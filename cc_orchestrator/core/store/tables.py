@@ -93,6 +93,8 @@ class InstanceRow(BaseTable):
     # schema 8: why a person is needed although the agent idles ("checks failed 3 times"): it
     # shows WAITING_INPUT with this question until the agent works again
     attention = pw.TextField(null=True)
+    # schema 9: the host it runs on (a HostRow's name, or "local": this machine)
+    host = pw.TextField(default="local", index=True)
     created_at = pw.DateTimeField()
     last_activity = pw.DateTimeField()
 
@@ -201,6 +203,27 @@ class WorktreeChangeRow(BaseTable):
         table_name = "worktree_changes"
 
 
+class HostRow(BaseTable):
+    """A remote machine agents may run on (schema 9), reached with the user's own ssh: no
+    password or key is ever stored here. `local`, this machine, has no row."""
+
+    id = AutoIncrementField()
+    name = pw.TextField(unique=True)
+    url = pw.TextField()  # ssh://user@host[:port]
+    repos = pw.TextField(default="[]")  # JSON: repository paths there, checked when added
+    max_instances = pw.IntegerField(null=True)  # None: no limit of its own
+    added_at = pw.DateTimeField()
+    last_seen = pw.DateTimeField(null=True)  # when it last answered
+    last_error = pw.TextField(default="")  # why it did not, the last time it did not
+    latency_ms = pw.FloatField(null=True)  # one call through the open connection, last check
+    tmux_version = pw.TextField(default="")
+    git_version = pw.TextField(default="")
+    agents = pw.TextField(default="[]")  # JSON: agent CLIs found on its PATH, last check
+
+    class Meta:
+        table_name = "hosts"
+
+
 ALL_TABLES = (
     TaskRow,
     TaskDependencyRow,
@@ -211,4 +234,5 @@ ALL_TABLES = (
     CursorRow,
     CheckRunRow,
     WorktreeChangeRow,
+    HostRow,
 )
