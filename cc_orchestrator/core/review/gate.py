@@ -28,6 +28,7 @@ from cc_orchestrator.core.models import ChecksState, CheckStatus, EventKind, Ins
 from cc_orchestrator.core.review import runs, work
 from cc_orchestrator.core.review.checks import Checks, resolve, tail
 from cc_orchestrator.core.store.tables import CheckRunRow, InstanceRow, TaskRow
+from cc_orchestrator.core.tmux.commands import THEN, format_safe
 from cc_orchestrator.errors import OrchestratorError, message_of
 
 CURSOR = "review"
@@ -212,14 +213,18 @@ class Gate:
             "-n",
             WINDOW,
             "-c",
-            _format_safe(row.worktree_path),
+            format_safe(row.worktree_path),
             "--",
             shlex.join(argv),
+            THEN,  # in the same tmux command: set before a quick run could end and close the window
+            "set-option",
+            "-w",
+            "-t",
+            f"={session}:={WINDOW}",
+            "remain-on-exit",
+            "on",
         )
-        window = out[0].strip() if out else ""
-        if window:
-            tmux.cmd("set-option", "-w", "-t", window, "remain-on-exit", "on")
-        return window
+        return out[0].strip() if out else ""
 
     def _status_path(self, run: CheckRunRow) -> Path:
         return self.folder / f"{run.instance_id}-{run.id}.status"
@@ -383,9 +388,3 @@ def _read(path: str) -> str:
         return Path(path).read_text(errors="replace")
     except OSError:
         return ""
-
-
-def _format_safe(text: str) -> str:
-    from cc_orchestrator.core.tmux.commands import format_safe
-
-    return format_safe(text)
