@@ -12,10 +12,15 @@ export class WorktreeMap {
 
   overlaps(list) {
     this.marks = marks(list, (o) => o.worktree_ids);
+    if (this.page) this.render(this.page); // the rows drawn before the marks arrived get them
   }
 
   async load() {
-    const page = await get("/api/worktrees?limit=1000");
+    this.page = await get("/api/worktrees?limit=1000");
+    this.render(this.page);
+  }
+
+  render(page) {
     const byRepo = new Map();
     for (const w of page.items) {
       if (!byRepo.has(w.repo)) byRepo.set(w.repo, []);
