@@ -145,30 +145,28 @@ def _prune_files(orchestrator, cutoff, dry_run: bool) -> tuple[list[Path], int, 
         row = rows.get(owner)
         if row is not None and (InstanceStatus(row[0]).is_live or row[1] >= cutoff):
             continue
+        # without a row, a start in another process may not have committed it yet
+        newer_than = now - UNCLAIMED_GRACE if row is None else None
         for path in logs.get(owner, []) + spools.get(owner, []):
-            try:
-                stat = path.stat()
-                if row is None and now - stat.st_mtime < UNCLAIMED_GRACE:
-                    continue  # a start in another process may not have committed its row yet
-                if not dry_run:
-                    path.unlink()
-            except FileNotFoundError:
-                continue
-            removed.append(path)
-            freed += stat.st_size
+            freed += _remove(path, newer_than, dry_run, removed)
     oldest = cutoff.timestamp() if cutoff.tzinfo else cutoff.replace(tzinfo=UTC).timestamp()
     for path in merges:
-        try:
-            stat = path.stat()
-            if stat.st_mtime >= oldest:
-                continue
-            if not dry_run:
-                path.unlink()
-        except FileNotFoundError:
-            continue
-        removed.append(path)
-        freed += stat.st_size
+        freed += _remove(path, oldest, dry_run, removed)
     return removed, freed, ""
+
+
+def _remove(path: Path, kept_from: float | None, dry_run: bool, removed: list[Path]) -> int:
+    """Remove `path` unless it changed at or after `kept_from`; the bytes freed."""
+    try:
+        stat = path.stat()
+        if kept_from is not None and stat.st_mtime >= kept_from:
+            return 0
+        if not dry_run:
+            path.unlink()
+    except FileNotFoundError:
+        return 0
+    removed.append(path)
+    return stat.st_size
 
 
 def _check_logs(folder: Path) -> tuple[dict[str, list[Path]], list[Path]]:

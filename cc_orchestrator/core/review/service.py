@@ -81,15 +81,9 @@ class ReviewService:
             except Exception as exc:  # logged; the next kick tries again
                 self.orch.events.log(f"merge queue: {message_of(exc)}", level=Level.ERROR)
 
-    def wait_for_merges(self, timeout: float = 60.0) -> None:
-        merger = self._merger
-        if merger is not None:
-            merger.join(timeout)
-
     def merge_ready(self) -> list:
         """The merge queue, once, here (its checks run synchronously)."""
-        merges = getattr(self.orch, "merges", None)
-        return merges.merge_ready() if merges is not None else []
+        return self.orch.merges.merge_ready()
 
     def checks(self, task: Task) -> Checks:
         """The command that checks this task's work, and where it came from."""
