@@ -43,8 +43,9 @@ def reason(stderr: str) -> str:
     return lines[0] if lines else "unknown error"
 
 
-def try_git(cwd: Path | str, *args: str) -> tuple[int, str, str]:
-    """Run git in `cwd` and return (exit status, stdout, stderr) whatever the status."""
+def try_git(cwd: Path | str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run git in `cwd` and return (exit status, stdout, stderr) whatever the status; `env`
+    adds variables (GIT_INDEX_FILE for a throwaway index)."""
     if not Path(cwd).is_dir():
         # Popen would fail with an OSError that GitPython reports as "git not found".
         raise ExternalError(f"folder {cwd} does not exist")
@@ -54,7 +55,7 @@ def try_git(cwd: Path | str, *args: str) -> tuple[int, str, str]:
     command = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args]
     try:
         status, out, err = git.Git(str(cwd)).execute(
-            command, with_extended_output=True, with_exceptions=False, env=_ENV
+            command, with_extended_output=True, with_exceptions=False, env={**_ENV, **(env or {})}
         )
     except git.GitCommandNotFound:
         raise MissingDependency(_MISSING) from None

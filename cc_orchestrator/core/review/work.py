@@ -29,13 +29,7 @@ class Work:
 
 
 def _git(folder: Path | str, *args: str, env: dict[str, str] | None = None) -> str:
-    if env:
-        import subprocess
-
-        done = subprocess.run(["git", *args], cwd=folder, env={**os.environ, **env}, capture_output=True, text=True)
-        status, out, err = done.returncode, done.stdout, done.stderr
-    else:
-        status, out, err = try_git(folder, *args)
+    status, out, err = try_git(folder, *args, env=env)
     if status != 0:
         raise ExternalError(f"git {args[0]} in {folder} failed: {reason(err)}")
     return out.strip()
