@@ -273,7 +273,7 @@ def test_schema_1_databases_are_migrated_forward(data_dir):
     # the integrations and the review loop start after the history that was there: never acted on
     cursors = store.db.execute_sql("select name, value from cursors order by name").fetchall()
     assert cursors == [("integrations", 1), ("review", 1)]
-    assert store.db.execute_sql("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 9
+    assert store.db.execute_sql("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 10
     store.close()
 
 

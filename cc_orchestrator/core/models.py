@@ -22,6 +22,9 @@ class InstanceStatus(enum.StrEnum):
     IDLE = "IDLE"
     ERROR = "ERROR"
     STOPPED = "STOPPED"
+    # Shown, never stored: its host does not answer. The row keeps the last state seen there,
+    # which the first answer after the outage confirms or corrects (its tmux kept the agent).
+    UNREACHABLE = "UNREACHABLE"
 
     @property
     def is_live(self) -> bool:
@@ -132,6 +135,7 @@ class Task:
     source_url: str = ""  # where a person opens the issue
     pr_url: str = ""  # the pull request opened when it reached REVIEW
     checks: ChecksState = ChecksState.NONE  # the review gate's latest word
+    host: str | None = None  # the host it must run on (None: any host that holds its repository)
 
     @property
     def source_label(self) -> str:
@@ -168,6 +172,8 @@ class Instance:
     held_until: datetime | None = None  # usage limit: no new work before this time
     restarts: int = 0
     session_id: str | None = None  # the agent's own conversation id, to resume it
+    host: str = "local"  # the machine it runs on (`hosts list`)
+    unreachable_since: datetime | None = None  # its host has not answered since then
 
 
 @dataclass(frozen=True)
@@ -346,10 +352,15 @@ class Host:
     git_version: str = ""
     agents: tuple[str, ...] = ()  # agent CLIs found on its PATH at the last check
     instances: int = 0  # live instances there now
+    unreachable_since: datetime | None = None  # it has not answered since then (None: it answers)
 
     @property
     def is_local(self) -> bool:
         return self.name == LOCAL_HOST
+
+    @property
+    def reachable(self) -> bool:
+        return self.unreachable_since is None
 
 
 @dataclass(frozen=True)

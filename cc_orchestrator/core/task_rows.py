@@ -33,6 +33,7 @@ _COLUMNS = (
     TaskRow.source_url,
     TaskRow.pr_url,
     TaskRow.checks,
+    TaskRow.host,
 )
 
 
@@ -88,6 +89,7 @@ def to_task(values: tuple) -> Task:
         source_url,
         pr_url,
         checks,
+        host,
         dependency_ids,
         blocked,
     ) = values
@@ -109,6 +111,7 @@ def to_task(values: tuple) -> Task:
         source_url=source_url,
         pr_url=pr_url,
         checks=_CHECKS.get(checks or "", ChecksState.NONE),
+        host=host or None,
     )
 
 

@@ -119,7 +119,9 @@ class TaskService:
         repo: str | None = None,
         source: str = "manual",
         source_id: str = "",
+        host: str | None = None,
     ) -> Task:
+        """`host`: the host it must run on (a name `hosts list` shows; checked by the caller)."""
         title = _clean_title(title)
         level = parse_enum(Priority, priority, "priority")
         dep_ids = [parse_task_id(d) for d in dependencies]
@@ -136,6 +138,7 @@ class TaskService:
                 priority=level.value,
                 priority_rank=level.rank,
                 repo=repo or None,
+                host=host if host and host != "local" else None,
                 created_at=now,
                 updated_at=now,
             ).execute()

@@ -268,7 +268,7 @@ def test_schema_8_databases_gain_hosts(data_dir):
     store = Store(data_dir / "orchestrator.db")
     assert "host" in {c.name for c in store.db.get_columns("instances")}
     assert "hosts" in store.db.get_tables()
-    assert store.db.execute_sql("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 9
+    assert store.db.execute_sql("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 10
     store.close()
 
 

@@ -51,6 +51,7 @@ def _to_host(row: HostRow, instances: int = 0) -> Host:
         git_version=row.git_version,
         agents=tuple(json.loads(row.agents or "[]")),
         instances=instances,
+        unreachable_since=aware(row.unreachable_since),
     )
 
 

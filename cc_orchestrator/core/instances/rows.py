@@ -6,17 +6,21 @@ import json
 import secrets
 
 from cc_orchestrator.core.events import aware
-from cc_orchestrator.core.models import Instance, InstanceStatus, ResourceUsage
+from cc_orchestrator.core.models import LOCAL_HOST, Instance, InstanceStatus, ResourceUsage
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.errors import InvalidInput, NotFound
 
 LIVE_STATUSES = [s.value for s in InstanceStatus if s.is_live]
 
 
-def to_instance(row: InstanceRow, usage: ResourceUsage | None = None) -> Instance:
+def to_instance(row: InstanceRow, usage: ResourceUsage | None = None, unreachable: dict | None = None) -> Instance:
+    """`unreachable`: host name -> since when it has not answered (`unreachable_hosts()`)."""
     status, waiting_for = InstanceStatus(row.status), row.waiting_for
     if row.attention and status is InstanceStatus.IDLE:  # the agent idles, but a person is needed
         status, waiting_for = InstanceStatus.WAITING_INPUT, row.attention
+    since = (unreachable or {}).get(row.host) if status.is_live else None
+    if since is not None:
+        status = InstanceStatus.UNREACHABLE
     return Instance(
         id=row.id,
         task_id=row.task_id,
@@ -43,7 +47,22 @@ def to_instance(row: InstanceRow, usage: ResourceUsage | None = None) -> Instanc
         held_until=aware(row.held_until),
         restarts=row.restarts,
         session_id=row.session_id,
+        host=row.host or LOCAL_HOST,
+        unreachable_since=aware(since),
     )
+
+
+def unreachable_hosts() -> dict:
+    """Host name -> since when it has not answered, for every host that does not now."""
+    from cc_orchestrator.core.store.tables import HostRow
+
+    query = HostRow.select(HostRow.name, HostRow.unreachable_since).where(HostRow.unreachable_since.is_null(False))
+    return {name: since for name, since in query.tuples()}
+
+
+def usage_key(host: str | None, pid: int | None):
+    """Where a process's figures are kept: by pid here, by (host, pid) for another machine."""
+    return pid if not host or host == LOCAL_HOST else (host, pid)
 
 
 def find_row(ref: str) -> InstanceRow:

@@ -95,6 +95,12 @@ def _v9_hosts(db: pw.SqliteDatabase) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS instances_host ON instances (host)")
 
 
+def _v10_host_health(db: pw.SqliteDatabase) -> None:
+    _add_columns(db, tables.HostRow, ["unreachable_since", "home"])
+    _add_columns(db, tables.TaskRow, ["host"])
+    _add_columns(db, tables.InstanceRow, ["log_offset"])
+
+
 STEPS: list[Callable[[pw.SqliteDatabase], None]] = [
     _v1_initial,
     _v2_agent_states,
@@ -105,6 +111,7 @@ STEPS: list[Callable[[pw.SqliteDatabase], None]] = [
     _v7_stopper_since,
     _v8_review,
     _v9_hosts,
+    _v10_host_health,
 ]
 SCHEMA_VERSION = len(STEPS)
 

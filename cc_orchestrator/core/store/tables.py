@@ -24,6 +24,7 @@ class TaskRow(BaseTable):
     source_url = pw.TextField(default="")  # a link a person can open
     pr_url = pw.TextField(default="")  # the pull request opened for it
     checks = pw.TextField(default="")  # schema 8: the review gate's latest word (models.ChecksState)
+    host = pw.TextField(null=True)  # schema 10: the host it must run on (None: any that holds its repo)
     status = pw.TextField(index=True)
     assigned_instance = pw.TextField(null=True, index=True)
     priority = pw.TextField()
@@ -95,6 +96,7 @@ class InstanceRow(BaseTable):
     attention = pw.TextField(null=True)
     # schema 9: the host it runs on (a HostRow's name, or "local": this machine)
     host = pw.TextField(default="local", index=True)
+    log_offset = pw.IntegerField(default=0)  # schema 10: bytes of a remote pane log copied here
     created_at = pw.DateTimeField()
     last_activity = pw.DateTimeField()
 
@@ -219,6 +221,9 @@ class HostRow(BaseTable):
     tmux_version = pw.TextField(default="")
     git_version = pw.TextField(default="")
     agents = pw.TextField(default="[]")  # JSON: agent CLIs found on its PATH, last check
+    # schema 10: since when it has not answered (None: it answers); its instances show UNREACHABLE
+    unreachable_since = pw.DateTimeField(null=True)
+    home = pw.TextField(default="")  # $HOME there, where our spools and worktrees live
 
     class Meta:
         table_name = "hosts"
