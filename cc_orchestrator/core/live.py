@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cc_orchestrator.core.instances.rows import usage_key
 from cc_orchestrator.core.models import ResourceUsage
 from cc_orchestrator.core.probes import TerminalProbes
 from cc_orchestrator.core.processes import running
@@ -226,7 +227,7 @@ class Live:
         ):
             usage = self._usage
             instances = tuple(
-                dataclasses.replace(i, resource_usage=(usage.get(i.pid) if i.pid else None) or ResourceUsage())
+                dataclasses.replace(i, resource_usage=(usage.get(usage_key(i.host, i.pid)) if i.pid else None) or ResourceUsage())
                 for i in last.instances
             )
             return dataclasses.replace(last, instances=instances, events=())
@@ -299,7 +300,9 @@ class Live:
             usage = self._usage
             self.orch.monitor.check(
                 [
-                    dataclasses.replace(i, resource_usage=usage[i.pid]) if i.pid in usage else i
+                    dataclasses.replace(i, resource_usage=usage[usage_key(i.host, i.pid)])
+                    if usage_key(i.host, i.pid) in usage
+                    else i
                     for i in self._last.instances
                     if only is None or i.id in only
                 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from cc_orchestrator.core.models import Event, Instance, Overlap, Task, Worktree
+from cc_orchestrator.core.models import Event, Host, Instance, Overlap, Task, Worktree
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Snapshot:
     worktrees: tuple[Worktree, ...] = ()
     overlaps: tuple[Overlap, ...] = ()
     events: tuple[Event, ...] = ()  # after the id asked for, oldest first
+    hosts: tuple[Host, ...] = ()  # `local` first, then the remote hosts, each with its health
     last_event_id: int = 0  # the newest event when it was read: ask for events after this next
     live: bool = False  # False: from the store alone, before tmux was asked
     taken_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -43,7 +44,8 @@ def read_snapshot(orchestrator, after_event_id: int, live: bool, usage: dict | N
     """Everything from the store in one read transaction; `usage` (pid -> ResourceUsage) from
     the last process sample. No tmux, no git: the refresh, if any, ran before."""
     from cc_orchestrator.core.git.worktrees import stored_worktrees
-    from cc_orchestrator.core.instances.rows import to_instance
+    from cc_orchestrator.core.hosts.service import stored_hosts
+    from cc_orchestrator.core.instances.rows import to_instance, unreachable_hosts, usage_key
     from cc_orchestrator.core.review.overlaps import stored_overlaps
     from cc_orchestrator.core.store.tables import InstanceRow
 
@@ -54,7 +56,8 @@ def read_snapshot(orchestrator, after_event_id: int, live: bool, usage: dict | N
         rows = list(InstanceRow.select().order_by(InstanceRow.created_at, InstanceRow.id))
         events = orchestrator.events.since(after_event_id, limit=EVENTS_PER_SNAPSHOT)
         newest = events[-1].id if len(events) == EVENTS_PER_SNAPSHOT else orchestrator.events.latest_id()
-        instances = tuple(to_instance(r, usage.get(r.pid) if r.pid else None) for r in rows)
+        away = unreachable_hosts()
+        instances = tuple(to_instance(r, usage.get(usage_key(r.host, r.pid)) if r.pid else None, away) for r in rows)
         worktrees = tuple(stored_worktrees(store))
         return Snapshot(
             instances=instances,
@@ -62,6 +65,7 @@ def read_snapshot(orchestrator, after_event_id: int, live: bool, usage: dict | N
             worktrees=worktrees,
             overlaps=tuple(stored_overlaps(worktrees, instances)),
             events=tuple(events),
+            hosts=tuple(stored_hosts()),
             last_event_id=max(newest, after_event_id),
             live=live,
         )

@@ -64,6 +64,14 @@ def _repo_path(text: str) -> str:
     return path.rstrip("/") or "/"
 
 
+def stored_hosts() -> list[Host]:
+    """`local` first, then the remote hosts by name (inside the caller's transaction)."""
+    counts = _live_counts()
+    rows = HostRow.select().order_by(HostRow.name)
+    local = Host(name=LOCAL_HOST, url="", instances=counts.get(LOCAL_HOST, 0))
+    return [local, *(_to_host(r, counts.get(r.name, 0)) for r in rows)]
+
+
 class HostService:
     """Add, list, check and remove hosts; `ssh` runs commands on them."""
 
@@ -86,12 +94,7 @@ class HostService:
     def list(self) -> list[Host]:
         """`local` first, then the remote hosts by name."""
 
-        def query() -> list[Host]:
-            counts = _live_counts()
-            rows = HostRow.select().order_by(HostRow.name)
-            return [self.local(counts.get(LOCAL_HOST, 0)), *(_to_host(r, counts.get(r.name, 0)) for r in rows)]
-
-        return self.store.read(query)
+        return self.store.read(stored_hosts)
 
     def get(self, name: str) -> Host:
         wanted = name.strip().lower()

@@ -16,11 +16,11 @@ from cc_orchestrator.core.events import EventLog
 from cc_orchestrator.core.instances import readiness
 from cc_orchestrator.core.instances.ingest import SpoolIngester
 from cc_orchestrator.core.instances.refresh import StateRefresher
-from cc_orchestrator.core.instances.rows import find_row, to_instance
+from cc_orchestrator.core.instances.rows import find_row, to_instance, unreachable_hosts, usage_key
 from cc_orchestrator.core.instances.starting import start as start_instance
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.logs import PaneLogs
-from cc_orchestrator.core.models import Instance, InstanceStatus, ResourceUsage, TaskStatus
+from cc_orchestrator.core.models import LOCAL_HOST, Instance, InstanceStatus, ResourceUsage, TaskStatus
 from cc_orchestrator.core.processes import ProcessSampler, terminate_tree
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.store.tables import InstanceRow
@@ -86,8 +86,8 @@ class InstanceService:
     def get(self, ref: str, refresh: bool = True) -> Instance:
         if refresh:
             self.refresh()
-        row = self.store.read(lambda: find_row(ref))
-        return to_instance(row, self.sampler.usage(row.pid) if row.pid else None)
+        row, away = self.store.read(lambda: (find_row(ref), unreachable_hosts()))
+        return to_instance(row, self.usage_of(row), away)
 
     def list(
         self, repo: str | None = None, status: InstanceStatus | None = None, refresh: bool = True
@@ -103,11 +103,19 @@ class InstanceService:
                 q = q.where(InstanceRow.status == status.value)
             return list(q)
 
-        rows = self.store.read(query)
+        rows, away = self.store.read(lambda: (query(), unreachable_hosts()))
         if not refresh:  # no fresh view of the processes: leave the sampler's round alone
-            return [to_instance(r) for r in rows]
+            return [to_instance(r, None, away) for r in rows]
         usage = self.sample(panes)
-        return [to_instance(r, usage.get(r.pid)) for r in rows]
+        return [to_instance(r, usage.get(usage_key(r.host, r.pid)), away) for r in rows]
+
+    def usage_of(self, row: InstanceRow) -> ResourceUsage | None:
+        """One instance's CPU and memory now: /proc here; the last batch's figures for a remote one."""
+        if not row.pid:
+            return None
+        if row.host and row.host != LOCAL_HOST:
+            return self.fleet.usage.get(usage_key(row.host, row.pid))
+        return self.sampler.usage(row.pid)
 
     def sample(self, panes: dict[str, PaneState]) -> dict[int, ResourceUsage]:
         """CPU and memory of every live agent's process tree (from /proc: no subprocess)."""
