@@ -227,7 +227,9 @@ class Live:
         ):
             usage = self._usage
             instances = tuple(
-                dataclasses.replace(i, resource_usage=(usage.get(usage_key(i.host, i.pid)) if i.pid else None) or ResourceUsage())
+                dataclasses.replace(
+                    i, resource_usage=(usage.get(usage_key(i.host, i.pid)) if i.pid else None) or ResourceUsage()
+                )
                 for i in last.instances
             )
             return dataclasses.replace(last, instances=instances, events=())

@@ -16,7 +16,7 @@ from cc_orchestrator.core.models import Instance, TmuxSession
 from cc_orchestrator.core.snapshot import Snapshot
 from cc_orchestrator.core.store.database import Store
 from cc_orchestrator.core.tasks import TaskService
-from cc_orchestrator.errors import NotFound
+from cc_orchestrator.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:  # each service is imported when first used: `--help` and `tasks list` stay fast
     from cc_orchestrator.config.settings import Settings
@@ -125,7 +125,14 @@ class Orchestrator:
         from cc_orchestrator.core.instances import InstanceService
 
         return InstanceService(
-            self.store, self.events, lambda: self.settings, self.tmux, self.tasks, lambda: self.worktrees, self.data_dir
+            self.store,
+            self.events,
+            lambda: self.settings,
+            self.tmux,
+            self.tasks,
+            lambda: self.worktrees,
+            self.data_dir,
+            hosts=lambda: self.hosts,
         )
 
     @cached_property
@@ -243,9 +250,11 @@ class Orchestrator:
         command: list[str] | None = None,
         layout: str | None = None,
         agent: str | None = None,
+        host: str | None = None,
     ) -> Instance:
         """Start an instance for a ready task and hand it the task as its first prompt: the one
         way a task gets an instance (`tasks assign`, `instances start --task`, the faces).
+        It runs on `host`, else on the host the task names, else here.
 
         The task's own repository wins over `repo`; the other options are `instances.start`'s.
         With `wait`, block until the agent is ready and the prompt is delivered (or a dialog
@@ -254,9 +263,11 @@ class Orchestrator:
         """
         task = self.tasks.get(task_id)  # readiness is checked when the slot is reserved
         where = task.repo or repo or Path.cwd()
-        instance = self.instances.start(
-            Path(where), task_id=task.id, branch=branch, base=base, command=command, layout=layout, agent=agent
-        )
+        host = host or task.host
+        if host and task.host and host.strip().lower() != task.host:
+            raise InvalidInput(f"task {task.id} must run on host {task.host}, not {host}")
+        options = {"branch": branch, "base": base, "command": command, "layout": layout, "agent": agent}
+        instance = self.instances.start(Path(where), task_id=task.id, host=host, **options)
         if wait:
             self.instances.deliver_when_ready(instance.id)
         return self.instances.get(instance.id, refresh=False)
@@ -267,13 +278,21 @@ class Orchestrator:
         Nothing starts while an instance of the default agent waits out a usage limit: a new
         one would hit the same limit.
         """
-        from cc_orchestrator.core.instances.rows import slots_taken
+        from cc_orchestrator.core.hosts.placement import free_slots, place
 
-        free = self.settings.max_instances - self.store.read(slots_taken)
-        ready = self.tasks.ready(limit=free) if free > 0 else []
+        free = self.store.read(lambda: free_slots(self.settings.max_instances))
+        total = sum(free.values())
+        ready = self.tasks.ready(limit=total) if total > 0 else []
         if not ready or self.settings.default_agent in self.held_agents():
             return []
-        return [self.assign(task.id, repo, wait=False) for task in ready]
+        started = []
+        hosts = {h.name: h for h in self.hosts.list()}
+        for task in ready:
+            host = place(task, free, hosts)
+            if host is not None:
+                started.append(self.assign(task.id, repo, wait=False, host=host))
+                free[host] -= 1
+        return started
 
     def held_agents(self) -> dict[str, object]:
         """Agent profiles with an instance waiting for its usage limit to reset, and until when."""

@@ -53,7 +53,10 @@ def find_worktrees(
     from cc_orchestrator.core.store.tables import InstanceRow
 
     unlinked = orchestrator.store.read(
-        lambda: [r.worktree_path for r in InstanceRow.select().where(InstanceRow.worktree_id.is_null())]
+        lambda: [
+            r.worktree_path
+            for r in InstanceRow.select().where(InstanceRow.worktree_id.is_null(), InstanceRow.host == "local")
+        ]
     )
     folders = [Path(p) for p in [*session_folders(orchestrator, sessions, panes), *unlinked] if p]
     adopted = orchestrator.worktrees.adopt_found(folders)
@@ -81,7 +84,8 @@ def link_instances(orchestrator) -> list[str]:
     def link() -> list[str]:
         worktrees = sorted(WorktreeRow.select(), key=lambda w: len(w.path), reverse=True)  # innermost first
         linked = []
-        for row in InstanceRow.select().where(InstanceRow.worktree_id.is_null()):
+        here = InstanceRow.host == "local"  # another host's folders are not ours to look at
+        for row in InstanceRow.select().where(InstanceRow.worktree_id.is_null(), here):
             folder = Path(row.worktree_path or "/nonexistent")
             owner = next((w for w in worktrees if folder.is_relative_to(w.path)), None)
             if not row.worktree_path or owner is None:

@@ -37,7 +37,7 @@ def _live_counts() -> dict[str, int]:
     return counts
 
 
-def _to_host(row: HostRow, instances: int = 0) -> Host:
+def to_host(row: HostRow, instances: int = 0) -> Host:
     return Host(
         name=row.name,
         url=row.url,
@@ -69,7 +69,7 @@ def stored_hosts() -> list[Host]:
     counts = _live_counts()
     rows = HostRow.select().order_by(HostRow.name)
     local = Host(name=LOCAL_HOST, url="", instances=counts.get(LOCAL_HOST, 0))
-    return [local, *(_to_host(r, counts.get(r.name, 0)) for r in rows)]
+    return [local, *(to_host(r, counts.get(r.name, 0)) for r in rows)]
 
 
 class HostService:
@@ -105,7 +105,7 @@ class HostService:
             row = HostRow.get_or_none(HostRow.name == wanted)
             if row is None:
                 raise NotFound(f"no host named {name!r} (see `hosts list`)")
-            return _to_host(row, _live_counts().get(row.name, 0))
+            return to_host(row, _live_counts().get(row.name, 0))
 
         return self.store.read(query)
 

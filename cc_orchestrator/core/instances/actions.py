@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.instances.answering import NoDialog, Unanswered, answer_dialog
-from cc_orchestrator.core.instances.rows import find_row, slots_taken
+from cc_orchestrator.core.instances.rows import find_row
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.models import Instance, InstanceStatus, Level
 from cc_orchestrator.core.store.tables import InstanceRow
@@ -27,7 +27,7 @@ def answer(service: InstanceService, ref: str, approve: bool) -> Instance:
     row = service.store.read(lambda: find_row(instance.id))
     verb = "approved" if approve else "rejected"
     try:
-        given = answer_dialog(service.tmux, row.tmux_session, service.profile_for(row), approve)
+        given = answer_dialog(service.tmux_for(row.host), row.tmux_session, service.profile_for(row), approve)
     except Unanswered as exc:
         _stuck(service, row, exc.message)
         raise Conflict(f"instance {instance.id}: {exc.message}") from None
@@ -63,7 +63,7 @@ def _stuck(service: InstanceService, row, message: str) -> None:
 def interrupt(service: InstanceService, ref: str) -> Instance:
     instance = service.live_instance(ref)
     row = service.store.read(lambda: find_row(instance.id))
-    service.tmux.send_keys(row.tmux_session, *service.profile_for(row).interrupt_keys)
+    service.tmux_for(row.host).send_keys(row.tmux_session, *service.profile_for(row).interrupt_keys)
     service.refresher.forget(row.id)
     service.events.log(f"interrupted instance {row.id}", instance_id=row.id)
     return service.get(row.id, refresh=False)
@@ -74,28 +74,39 @@ def restart(service: InstanceService, ref: str, command: list[str] | None = None
     the session id it recorded (Claude Code `--resume ID`, Codex `resume ID`), else the
     profile's continue arguments. Its session is reused when it is still there. It takes a
     slot like a start (STARTING first, so a concurrent start or stop sees it)."""
+    from cc_orchestrator.core.instances import remote_start
+    from cc_orchestrator.core.instances.rows import is_local
     from cc_orchestrator.core.instances.starting import agent_argv, agent_session, require_program
     from cc_orchestrator.core.tmux.layouts import resolve_layout
 
     service.refresh()
     row = service.store.read(lambda: find_row(ref))
-    pane = service.tmux.panes().get(row.tmux_session)  # dead panes too
+    here = is_local(row.host)
+    remote = None if here else service.fleet.remote(row.host)
+    tmux = service.tmux_for(row.host)
+    pane = tmux.panes().get(row.tmux_session)  # dead panes too
     if pane is not None and not pane.dead:
         raise Conflict(f"instance {row.id} is still running; stop it first")
-    if not row.worktree_path or not Path(row.worktree_path).is_dir():
+    if not row.worktree_path or not _folder_there(remote, row.worktree_path):
         raise Conflict(f"instance {row.id} has no worktree left to restart in")
     profile = service.profile_for(row)
     argv = list(command) if command else resume_argv(row, profile, agent_argv)
-    require_program(argv, profile, service.settings.profiles)
+    if here:
+        require_program(argv, profile, service.settings.profiles)
     previous = service.store.write(lambda: _reserve_restart(service, row.id))
     try:
-        argv, env = agent_session(service, row.id, profile, argv, row.worktree_path, previous.restarts + 1)
-        log = service.logs.pipe_command(row.id)
+        run = previous.restarts + 1
+        if remote is None:
+            argv, env = agent_session(service, row.id, profile, argv, row.worktree_path, run)
+            log = service.logs.pipe_command(row.id)
+        else:
+            argv, env = remote_start.prepare_run(remote, row.id, profile, argv, row.worktree_path, run)
+            log = remote.pipe_command(row.id)
         if pane is not None:
-            state = service.tmux.respawn(row.tmux_session, pane.pane_id, row.worktree_path, argv, env, log)
+            state = tmux.respawn(row.tmux_session, pane.pane_id, row.worktree_path, argv, env, log)
         else:
             plan = resolve_layout(row.layout, service.settings.custom_layouts)
-            state = service.tmux.create_session(row.tmux_session, row.worktree_path, argv, plan, env, log_command=log)
+            state = tmux.create_session(row.tmux_session, row.worktree_path, argv, plan, env, log_command=log)
     except BaseException as exc:
         service.store.write(lambda error=exc: _undo_restart(service, row.id, previous, error))
         raise
@@ -141,15 +152,22 @@ def resume_argv(row: InstanceRow, profile, agent_argv) -> list[str]:
     return argv + [a for a in extra if a not in argv]
 
 
+def _folder_there(remote, path: str) -> bool:
+    """Whether `path` is a folder here (`remote` None) or on that host."""
+    if remote is None:
+        return Path(path).is_dir()
+    return remote.run(["test", "-d", path]).returncode == 0
+
+
 def _reserve_restart(service: InstanceService, instance_id: str) -> InstanceRow:
     """A new run (its own spool from offset 0), STARTING if the instance was not live and a slot
     is free; the row as it was before."""
     current = InstanceRow.get_by_id(instance_id)
     before = InstanceRow(**current.__data__)
     if not InstanceStatus(current.status).is_live:
-        limit = service.settings.max_instances
-        if slots_taken() >= limit:
-            raise Conflict(f"all {limit} instance slots are in use; stop an instance or raise max_instances")
+        from cc_orchestrator.core.instances.starting import require_slot
+
+        require_slot(service, current.host)
         set_status(service.events, current, InstanceStatus.STARTING, "restarting", source="user")
     InstanceRow.update(starter_pid=os.getpid(), restarts=before.restarts + 1, spool_offset=0).where(
         InstanceRow.id == instance_id

@@ -59,7 +59,7 @@ def deliver(service: InstanceService, instance_id: str) -> bool:
         done.append(True)
 
     try:
-        service.tmux.send_text(row.tmux_session, row.pending_prompt, pasted=pasted)
+        service.tmux_for(row.host).send_text(row.tmux_session, row.pending_prompt, pasted=pasted)
     except BaseException:
         # not pasted: the next ready agent gets it; pasted: only its Enter is missing
         service.store.write(lambda: _set(instance_id, _claim(None, pasted=True) if done else None))
@@ -88,7 +88,7 @@ def _press_enter(service: InstanceService, row: InstanceRow) -> None:
     if not service.store.write(lambda: _set(row.id, mine, unless_changed_from=row.delivering)):
         return  # another process took it over first
     try:
-        service.tmux.send_keys(row.tmux_session, "Enter")
+        service.tmux_for(row.host).send_keys(row.tmux_session, "Enter")
     except BaseException:
         service.store.write(lambda: _set(row.id, _claim(None, pasted=True), unless_changed_from=mine))
         raise

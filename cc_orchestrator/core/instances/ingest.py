@@ -62,6 +62,11 @@ def describe(payload: dict) -> str | None:
     return None
 
 
+def _here(row: InstanceRow) -> bool:
+    """Whether the instance runs on this machine (its files are ours to read)."""
+    return not row.host or row.host == "local"
+
+
 def _short(text, width: int = 200) -> str:
     text = " ".join(str(text or "").split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -116,6 +121,17 @@ class SpoolIngester:
                 chunk = fh.read()
         except FileNotFoundError:
             return 0
+        return self._apply_bytes(row, chunk)
+
+    def ingest_chunk(self, instance_id: str, offset: int, chunk: bytes) -> int:
+        """Apply bytes read elsewhere (a remote host's spool) from `offset`, inside the caller's
+        write transaction; nothing when another process applied them first."""
+        row = InstanceRow.get_or_none(InstanceRow.id == instance_id)
+        if row is None or row.spool_offset != offset:
+            return 0
+        return self._apply_bytes(row, chunk)
+
+    def _apply_bytes(self, row: InstanceRow, chunk: bytes) -> int:
         complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits
         if not complete:
             return 0
@@ -158,7 +174,7 @@ class SpoolIngester:
             if status is not current or (status is InstanceStatus.WAITING_INPUT and message != row.waiting_for):
                 waiting = message if status is InstanceStatus.WAITING_INPUT else ""
                 set_status(self.events, row, status, "" if waiting else message, waiting_for=waiting, source="hook")
-        if payload.get("hook_event_name") in TOKEN_EVENTS and row.transcript_path:
+        if payload.get("hook_event_name") in TOKEN_EVENTS and row.transcript_path and _here(row):
             self._count_tokens(row)
 
     def _apply_codex(self, row: InstanceRow, payload: dict) -> None:
@@ -194,6 +210,8 @@ class SpoolIngester:
 
         grown = []
         for row in rows:
+            if not _here(row):
+                continue  # its transcript is on another machine
             try:
                 if row.transcript_path and os.stat(row.transcript_path).st_size > row.transcript_offset:
                     grown.append(row.id)

@@ -41,7 +41,7 @@ def check(service: InstanceService, row, quiet_since: float | None = None) -> Re
     """One look at the agent: is it ready for a prompt now?"""
     profile = service.profile_for(row)
     try:
-        screen = look(service.tmux, row.tmux_session, profile)
+        screen = look(service.tmux_for(row.host), row.tmux_session, profile)
     except NotFound:
         return Readiness(False, "its tmux session has ended", gone=True)
     if screen.kind == "waiting" and screen.dialog is not None:
@@ -67,7 +67,7 @@ def wait_until_ready(service: InstanceService, row, timeout: float, progress=Non
     last_text, quiet_since, said = None, time.monotonic(), None
     while True:
         try:
-            text = service.tmux.capture(row.tmux_session)
+            text = service.tmux_for(row.host).capture(row.tmux_session)
         except NotFound:
             return Readiness(False, "its tmux session has ended", gone=True)
         if text != last_text:
@@ -85,7 +85,7 @@ def _dialog(service: InstanceService, row, profile, screen: ScreenState) -> Read
     if not service.auto_answers(row, screen.dialog):
         return Readiness(False, f"it asks: {screen.text}", screen.last_line, asking=True)
     try:
-        answer = answer_dialog(service.tmux, row.tmux_session, profile, approve=True)
+        answer = answer_dialog(service.tmux_for(row.host), row.tmux_session, profile, approve=True)
     except OrchestratorError as exc:
         return Readiness(False, f"it asks: {screen.text} ({exc.message})", screen.last_line, asking=True)
     service.events.log(
@@ -100,7 +100,7 @@ def _settled(service: InstanceService, row, profile, screen: ScreenState) -> boo
     """The screen holds still a moment after the agent began reading (its prompt is drawn)."""
     time.sleep(SETTLE_SECONDS)
     try:
-        again = look(service.tmux, row.tmux_session, profile)
+        again = look(service.tmux_for(row.host), row.tmux_session, profile)
     except NotFound:
         return False
     return again == screen and ready_by_terminal(profile, row.pid) is True

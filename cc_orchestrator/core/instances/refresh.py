@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 from cc_orchestrator.core.agents.menu import plain
 from cc_orchestrator.core.agents.screen import ScreenState, classify
 from cc_orchestrator.core.instances.observe import Observation, observe
-from cc_orchestrator.core.instances.rows import LIVE_STATUSES
+from cc_orchestrator.core.instances import remote_refresh
+from cc_orchestrator.core.instances.rows import LIVE_STATUSES, is_local
 from cc_orchestrator.core.instances.status import set_status
-from cc_orchestrator.core.models import EventKind, InstanceStatus, Level
+from cc_orchestrator.core.models import LOCAL_HOST, EventKind, InstanceStatus, Level
 from cc_orchestrator.core.processes import running, same_process
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tmux.service import PaneState
-from cc_orchestrator.errors import NotFound, message_of
+from cc_orchestrator.errors import ExternalError, NotFound, message_of
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.instances.service import InstanceService
@@ -51,6 +52,7 @@ class StateRefresher:
         # while its requests or actions (stop, restart, get) refresh on others. Two at once would
         # share `_captured` and could both answer the same dialog or read the same screen.
         self._lock = threading.RLock()
+        self._remote_sessions: set[str] = set()  # sessions on other hosts: no /proc of ours for them
 
     def refresh(
         self, screens: bool = True, only: set[str] | None = None, panes: dict[str, PaneState] | None = None
@@ -74,8 +76,16 @@ class StateRefresher:
                 svc.tasks.release_unstarted()  # nothing is live: no task can be ASSIGNED
             return result
         svc.ingester.recount_transcripts(rows)
-        if panes is None or any(r.tmux_session not in panes for r in rows):
+        here = [r for r in rows if is_local(r.host)]
+        away = [r for r in rows if not is_local(r.host)]
+        if here and (panes is None or any(r.tmux_session not in panes for r in here)):
             panes = self._settled(svc.tmux.panes())
+        panes = {n: p for n, p in (panes or {}).items() if n not in self._remote_sessions}
+        if away:  # one round trip per host; a host that did not answer leaves its rows as they are
+            remote_panes, answered = remote_refresh.poll(svc, away)
+            self._remote_sessions = set(remote_panes) | {r.tmux_session for r in away}
+            panes = {**panes, **remote_panes}
+            rows = here + [r for r in away if r.host in answered]
         result.panes = panes
         changes: list[tuple[InstanceRow, Observation]] = []
         to_read: list[tuple[InstanceRow, PaneState]] = []
@@ -136,7 +146,7 @@ class StateRefresher:
         svc = self.service
         if screen is None or screen.kind != "waiting" or not svc.auto_answers(row, screen.dialog):
             return
-        answer = answer_dialog(svc.tmux, row.tmux_session, svc.profile_for(row), approve=True)
+        answer = answer_dialog(svc.tmux_for(row.host), row.tmux_session, svc.profile_for(row), approve=True)
         svc.events.log(
             f"answered the {answer.dialog} dialog of instance {row.id}: {answer.option or ' '.join(answer.keys)}",
             instance_id=row.id,
@@ -151,19 +161,27 @@ class StateRefresher:
 
     def _read_screens(self, panes: list[tuple[InstanceRow, PaneState]]) -> dict[str, ScreenState]:
         """The screens of these panes, classified, from one tmux call for all of them."""
-        texts = self.service.tmux.capture_many([pane.pane_id for _, pane in panes])
-        screens = {}
+        by_host: dict[str, list[tuple[InstanceRow, PaneState]]] = {}
         for row, pane in panes:
-            styled = texts.get(pane.pane_id)
-            if styled is not None:
-                self._captured[row.id] = (time.time(), pane.activity)
-                profile = self.service.profile_for(row)
-                screens[row.id] = by_terminal(classify(plain(styled), profile, styled), profile, pane)
+            by_host.setdefault(row.host or LOCAL_HOST, []).append((row, pane))
+        screens = {}
+        for host, some in by_host.items():
+            try:
+                texts = self.service.tmux_for(host).capture_many([pane.pane_id for _, pane in some])
+            except ExternalError:  # a host gone since its batch: its next batch says so
+                continue
+            for row, pane in some:
+                styled = texts.get(pane.pane_id)
+                if styled is not None:
+                    self._captured[row.id] = (time.time(), pane.activity)
+                    profile = self.service.profile_for(row)
+                    screen = classify(plain(styled), profile, styled)
+                    screens[row.id] = by_terminal(screen, profile, pane) if is_local(host) else screen
         return screens
 
     def capture(self, row: InstanceRow, pane_id: str | None = None, activity: float = 0.0) -> ScreenState | None:
         try:
-            styled = self.service.tmux.capture(row.tmux_session, pane_id=pane_id, escapes=True)
+            styled = self.service.tmux_for(row.host).capture(row.tmux_session, pane_id=pane_id, escapes=True)
         except NotFound:
             return None
         with self._lock:

@@ -60,6 +60,11 @@ def unreachable_hosts() -> dict:
     return {name: since for name, since in query.tuples()}
 
 
+def is_local(host: str | None) -> bool:
+    """Whether `host` (an instance row's) is this machine."""
+    return not host or host == LOCAL_HOST
+
+
 def usage_key(host: str | None, pid: int | None):
     """Where a process's figures are kept: by pid here, by (host, pid) for another machine."""
     return pid if not host or host == LOCAL_HOST else (host, pid)
@@ -92,11 +97,15 @@ def new_instance_id() -> str:
             return candidate
 
 
-def slots_taken() -> int:
-    """Instances holding one of the `max_instances` slots: the live ones, except those whose
-    task is DONE (finished work may idle until someone stops it; it never keeps new work out)."""
+def slots_taken(host: str | None = LOCAL_HOST) -> int:
+    """Instances holding one of a host's slots (`max_instances` here, the host's own there;
+    `host` None: every host's): the live ones, except those whose task is DONE (finished work
+    may idle until someone stops it; it never keeps new work out)."""
     from cc_orchestrator.core.store.tables import TaskRow
 
     done = TaskRow.select(TaskRow.id).where(TaskRow.status == "DONE")
     holding = InstanceRow.task.is_null() | InstanceRow.task.not_in(done)
-    return InstanceRow.select().where(InstanceRow.status.in_(LIVE_STATUSES), holding).count()
+    query = InstanceRow.select().where(InstanceRow.status.in_(LIVE_STATUSES), holding)
+    if host is not None:
+        query = query.where(InstanceRow.host == host)
+    return query.count()

@@ -8,6 +8,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from cc_orchestrator.core.events import EventLog
 from cc_orchestrator.core.instances import readiness
 from cc_orchestrator.core.instances.ingest import SpoolIngester
 from cc_orchestrator.core.instances.refresh import StateRefresher
-from cc_orchestrator.core.instances.rows import find_row, to_instance, unreachable_hosts, usage_key
+from cc_orchestrator.core.instances.rows import find_row, is_local, to_instance, unreachable_hosts, usage_key
 from cc_orchestrator.core.instances.starting import start as start_instance
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.logs import PaneLogs
@@ -31,6 +32,8 @@ from cc_orchestrator.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from cc_orchestrator.config.settings import Settings
+    from cc_orchestrator.core.hosts.fleet import Fleet
+    from cc_orchestrator.core.hosts.service import HostService
     from cc_orchestrator.core.git.worktrees import WorktreeService
 
 
@@ -45,6 +48,7 @@ class InstanceService:
         worktrees: Callable[[], WorktreeService],
         data_dir: Path,
         sampler: ProcessSampler | None = None,
+        hosts: Callable[[], HostService] | None = None,
     ) -> None:
         """`settings` is called when a setting is needed (building them costs 100+ ms, which a
         refresh that finds nothing new never pays); `data_dir` holds the spools and pane logs."""
@@ -54,6 +58,8 @@ class InstanceService:
         self.tmux = tmux
         self.tasks = tasks
         self._worktrees = worktrees
+        self._hosts = hosts
+        self.data_dir = Path(data_dir)
         self.sampler = sampler or ProcessSampler()
         self.logs = PaneLogs(Path(data_dir) / "logs" / "panes")
         self.ingester = SpoolIngester(
@@ -80,6 +86,25 @@ class InstanceService:
     @property
     def worktrees(self) -> WorktreeService:
         return self._worktrees()
+
+    @property
+    def hosts(self) -> HostService:
+        if self._hosts is None:
+            raise NotFound("no remote hosts here")
+        return self._hosts()
+
+    @cached_property
+    def fleet(self) -> Fleet:
+        """The remote hosts' tmux, folders and health (built when a remote instance is first met)."""
+        from cc_orchestrator.core.hosts.fleet import Fleet
+
+        return Fleet(
+            self.store, self.events, lambda: self.hosts.ssh, self.data_dir, self.tmux.socket_name, self.tmux.marker
+        )
+
+    def tmux_for(self, host: str | None) -> TmuxService:
+        """The tmux server an instance on `host` runs in: ours, or that host's over ssh."""
+        return self.tmux if is_local(host) else self.fleet.remote(host).tmux
 
     # -- reading -----------------------------------------------------------------------
 
@@ -164,7 +189,7 @@ class InstanceService:
             raise InvalidInput("nothing to send: the text is empty")
         checked(text, "the text to send")
         instance = self.live_instance(ref)
-        self.tmux.send_text(instance.tmux_session, text, enter=enter)
+        self.tmux_for(instance.host).send_text(instance.tmux_session, text, enter=enter)
         self.events.log(
             f"sent {len(text)} characters to instance {instance.id}",
             instance_id=instance.id,
@@ -213,24 +238,27 @@ class InstanceService:
         """The usage limit has reset: lift the hold and ask the agent to go on."""
         row = self.store.read(lambda: find_row(ref))
         self.store.write(lambda: InstanceRow.update(held_until=None).where(InstanceRow.id == row.id).execute())
-        self.tmux.send_text(row.tmux_session, self.profile_for(row).resume_prompt)
+        self.tmux_for(row.host).send_text(row.tmux_session, self.profile_for(row).resume_prompt)
         self.events.log(f"usage limit of instance {row.id} has reset; resumed it", instance_id=row.id)
         return self.get(row.id, refresh=False)
 
     def screen(self, ref: str, lines: int | None = None) -> str:
         """The agent's screen as text now (plus `lines` of history); NotFound without a session."""
         row = self.store.read(lambda: find_row(ref))
-        return self.tmux.capture(row.tmux_session, lines=lines)
+        return self.tmux_for(row.host).capture(row.tmux_session, lines=lines)
 
     def attach_argv(self, ref: str, environ: Mapping[str, str] | None = None) -> list[str]:
         """The command that puts a terminal in the instance's session: `switch-client` from
         inside the agents' tmux server (`environ` is the terminal's), else `attach`."""
         instance = self.get(ref)
-        if self.tmux.panes().get(instance.tmux_session) is None:
+        tmux = self.tmux_for(instance.host)
+        if instance.status is InstanceStatus.UNREACHABLE:
+            raise Conflict(f"instance {instance.id} is on host {instance.host}, which does not answer")
+        if tmux.panes().get(instance.tmux_session) is None:
             raise Conflict(f"instance {instance.id} has no tmux session ({instance.status.value})")
-        if self.tmux.holds_client(environ):
-            return self.tmux.switch_argv(instance.tmux_session)
-        return self.tmux.attach_argv(instance.tmux_session)
+        if tmux.holds_client(environ):
+            return tmux.switch_argv(instance.tmux_session)
+        return tmux.attach_argv(instance.tmux_session)
 
     def remove(self, ref: str, remove_worktree: bool = True, force: bool = False) -> Instance:
         """Stop the instance if it is not stopped yet, and remove its worktree (unless not
@@ -241,6 +269,8 @@ class InstanceService:
             return self.stop(row.id, remove_worktree=remove_worktree, force=force)
         if row.worktree_id and remove_worktree:
             self.worktrees.remove(row.worktree_id, force=force)
+        elif remove_worktree and not is_local(row.host) and row.worktree_path:
+            self._remove_remote_worktree(row, force)
         return self.get(row.id, refresh=False)
 
     # -- stopping ----------------------------------------------------------------------
@@ -311,14 +341,16 @@ class InstanceService:
                     self.tasks.set_status(current.task_id, TaskStatus.PENDING)
 
         self._stopping(row.id, os.getpid())
+        here = is_local(row.host)
+        tmux = self.tmux_for(row.host)
         try:
-            pane = self.tmux.panes().get(row.tmux_session)  # an ERROR instance's dead pane too
-            if pane is not None and pane.pid and not pane.dead:
+            pane = tmux.panes().get(row.tmux_session)  # an ERROR instance's dead pane too
+            if here and pane is not None and pane.pid and not pane.dead:
                 terminate_tree(pane.pid, self.settings.stop_timeout)
-            if pane is not None:
+            if pane is not None:  # there, tmux ends the agent: SIGHUP to its pane's processes
                 with contextlib.suppress(NotFound):
-                    self.tmux.kill_session(row.tmux_session)
-            escaped = self._end_escaped(row.id)
+                    tmux.kill_session(row.tmux_session)
+            escaped = self._end_escaped(row.id) if here else 0
             self.store.write(stopped)
         except BaseException:  # the refresh decides again, rather than waiting for this process
             with contextlib.suppress(Exception):
@@ -326,4 +358,14 @@ class InstanceService:
             raise
         if remove_worktree and row.worktree_id:
             self.worktrees.remove(row.worktree_id, force=force)
+        elif remove_worktree and not here and row.worktree_path:
+            self._remove_remote_worktree(row, force)
         return self.get(row.id, refresh=False)
+
+    def _remove_remote_worktree(self, row: InstanceRow, force: bool) -> None:
+        """A remote instance's worktree, removed there by git (which refuses one with changes
+        unless `force`; the branch goes too only with `force`)."""
+        from cc_orchestrator.core.instances.remote_start import remove_worktree
+
+        remove_worktree(self.fleet.remote(row.host), row.repo, row.worktree_path, row.branch or "", force)
+        self.events.log(f"removed the worktree of instance {row.id} on host {row.host}", instance_id=row.id)

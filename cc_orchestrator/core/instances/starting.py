@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.events import utcnow
-from cc_orchestrator.core.instances.rows import new_instance_id, slots_taken
+from cc_orchestrator.core.instances.rows import is_local, new_instance_id, slots_taken
 from cc_orchestrator.core.instances.status import set_status
-from cc_orchestrator.core.models import Instance, InstanceStatus, Level, TaskStatus
+from cc_orchestrator.core.models import LOCAL_HOST, Instance, InstanceStatus, Level, TaskStatus
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tmux.layouts import resolve_layout
 from cc_orchestrator.core.tmux.service import session_name
@@ -42,13 +42,20 @@ def start(
     layout: str | None = None,
     prompt: str | None = None,
     agent: str | None = None,
+    host: str | None = None,
 ) -> Instance:
     """Start an agent in a new worktree and tmux session. Rolls back fully on failure.
 
     `agent` picks the profile (how to start it and read its state); `command` overrides
-    only the program to run.
+    only the program to run; `host` (a name `hosts list` shows) runs it on that machine.
     """
     from cc_orchestrator.core.git.repository import find_repo, validate_branch_name
+
+    if host is not None and not is_local(host.strip().lower()):
+        from cc_orchestrator.core.instances.remote_start import start_on
+
+        options = {"task_id": task_id, "branch": branch, "base": base, "command": command}
+        return start_on(service, host.strip().lower(), repo, layout=layout, prompt=prompt, agent=agent, **options)
 
     service.tmux.require()
     plan = resolve_layout(layout or service.settings.default_layout, service.settings.custom_layouts)
@@ -98,10 +105,28 @@ def start(
     return service.get(instance_id, refresh=False)
 
 
-def _reserve(service: InstanceService, instance_id, repo, branch, argv, layout, task_id, prompt, agent) -> InstanceRow:
+def require_slot(service: InstanceService, host: str = LOCAL_HOST) -> None:
+    """Refuse when every slot of `host` is taken (inside the caller's write transaction): here,
+    `max_instances`; on a remote host, its own limit (`hosts set NAME max_instances N`), else
+    that same setting."""
+    from cc_orchestrator.core.store.tables import HostRow
+
     limit = service.settings.max_instances
-    if slots_taken() >= limit:
-        raise Conflict(f"all {limit} instance slots are in use; stop an instance or raise max_instances")
+    if not is_local(host):
+        found = HostRow.get_or_none(HostRow.name == host)
+        if found is None:
+            raise Conflict(f"host {host} was removed")
+        limit = found.max_instances or limit
+    if slots_taken(host) >= limit:
+        where = "" if is_local(host) else f" on host {host}"
+        how = "raise max_instances" if is_local(host) else f"`hosts set {host} max_instances N`"
+        raise Conflict(f"all {limit} instance slots{where} are in use; stop an instance or {how}")
+
+
+def _reserve(
+    service: InstanceService, instance_id, repo, branch, argv, layout, task_id, prompt, agent, host=LOCAL_HOST
+) -> InstanceRow:
+    require_slot(service, host)
     now = utcnow()
     row = InstanceRow.create(
         id=instance_id,
@@ -118,6 +143,7 @@ def _reserve(service: InstanceService, instance_id, repo, branch, argv, layout, 
         agent=agent,
         created_at=now,
         last_activity=now,
+        host=host,
     )
     if task_id is not None:
         service.tasks.assign(task_id, instance_id)
