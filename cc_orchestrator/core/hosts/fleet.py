@@ -88,10 +88,10 @@ class Fleet:
     # -- refreshing -------------------------------------------------------------------------
 
     def poll(self, wanted: dict[str, list[tuple[str, str, int, int]]]) -> dict[str, batch.Batch]:
-        """Ask each host in `wanted` (name -> the files to read there: kind "spool" or "log",
-        instance id, the agent's run, and the offset we hold) for its batch, in parallel; return the answers that arrived
-        within `WAIT_SECONDS` (a host in backoff, or still answering an earlier call, is left
-        out). Health is recorded on the way."""
+        """Ask each host in `wanted` for its batch, in parallel: name -> the files to read
+        there (kind "spool" or "log", instance id, the agent's run, the offset we hold). Return
+        the answers that arrived within `WAIT_SECONDS` (a host in backoff, or still answering an
+        earlier call, is left out). Health is recorded on the way."""
         now = time.monotonic()
         started = []
         for name, files in wanted.items():
