@@ -112,11 +112,6 @@ class RemoteHost:
             raise ExternalError(f"host {self.name}: {what}: {reason}")
         return done
 
-    def write_file(self, path: str, data: bytes | str, mode: str = "600") -> None:
-        """Write a file there whole (a temporary name, then a rename)."""
-        script = 'umask 077 && mkdir -p "$(dirname "$1")" && cat > "$1.cco-tmp" && chmod "$2" "$1.cco-tmp" && mv "$1.cco-tmp" "$1"'
-        self.checked(f"writing {path}", self.sh(script, path, mode, stdin=data))
-
     def pipe_command(self, instance_id: str) -> str:
         """`pipe-pane`'s command there: the agent pane's output appended to its log."""
         return f"cat >> {shlex.quote(self.log(instance_id))}"

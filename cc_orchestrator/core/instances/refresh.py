@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from cc_orchestrator.core.agents.menu import plain
 from cc_orchestrator.core.agents.screen import ScreenState, classify
-from cc_orchestrator.core.instances.observe import Observation, observe
 from cc_orchestrator.core.instances import remote_refresh
+from cc_orchestrator.core.instances.observe import Observation, observe
 from cc_orchestrator.core.instances.rows import LIVE_STATUSES, is_local
 from cc_orchestrator.core.instances.status import set_status
 from cc_orchestrator.core.models import LOCAL_HOST, EventKind, InstanceStatus, Level

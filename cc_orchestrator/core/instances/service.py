@@ -32,9 +32,9 @@ from cc_orchestrator.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from cc_orchestrator.config.settings import Settings
+    from cc_orchestrator.core.git.worktrees import WorktreeService
     from cc_orchestrator.core.hosts.fleet import Fleet
     from cc_orchestrator.core.hosts.service import HostService
-    from cc_orchestrator.core.git.worktrees import WorktreeService
 
 
 class InstanceService:
