@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cc_orchestrator.core.instances.rows import usage_key
-from cc_orchestrator.core.models import ResourceUsage
+from cc_orchestrator.core.models import LOCAL_HOST, ResourceUsage
 from cc_orchestrator.core.probes import TerminalProbes
 from cc_orchestrator.core.processes import running
 from cc_orchestrator.core.retention import Pruner
@@ -80,6 +80,7 @@ class Live:
         self._exits = None
         self._pruner = Pruner(orchestrator)  # old events and logs, from a sweep once an hour
         self._overlaps_at = 0.0  # monotonic time of the last overlap update
+        self._hosts = None  # HostWatch: push from remote hosts, once one runs an agent
 
     # -- the face's side -----------------------------------------------------------------
 
@@ -98,6 +99,8 @@ class Live:
             self._observer.join(timeout=5)
         if self._exits is not None:
             self._exits.stop()
+        if self._hosts is not None:
+            self._hosts.stop()
 
     def kick(self) -> None:
         """Look at everything now: the user just acted (tmux and the store)."""
@@ -182,6 +185,9 @@ class Live:
         if changed.hooks:
             instances.ingester.ingest(sorted(changed.hooks))
         said = self._hook_lines.new() if changed.tmux and self._hook_lines is not None else []
+        if changed.hosts and not changed.kicked:  # something moved there: that host's instances only
+            result = instances.refresher.refresh(hosts=changed.hosts)
+            self._learn({**self._panes, **result.panes})
         if changed.exited:
             self.orch.tmux.reap()  # tmux 3.3 may not have collected it: its status, its hook
         full = (
@@ -249,10 +255,30 @@ class Live:
         self._watch_silence()
 
     def _learn(self, panes: dict[str, PaneState]) -> None:
-        """The panes as tmux last said; the kernel then says when each agent ends."""
+        """The panes as tmux last said; the kernel then says when each agent ends (here: a
+        remote host's pids are not ours to watch)."""
         self._panes = panes
         if self._exits is not None:
-            self._exits.watch(p.pid for p in panes.values() if p.pid and not p.dead)
+            self._exits.watch(p.pid for p in self._local_panes() if p.pid and not p.dead)
+
+    def _local_panes(self) -> list[PaneState]:
+        away = self.orch.instances.refresher.remote_sessions
+        return [p for name, p in self._panes.items() if name not in away]
+
+    def _remote_hosts(self) -> set[str]:
+        """Remote hosts running a live instance, as the last snapshot says."""
+        shown = self._last.instances if self._last else ()
+        return {i.host for i in shown if i.host != LOCAL_HOST and i.status.is_live}
+
+    def _watch_hosts(self) -> None:
+        """A watcher on each remote host that runs an agent; none on the others."""
+        hosts = self._remote_hosts()
+        if self._hosts is None and hosts:
+            from cc_orchestrator.core.hosts.watch import HostWatch
+
+            self._hosts = HostWatch(self.orch.instances.fleet.remote, self.signals.host)
+        if self._hosts is not None and not self._stopped.is_set():
+            self._hosts.watch(hosts)
 
     def _with_activity(self, instance_ids: set[str]) -> dict[str, PaneState]:
         """The panes as last seen, with their output's time (last activity) brought up to now."""
@@ -267,16 +293,22 @@ class Live:
         """A live agent's process is gone or a zombie (/proc, no subprocess; tmux sometimes
         never reaps an agent, tmux/tmux#4841, and then its pane-died hook never fires either),
         or an agent is not known yet."""
-        live = [p for p in self._panes.values() if p.pid and not p.dead]
+        live = [p for p in self._local_panes() if p.pid and not p.dead]
         if any(not running(p.pid) for p in live):
             return True
         last = self._last
         known = {p.session for p in self._panes.values()}
-        return bool(last and any(i.status.is_live and i.tmux_session not in known for i in last.instances))
+        return bool(
+            last
+            and any(i.status.is_live and i.host == LOCAL_HOST and i.tmux_session not in known for i in last.instances)
+        )
 
     def _sweep(self) -> None:
         orch = self.orch
         orch.reload_settings()
+        if remote := self._remote_hosts():  # their watchers push; this catches what they missed
+            self._learn({**self._panes, **orch.instances.refresher.refresh(hosts=remote).panes})
+        self._watch_hosts()
         self._usage = orch.instances.sample(self._panes)
         self._check(None)
         self._watch_silence()  # hung_after_seconds may have changed
@@ -314,15 +346,21 @@ class Live:
         """tmux's `alert-silence` after `hung_after_seconds` without output (one second more, so
         the check then finds it past the limit), on each live agent pane not yet told."""
         seconds = self.orch.settings.hung_after_seconds + 1
-        live = {p.pane_id for p in self._panes.values() if p.pid and not p.dead}
+        live = {p.pane_id for p in self._local_panes() if p.pid and not p.dead}
         fresh = sorted(p for p in live if self._silence.get(p) != seconds)
         if fresh:
             self.orch.tmux.watch_silence(fresh, seconds)
         self._silence = {p: seconds for p in live}
 
     def _sample_focus(self) -> None:
-        pane = self._panes.get(session_name(self._focus))
-        if pane is not None and pane.pid and not pane.dead:
+        name = session_name(self._focus)
+        pane = self._panes.get(name)
+        if (
+            pane is not None
+            and pane.pid
+            and not pane.dead
+            and name not in self.orch.instances.refresher.remote_sessions
+        ):
             self._usage = {**self._usage, pane.pid: self.orch.instances.sampler.usage(pane.pid)}
 
     def _store_moved(self) -> bool:

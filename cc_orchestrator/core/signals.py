@@ -24,9 +24,10 @@ class Changes:
     store: bool = False  # the database's WAL changed (someone committed)
     kicked: bool = False  # the user acted: look at everything
     exited: bool = False  # the kernel says an agent's process ended
+    hosts: set[str] = field(default_factory=set)  # remote hosts where something moved
 
     def __bool__(self) -> bool:
-        return bool(self.output or self.hooks or self.tmux or self.kicked or self.exited)
+        return bool(self.output or self.hooks or self.tmux or self.kicked or self.exited or self.hosts)
 
 
 class Signals:
@@ -47,6 +48,12 @@ class Signals:
     def hook(self, instance_id: str) -> None:
         with self._lock:
             self._next.hooks.add(instance_id)
+        self.wake.set()
+
+    def host(self, name: str) -> None:
+        """Something moved on a remote host (its watcher said so)."""
+        with self._lock:
+            self._next.hosts.add(name)
         self.wake.set()
 
     def tmux_event(self) -> None:

@@ -29,6 +29,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Self
@@ -89,9 +90,10 @@ class Sshd:
         self.etc = root / "etc"  # the server's files
         self.home = root / "home"  # the remote user's HOME
         self.bin = root / "bin"  # first on the remote PATH
-        self.tmux_tmpdir = root / "tmux"  # the remote TMUX_TMPDIR
+        # the remote TMUX_TMPDIR: short, as a unix socket's path must be (108 bytes)
+        self.tmux_tmpdir = Path(tempfile.mkdtemp(prefix="cco-rt-"))
         self.client = root / "client"  # the local user's ssh files for this host
-        for folder in (self.etc, self.home, self.bin, self.tmux_tmpdir, self.client):
+        for folder in (self.etc, self.home, self.bin, self.client):
             folder.mkdir(mode=0o700, exist_ok=True)
         self.host_key = self.etc / "host_key"
         self.client_key = self.client / "id_ed25519"
@@ -209,6 +211,7 @@ Subsystem sftp internal-sftp
         for found in self.tmux_tmpdir.glob("tmux-*/*"):
             if found.is_socket():
                 subprocess.run(["tmux", "-S", str(found), "kill-server"], capture_output=True, timeout=10)
+        shutil.rmtree(self.tmux_tmpdir, ignore_errors=True)
 
     def __enter__(self) -> Self:
         return self.start()

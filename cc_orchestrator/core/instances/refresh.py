@@ -52,27 +52,38 @@ class StateRefresher:
         # while its requests or actions (stop, restart, get) refresh on others. Two at once would
         # share `_captured` and could both answer the same dialog or read the same screen.
         self._lock = threading.RLock()
-        self._remote_sessions: set[str] = set()  # sessions on other hosts: no /proc of ours for them
+        self.remote_sessions: set[str] = set()  # sessions on other hosts: no /proc of ours for them
 
     def refresh(
-        self, screens: bool = True, only: set[str] | None = None, panes: dict[str, PaneState] | None = None
+        self,
+        screens: bool = True,
+        only: set[str] | None = None,
+        panes: dict[str, PaneState] | None = None,
+        hosts: set[str] | None = None,
     ) -> RefreshResult:
         """Every live instance, or `only` those whose output moved (their screens are read,
         whatever tmux's clock says). With `panes` from a recent refresh, tmux is not asked for
         them again: `Live` knows from inotify which panes changed and from /proc that their
-        processes live."""
+        processes live. With `hosts`, only the instances on those remote hosts (their watcher
+        said something moved there)."""
         with self._lock:
-            return self._refresh(screens, only, panes)
+            return self._refresh(screens, only, panes, hosts)
 
-    def _refresh(self, screens: bool, only: set[str] | None, panes: dict[str, PaneState] | None) -> RefreshResult:
+    def _refresh(
+        self, screens: bool, only: set[str] | None, panes: dict[str, PaneState] | None, hosts: set[str] | None = None
+    ) -> RefreshResult:
         svc = self.service
-        svc.ingester.ingest()
+        if hosts is None:
+            svc.ingester.ingest()
         live = InstanceRow.status.in_(LIVE_STATUSES)
         where = live if only is None else live & InstanceRow.id.in_(list(only))
+        if hosts is not None:
+            where = where & InstanceRow.host.in_(sorted(hosts))
         rows = svc.store.read(lambda: list(InstanceRow.select().where(where)))
         result = RefreshResult()
+        everything = only is None and hosts is None
         if not rows:
-            if only is None:
+            if everything:
                 svc.tasks.release_unstarted()  # nothing is live: no task can be ASSIGNED
             return result
         svc.ingester.recount_transcripts(rows)
@@ -80,10 +91,10 @@ class StateRefresher:
         away = [r for r in rows if not is_local(r.host)]
         if here and (panes is None or any(r.tmux_session not in panes for r in here)):
             panes = self._settled(svc.tmux.panes())
-        panes = {n: p for n, p in (panes or {}).items() if n not in self._remote_sessions}
+        panes = {n: p for n, p in (panes or {}).items() if n not in self.remote_sessions}
         if away:  # one round trip per host; a host that did not answer leaves its rows as they are
             remote_panes, answered = remote_refresh.poll(svc, away)
-            self._remote_sessions = set(remote_panes) | {r.tmux_session for r in away}
+            self.remote_sessions |= set(remote_panes) | {r.tmux_session for r in away}
             panes = {**panes, **remote_panes}
             rows = here + [r for r in away if r.host in answered]
         result.panes = panes
@@ -106,7 +117,7 @@ class StateRefresher:
         captured = [(row.id, self._captured[row.id]) for row, _ in to_read if row.id in self._captured]
         if changes or result.screens or touched or captured:
             svc.store.write(lambda: self._apply(changes, result.screens, touched, captured))
-        self._after_crashes([r for r in rows if r.delivering], panes, only is None)
+        self._after_crashes([r for r in rows if r.delivering], panes, everything)
         for row in rows:
             pane = panes.get(row.tmux_session)
             if pane is None or pane.dead or row.status == InstanceStatus.STARTING.value:

@@ -142,9 +142,16 @@ class InstanceService:
             return self.fleet.usage.get(usage_key(row.host, row.pid))
         return self.sampler.usage(row.pid)
 
-    def sample(self, panes: dict[str, PaneState]) -> dict[int, ResourceUsage]:
-        """CPU and memory of every live agent's process tree (from /proc: no subprocess)."""
-        return self.sampler.sample(p.pid for p in panes.values() if p.pid and not p.dead)
+    def remote_usage(self) -> dict:
+        """CPU and memory of remote agents as their hosts' last batches said, by (host, pid)."""
+        return dict(self.fleet.usage) if "fleet" in self.__dict__ else {}
+
+    def sample(self, panes: dict[str, PaneState]) -> dict:
+        """CPU and memory of every live agent's process tree: here from /proc (no subprocess),
+        by pid; a remote one's from its host's last batch, by (host, pid)."""
+        away = self.refresher.remote_sessions
+        here = (p.pid for name, p in panes.items() if p.pid and not p.dead and name not in away)
+        return {**self.sampler.sample(here), **self.remote_usage()}
 
     # -- the refresh (journey 3) ---------------------------------------------------------
 
