@@ -121,6 +121,8 @@ def _prune_files(orchestrator, cutoff, dry_run: bool) -> tuple[list[Path], int, 
     the merge queue's check logs older than it."""
     logs = orchestrator.instances.logs.files()  # the files first: a row is made before its files
     spools = _spools(orchestrator.instances.ingester.spool_dir)
+    for owner, paths in _spools(orchestrator.instances.ingester.spool_dir / "remote").items():
+        spools.setdefault(owner, []).extend(paths)  # remote transcripts copied here
     checks, merges = _check_logs(orchestrator.instances.logs.logs_dir / "checks")
     for owner, paths in checks.items():
         logs.setdefault(owner, []).extend(paths)

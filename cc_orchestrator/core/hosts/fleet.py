@@ -87,9 +87,10 @@ class Fleet:
 
     # -- refreshing -------------------------------------------------------------------------
 
-    def poll(self, wanted: dict[str, list[tuple[str, str, int, int]]]) -> dict[str, batch.Batch]:
+    def poll(self, wanted: dict[str, list[tuple[str, str, int | str, int]]]) -> dict[str, batch.Batch]:
         """Ask each host in `wanted` for its batch, in parallel: name -> the files to read
-        there (kind "spool" or "log", instance id, the agent's run, the offset we hold). Return
+        there (kind "spool", "log" or "transcript"; instance id; the agent's run, or the
+        transcript's path; the offset we hold). Return
         the answers that arrived within `WAIT_SECONDS` (a host in backoff, or still answering an
         earlier call, is left out). Health is recorded on the way."""
         now = time.monotonic()
@@ -121,10 +122,8 @@ class Fleet:
     def _ask(self, name: str, files, health: _Health) -> None:
         try:
             remote = self.remote(name)
-            paths = [
-                (kind, i, remote.spool(i, run) if kind == "spool" else remote.log(i), offset)
-                for kind, i, run, offset in files
-            ]
+            where = {"spool": remote.spool, "log": lambda i, run: remote.log(i), "transcript": lambda i, path: path}
+            paths = [(kind, i, where[kind](i, run), offset) for kind, i, run, offset in files]
             boundary, argv = batch.argv(self.socket_name, paths)
             self.round_trips += 1
             done = remote.run(argv, timeout=BATCH_TIMEOUT)

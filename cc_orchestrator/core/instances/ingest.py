@@ -81,6 +81,14 @@ class SpoolIngester:
         self.spool_dir = Path(spool_dir)
         self.codex_home = codex_home or (lambda row: codex.codex_home({}))
 
+    def mirror(self, instance_id: str) -> Path:
+        """Where a remote instance's transcript is copied (`remote_refresh`), byte for byte."""
+        return self.spool_dir / "remote" / f"{instance_id}.transcript.jsonl"
+
+    def _transcript(self, row: InstanceRow) -> str | Path:
+        """The transcript to count tokens in: the agent's own here, our copy of a remote one."""
+        return row.transcript_path if _here(row) else self.mirror(row.id)
+
     def path(self, instance_id: str, run: int = 0) -> Path:
         """The spool of one run of an instance's agent (a restart is a new run, with a spool of
         its own: the hooks of the run that ended may still write to the old one)."""
@@ -174,7 +182,7 @@ class SpoolIngester:
             if status is not current or (status is InstanceStatus.WAITING_INPUT and message != row.waiting_for):
                 waiting = message if status is InstanceStatus.WAITING_INPUT else ""
                 set_status(self.events, row, status, "" if waiting else message, waiting_for=waiting, source="hook")
-        if payload.get("hook_event_name") in TOKEN_EVENTS and row.transcript_path and _here(row):
+        if payload.get("hook_event_name") in TOKEN_EVENTS and row.transcript_path:
             self._count_tokens(row)
 
     def _apply_codex(self, row: InstanceRow, payload: dict) -> None:
@@ -210,10 +218,8 @@ class SpoolIngester:
 
         grown = []
         for row in rows:
-            if not _here(row):
-                continue  # its transcript is on another machine
             try:
-                if row.transcript_path and os.stat(row.transcript_path).st_size > row.transcript_offset:
+                if row.transcript_path and os.stat(self._transcript(row)).st_size > row.transcript_offset:
                     grown.append(row.id)
             except OSError:
                 continue
@@ -225,7 +231,7 @@ class SpoolIngester:
 
         since = TranscriptUsage(row.transcript_offset, row.last_message_id, row.tokens_in, row.tokens_out, row.model)
         reader = codex.read_usage if codex.is_rollout(row.transcript_path) else read_usage
-        usage = reader(row.transcript_path, since)
+        usage = reader(self._transcript(row), since)
         if usage != since:
             InstanceRow.update(
                 transcript_offset=usage.offset,

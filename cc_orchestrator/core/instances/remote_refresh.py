@@ -18,9 +18,12 @@ if TYPE_CHECKING:
 
 def poll(service: InstanceService, rows: list[InstanceRow]) -> tuple[dict[str, PaneState], set[str]]:
     """The panes of the hosts that answered, and their names."""
-    wanted: dict[str, list[tuple[str, str, int, int]]] = {}
+    wanted: dict[str, list[tuple[str, str, int | str, int]]] = {}
     for row in rows:
         files = wanted.setdefault(row.host, [])
+        if row.transcript_path:  # before the spool: a Stop hook then counts this batch's tokens
+            mirror = service.ingester.mirror(row.id)
+            files.append(("transcript", row.id, row.transcript_path, mirror.stat().st_size if mirror.exists() else 0))
         files.append(("spool", row.id, row.restarts, row.spool_offset))
         files.append(("log", row.id, 0, row.log_offset))
     answers = service.fleet.poll(wanted)
@@ -39,6 +42,17 @@ def _apply(service: InstanceService, answers: dict[str, Batch]) -> None:
                 service.ingester.ingest_chunk(chunk.instance_id, chunk.offset, chunk.data)
             elif chunk.kind == "log":
                 _append_log(service, chunk.instance_id, chunk.offset, chunk.data)
+            elif chunk.kind == "transcript":
+                _mirror(service.ingester.mirror(chunk.instance_id), chunk.offset, chunk.data)
+
+
+def _mirror(path, offset: int, data: bytes) -> None:
+    """A remote transcript copied here byte for byte (so its offsets are the remote file's),
+    where the token counter reads it."""
+    private_file(path)
+    with path.open("ab") as copy:
+        if copy.tell() == offset:
+            copy.write(data)
 
 
 def _append_log(service: InstanceService, instance_id: str, offset: int, data: bytes) -> None:
