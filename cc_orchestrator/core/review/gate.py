@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from cc_orchestrator.core.events import utcnow
+from cc_orchestrator.core.instances.rows import is_local
 from cc_orchestrator.core.models import ChecksState, CheckStatus, EventKind, InstanceStatus, Level, TaskStatus
 from cc_orchestrator.core.review import runs, work
 from cc_orchestrator.core.review.checks import Checks, resolve, tail
@@ -115,6 +116,8 @@ class Gate:
         orch = self.orch
         row = orch.store.read(lambda: InstanceRow.get_or_none(InstanceRow.id == instance_id))
         if row is None or row.task_id is None or row.status != InstanceStatus.IDLE.value or row.attention:
+            return None
+        if not is_local(row.host):  # its worktree is on another machine: no gate there yet
             return None
         task = orch.tasks.get(row.task_id)
         if task.status is not TaskStatus.IN_PROGRESS or not Path(row.worktree_path).is_dir():
