@@ -147,6 +147,7 @@ class Live:
             self._watch()
             self._full()
             self._push(self._read(self._last.last_event_id if self._last else after))
+            self._watch_hosts()
         except Exception as exc:  # the face shows it; the watcher and the sweep go on
             self.on_error(message_of(exc))
         next_sweep = time.monotonic() + self.sweep
