@@ -110,8 +110,11 @@ def test_instances_start_list_send_stop(cli_env, git_repo):
     ):
         assert name in started
     assert started["status"] == "RUNNING"
+    assert started["host"] == "local" and started["unreachable_since"] is None
     listed = ok(cli_env, git_repo, "instances", "list")
     assert started["id"] in listed and "IDLE" in listed  # the agent waits at its prompt
+    assert listed.split()[:3] == ["ID", "STATUS", "HOST"] and " local " in listed
+    assert started["id"] in ok(cli_env, git_repo, "instances", "list", "--host", "LOCAL")
     ok(cli_env, git_repo, "instances", "send", started["id"], "hello agent")
     shown = json.loads(ok(cli_env, git_repo, "instances", "show", started["id"][:4], "--json"))
     assert shown["id"] == started["id"]
@@ -162,6 +165,11 @@ BAD_INPUT = [
     (["instances", "start", "--branch", "../x"], "invalid branch name"),
     (["instances", "start", "--layout", "fancy"], "unknown layout"),
     (["tmux", "kill", "not-ours"], "no cc-orchestrator session"),
+    (["instances", "start", "--host", "nowhere"], "no host named 'nowhere'"),
+    (["instances", "list", "--host", "nowhere"], "no host named 'nowhere'"),
+    (["tasks", "add", "x", "--host", "nowhere"], "no host named 'nowhere'"),
+    (["tasks", "assign", "1", "--host", "nowhere"], "no host named 'nowhere'"),
+    (["tasks", "assign", "--auto", "--host", "box"], "--host goes with a TASK_ID"),
     (["config", "set", "max_instances", "0"], "max_instances"),
     (["config", "set", "github_token", "ghp_secret"], "secret"),
     (["config", "get", "nonsense"], "unknown setting"),
@@ -311,3 +319,51 @@ def test_send_reads_stdin_and_attach_needs_a_session(cli_env, git_repo):
     )
     ok(cli_env, git_repo, "instances", "stop", started["id"])
     refused(cli_env, git_repo, "instances", "attach", started["id"], match="has no tmux session")
+
+
+def add_host_row(data_dir: Path, name: str) -> None:
+    """A remote host as `hosts add` saves it, without an ssh server to check it against."""
+    con = sqlite3.connect(data_dir / "orchestrator.db")
+    con.execute(
+        "insert into hosts (name, url, repos, added_at, last_error, tmux_version, git_version, agents, home)"
+        " values (?, ?, '[]', '2026-01-01 00:00:00', '', '3.4', '2.43', '[]', '/home/dev')",
+        (name, f"ssh://dev@{name}.example"),
+    )
+    con.commit()
+    con.close()
+
+
+def test_a_task_names_its_host_in_list_and_show(cli_env, git_repo):
+    ok(cli_env, git_repo, "tasks", "add", "anywhere")
+    assert "HOST" not in ok(cli_env, git_repo, "tasks", "list")  # no task names one: no column
+    add_host_row(Path(cli_env["CC_ORCHESTRATOR_DATA_DIR"]), "box")
+    task = json.loads(ok(cli_env, git_repo, "tasks", "add", "there", "--host", "BOX", "--json"))
+    assert task["host"] == "box"
+    table = ok(cli_env, git_repo, "tasks", "list").splitlines()
+    assert table[0].split()[-2:] == ["HOST", "SOURCE"] and table[2].split()[-1] == "box"
+    shown = ok(cli_env, git_repo, "tasks", "show", str(task["id"])).splitlines()
+    assert ["host", "box"] in [line.split() for line in shown]
+    assert ok(cli_env, git_repo, "instances", "list", "--host", "box").strip() == "no instances"
+
+
+def test_an_unreachable_instance_lists_its_host_and_how_long():
+    from datetime import UTC, datetime, timedelta
+
+    from cc_orchestrator.cli.instances import LIST_HEADERS, list_row
+    from cc_orchestrator.core.models import Instance, InstanceStatus
+
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    away = Instance(
+        id="ab12cd",
+        task_id=None,
+        worktree_path="/srv/wt",
+        tmux_session="cc-orchestrator-ab12cd",
+        status=InstanceStatus.UNREACHABLE,
+        pid=77,
+        created_at=now - timedelta(hours=1),
+        last_activity=now - timedelta(minutes=5),
+        host="gpu",
+        unreachable_since=now - timedelta(minutes=2, seconds=5),
+    )
+    row = dict(zip(LIST_HEADERS, list_row(away, now), strict=True))
+    assert row["STATUS"] == "UNREACHABLE 2m" and row["HOST"] == "gpu"

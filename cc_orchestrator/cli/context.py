@@ -30,6 +30,10 @@ class CliContext:
 
         return Orchestrator.repo(self.repo_option, required=False)
 
+    def host(self, name: str | None) -> str | None:
+        """A --host NAME as the host's own name, checked before anything starts (None: not given)."""
+        return self.orchestrator.hosts.get(name).name if name is not None else None
+
     def close(self) -> None:
         if "orchestrator" in self.__dict__:
             self.orchestrator.close()

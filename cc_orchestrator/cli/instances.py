@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 
 import click
 
 from cc_orchestrator.cli.context import CliContext, pass_context
 from cc_orchestrator.cli.context import in_repo as in_repo_of
-from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
+from cc_orchestrator.cli.output import emit_json, fields, repo_name, since, table, truncate
+from cc_orchestrator.core.models import LOCAL_HOST, Instance, InstanceStatus
 
 STATUSES = click.Choice(["starting", "running", "waiting_input", "idle", "error", "stopped"], case_sensitive=False)
 
@@ -27,7 +29,8 @@ def _show(instance, as_json: bool) -> None:
     fields(
         [
             ("id", instance.id),
-            ("status", instance.status.value + (f" ({instance.status_message})" if instance.status_message else "")),
+            ("status", status_text(instance) + (f" ({instance.status_message})" if instance.status_message else "")),
+            ("host", instance.host),
             ("task", instance.task_id),
             ("repo", instance.repo),
             ("branch", instance.branch),
@@ -62,11 +65,12 @@ def _show(instance, as_json: bool) -> None:
 @click.option("--command", "agent_command", metavar="CMD", help="Agent program to run instead of agent_command.")
 @click.option("--layout", "-l", help="tmux layout: default, claude, development or a custom one.")
 @click.option("--agent", "-a", help="Agent profile: claude, codex, aider, gemini, generic or your own.")
+@click.option("--host", metavar="NAME", help="Run it on this host (`hosts list`; default: this machine).")
 @click.option("--no-wait", is_flag=True, help="Return once the session runs; the prompt is delivered later.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
-def start(ctx: CliContext, task_id, branch, base, agent_command, layout, agent, no_wait, as_json) -> None:
-    """Start an agent in a new worktree and tmux session."""
+def start(ctx: CliContext, task_id, branch, base, agent_command, layout, agent, host, no_wait, as_json) -> None:
+    """Start an agent in a new worktree and tmux session (on --host, over ssh)."""
     import shlex
 
     from cc_orchestrator.cli.delivery import await_prompt
@@ -79,8 +83,14 @@ def start(ctx: CliContext, task_id, branch, base, agent_command, layout, agent, 
     if agent_command is not None and not argv:
         raise click.UsageError("--command is empty")
     options = dict(branch=branch, base=base, command=argv, layout=layout, agent=agent)
+    remote = False
+    if host is not None:
+        options["host"] = ctx.host(host)
+        remote = options["host"] != LOCAL_HOST
     if task_id is not None:
         instance = orchestrator.assign(task_id, ctx.repo_if_any(), wait=False, **options)
+    elif remote:  # the repository is a path there (--repo), or the host's own choice: not this folder's
+        instance = orchestrator.instances.start(ctx.repo_option, **options)
     else:
         instance = orchestrator.instances.start(ctx.repo(), **options)
     if await_prompt(orchestrator, instance, wait=not no_wait) is not None:
@@ -88,44 +98,56 @@ def start(ctx: CliContext, task_id, branch, base, agent_command, layout, agent, 
     if as_json:
         emit_json(instance)
     else:
-        click.echo(f"started instance {instance.id} on branch {instance.branch} in {instance.worktree_path}")
+        where = f" on host {instance.host}" if instance.host != LOCAL_HOST else ""
+        click.echo(f"started instance {instance.id}{where} on branch {instance.branch} in {instance.worktree_path}")
         click.echo(f"attach with: cc-orchestrator instances attach {instance.id}")
 
 
 @command.command("list")
 @click.option("--status", "-s", type=STATUSES, help="Only instances in this status.")
 @click.option("--in-repo", "in_repo", metavar="PATH", help="Only instances of this repository.")
+@click.option("--host", metavar="NAME", help="Only instances on this host (`local`: this machine).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
-def list_(ctx: CliContext, status, in_repo, as_json) -> None:
-    """List instances with their live status and resource use."""
-    from cc_orchestrator.core.models import InstanceStatus, parse_enum
+def list_(ctx: CliContext, status, in_repo, host, as_json) -> None:
+    """List instances with their host, live status and resource use."""
+    from cc_orchestrator.core.models import parse_enum
 
     wanted = parse_enum(InstanceStatus, status, "status") if status else None
+    on = ctx.host(host)
     found = ctx.orchestrator.instances.list(repo=in_repo_of(in_repo), status=wanted)
+    found = [i for i in found if on is None or i.host == on]
     if as_json:
         emit_json(found)
         return
-    table(
-        ["ID", "STATUS", "AGENT", "TASK", "BRANCH", "CPU", "MEM", "TOKENS", "ACTIVE", "REPO", "NOTE"],
-        (
-            [
-                i.id,
-                i.status.value,
-                i.agent,
-                i.task_id,
-                i.branch,
-                f"{i.resource_usage.cpu_percent}%" if i.pid else "-",
-                f"{i.resource_usage.memory_mb}M" if i.pid else "-",
-                f"{i.tokens_in}/{i.tokens_out}" if i.tokens_in or i.tokens_out else "-",
-                i.last_activity,
-                repo_name(i.repo),
-                truncate(_note(i), 60),
-            ]
-            for i in found
-        ),
-        empty="no instances",
-    )
+    table(LIST_HEADERS, (list_row(i) for i in found), empty="no instances")
+
+
+LIST_HEADERS = ["ID", "STATUS", "HOST", "AGENT", "TASK", "BRANCH", "CPU", "MEM", "TOKENS", "ACTIVE", "REPO", "NOTE"]
+
+
+def list_row(i: Instance, now: datetime | None = None) -> list:
+    return [
+        i.id,
+        status_text(i, now),
+        i.host,
+        i.agent,
+        i.task_id,
+        i.branch,
+        f"{i.resource_usage.cpu_percent}%" if i.pid else "-",
+        f"{i.resource_usage.memory_mb}M" if i.pid else "-",
+        f"{i.tokens_in}/{i.tokens_out}" if i.tokens_in or i.tokens_out else "-",
+        i.last_activity,
+        repo_name(i.repo),
+        truncate(_note(i), 60),
+    ]
+
+
+def status_text(instance: Instance, now: datetime | None = None) -> str:
+    """The status; for UNREACHABLE, how long its host has not answered ("UNREACHABLE 2m")."""
+    if instance.status is InstanceStatus.UNREACHABLE and instance.unreachable_since is not None:
+        return f"{instance.status.value} {since(instance.unreachable_since, now)}"
+    return instance.status.value
 
 
 def _note(instance) -> str:

@@ -47,13 +47,16 @@ def _text(value: Any) -> str:
 
 
 def ago(when: datetime | None, now: datetime | None = None) -> str:
-    if when is None:
-        return "-"
+    return "-" if when is None else f"{since(when, now)} ago"
+
+
+def since(when: datetime, now: datetime | None = None) -> str:
+    """How long ago, coarsely: "40s", "2m", "3h", "1d"."""
     seconds = int(((now or datetime.now(UTC)) - when).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{max(seconds, 0)}s ago"
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
 
 
 def repo_name(repo: str | None) -> str:

@@ -9,6 +9,7 @@ from cc_orchestrator.cli.context import in_repo as in_repo_of
 from cc_orchestrator.cli.merge import merge
 from cc_orchestrator.cli.output import emit_json, fields, repo_name, table, truncate
 from cc_orchestrator.cli.task_sync import follow_up, import_group, pr
+from cc_orchestrator.core.models import LOCAL_HOST
 
 PRIORITIES = click.Choice(["high", "medium", "low"], case_sensitive=False)
 STATUSES = click.Choice(["pending", "assigned", "in_progress", "review", "done"], case_sensitive=False)
@@ -28,8 +29,9 @@ def _print_tasks(tasks, as_json: bool) -> None:
     if as_json:
         emit_json(tasks)
         return
+    hosts = any(t.host for t in tasks)  # a HOST column only when some task names its host
     table(
-        ["ID", "PRI", "STATUS", "TITLE", "DEPS", "INSTANCE", "REPO", "SOURCE"],
+        ["ID", "PRI", "STATUS", "TITLE", "DEPS", "INSTANCE", "REPO", *(["HOST"] if hosts else []), "SOURCE"],
         (
             [
                 t.id,
@@ -39,6 +41,7 @@ def _print_tasks(tasks, as_json: bool) -> None:
                 ",".join(map(str, t.dependencies)) or "-",
                 t.assigned_instance,
                 repo_name(t.repo),
+                *([t.host] if hosts else []),
                 "" if t.source == "manual" else t.source_label,
             ]
             for t in tasks
@@ -60,6 +63,7 @@ def _show(task, as_json: bool) -> None:
             ("depends on", ", ".join(map(str, task.dependencies)) or "-"),
             ("instance", task.assigned_instance),
             ("repo", task.repo),
+            *([("host", task.host)] if task.host else []),
             ("source", task.source if task.source == "manual" else f"{task.source} {task.source_label}"),
             ("link", task.source_url or None),
             ("pull request", task.pr_url or None),
@@ -83,16 +87,19 @@ def _show(task, as_json: bool) -> None:
     metavar="ID",
     help="A task that must be DONE first (repeatable).",
 )
+@click.option("--host", metavar="NAME", help="The host it must run on (`hosts list`; default: any that has its repo).")
 @click.option("--json", "as_json", is_flag=True, help="Print the task as JSON.")
 @pass_context
-def add(ctx: CliContext, title, description, priority, dependencies, as_json) -> None:
+def add(ctx: CliContext, title, description, priority, dependencies, host, as_json) -> None:
     """Add a task to the board (PENDING)."""
-    repo = ctx.repo_if_any()
-    task = ctx.orchestrator.tasks.add(title, description, priority, dependencies, repo=str(repo) if repo else None)
+    repo, host = ctx.repo_if_any(), ctx.host(host)
+    task = ctx.orchestrator.tasks.add(
+        title, description, priority, dependencies, repo=str(repo) if repo else None, host=host
+    )
     if as_json:
         emit_json(task)
     else:
-        click.echo(f"added task {task.id}: {task.title}")
+        click.echo(f"added task {task.id}: {task.title}" + (f" (on host {task.host})" if task.host else ""))
 
 
 @command.command("list")
@@ -190,21 +197,25 @@ def rm(ctx: CliContext, task_id) -> None:
 @command.command("assign")
 @click.argument("task_id", required=False)
 @click.option("--auto", is_flag=True, help="Fill every free slot with the best ready tasks.")
+@click.option("--host", metavar="NAME", help="Run it on this host (default: the task's own, else this machine).")
 @click.option("--no-wait", is_flag=True, help="Do not wait for the prompt to be delivered.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
-def assign(ctx: CliContext, task_id, auto, no_wait, as_json) -> None:
+def assign(ctx: CliContext, task_id, auto, host, no_wait, as_json) -> None:
     """Start an instance for a ready task and give it the task as its first prompt."""
     orchestrator = ctx.orchestrator
     if auto == bool(task_id):
         raise click.UsageError("give a TASK_ID or --auto (not both)")
+    if auto and host is not None:
+        raise click.UsageError("--host goes with a TASK_ID: --auto places each task by its own host")
     from cc_orchestrator.cli.delivery import await_prompt
 
     repo = ctx.repo_if_any()
     if auto:
         started = orchestrator.auto_assign(repo)
     else:
-        instance = orchestrator.assign(task_id, repo, wait=False)
+        on = {"host": ctx.host(host)} if host is not None else {}  # the core's default when not given
+        instance = orchestrator.assign(task_id, repo, wait=False, **on)
         if await_prompt(orchestrator, instance, wait=not no_wait) is not None:
             instance = orchestrator.instances.get(instance.id, refresh=False)
         started = [instance]
@@ -216,5 +227,6 @@ def assign(ctx: CliContext, task_id, auto, no_wait, as_json) -> None:
         click.echo("nothing to assign: no free slot or no ready task")
     for instance in started:
         state = "prompt waits for the agent" if instance.pending_prompt else "prompt delivered"
-        click.echo(f"task {instance.task_id} -> instance {instance.id} on {instance.branch} ({state})")
+        where = f" on host {instance.host}" if instance.host != LOCAL_HOST else ""
+        click.echo(f"task {instance.task_id} -> instance {instance.id}{where} on {instance.branch} ({state})")
     follow_up(ctx)

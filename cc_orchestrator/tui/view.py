@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from cc_orchestrator.core.models import Event, Instance, Overlap, Task, Worktree
+from cc_orchestrator.core.models import Event, Host, Instance, Overlap, Task, Worktree
 from cc_orchestrator.core.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -38,6 +38,11 @@ class View:
     @property
     def worktrees(self) -> tuple[Worktree, ...]:
         return self.snapshot.worktrees
+
+    @property
+    def hosts(self) -> tuple[Host, ...]:
+        """`local` first, then the remote hosts, each with its health."""
+        return self.snapshot.hosts
 
     @property
     def overlaps(self) -> tuple[Overlap, ...]:

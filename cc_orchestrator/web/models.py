@@ -22,6 +22,7 @@ from cc_orchestrator.core.integrations.service import Outcome
 from cc_orchestrator.core.models import (
     CheckRun,
     Event,
+    Host,
     ImportResult,
     Instance,
     Overlap,
@@ -141,6 +142,18 @@ ImportResultOut = derived(
 )
 OutcomeOut = derived(Outcome, "What an upstream action did, in one line, and the link it made (a pull request).")
 ConfigEntryOut = derived(ConfigEntry)
+HostOut = derived(
+    Host,
+    "A machine agents run on: `local`, or a remote one over ssh, with its health as last seen.",
+    describe={
+        "url": 'ssh://user@host[:port]; "" for local',
+        "unreachable_since": "it has not answered since then; null while it answers",
+    },
+    add={
+        "reachable": (bool, Field(description="it answers (its instances are not UNREACHABLE)")),
+        "is_local": (bool, Field(description="this machine, the server's")),
+    },
+)
 
 
 class ChecksOut(BaseModel):
@@ -201,8 +214,12 @@ class Agents(BaseModel):
 # -- requests -----------------------------------------------------------------------------
 
 
+HostName = Annotated[str | None, Field(None, max_length=100, description="a host's name (`/api/hosts`)")]
+
+
 class InstanceCreate(In):
     repo: str | None = Field(None, description="git repository (default: the server's)")
+    host: HostName = None
     task_id: int | None = None
     branch: str | None = Field(None, max_length=200)
     base: str | None = Field(None, max_length=200)
@@ -236,6 +253,7 @@ class TaskCreate(In):
     priority: PriorityIn = Priority.MEDIUM
     dependencies: list[int] = Field(default_factory=list, max_length=1000)
     repo: str | None = None
+    host: HostName = None  # the host it must run on (default: any that holds its repository)
 
 
 class TaskUpdate(In):
@@ -250,6 +268,7 @@ class TaskUpdate(In):
 
 class AssignRequest(In):
     repo: str | None = None
+    host: HostName = None  # default: the task's own host, else this machine
 
 
 def _lower(value: Any) -> Any:

@@ -11,7 +11,7 @@ import pytest
 
 from cc_orchestrator.core.orchestrator import Orchestrator
 from cc_orchestrator.tui.app import OrchestratorApp
-from tests.tui.demo import REPO, DemoReads, demo_view, fixed_clock
+from tests.tui.demo import REPO, DemoReads, demo_remote_view, demo_view, fixed_clock
 
 SIZE = (160, 48)
 
@@ -50,9 +50,11 @@ def demo_app(orch) -> Callable[..., OrchestratorApp]:
     does; git reports come without a gap between them.
     """
 
-    def make(**kw) -> OrchestratorApp:
+    def make(remote: bool = False, **kw) -> OrchestratorApp:
+        """`remote`: the demo with remote hosts, one of which does not answer."""
+        initial = demo_remote_view() if remote else demo_view()
         return OrchestratorApp(
-            orch, REPO, live=False, clock=fixed_clock, reads=DemoReads(), initial=demo_view(), report_gap=0, **kw
+            orch, REPO, live=False, clock=fixed_clock, reads=DemoReads(), initial=initial, report_gap=0, **kw
         )
 
     return make

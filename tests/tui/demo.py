@@ -6,6 +6,7 @@ Everything is built from a fixed clock and fixed ids, so pictures never change b
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from cc_orchestrator.core.git.losses import Losses
@@ -16,6 +17,7 @@ from cc_orchestrator.core.models import (
     CheckStatus,
     Event,
     EventKind,
+    Host,
     Instance,
     InstanceStatus,
     Level,
@@ -384,6 +386,31 @@ def demo_view() -> View:
         instances, tasks, worktrees, events=events, last_event_id=events[-1].id, live=True, taken_at=NOW
     )
     return View(snapshot, events, repo=REPO)
+
+
+# The remote demo: `box` answers, `gpu` has not for 3 minutes; instance id -> its host.
+_AWAY = _ago(minutes=3)
+_HOSTS = (
+    Host("local", "", instances=3),
+    Host("box", "ssh://dev@box.lan", latency_ms=7.2, instances=1, last_seen=NOW),
+    Host("gpu", "ssh://dev@gpu.lan:2222", latency_ms=41.0, instances=1, last_seen=_AWAY, unreachable_since=_AWAY),
+)
+_ON = {"b27e10": "box", "c4d8e2": "gpu"}
+
+
+def demo_remote_view() -> View:
+    """The demo with two remote hosts: one instance on `box`, one on `gpu`, which does not answer."""
+    view = demo_view()
+    instances = tuple(
+        replace(
+            i,
+            host=_ON.get(i.id, "local"),
+            status=S.UNREACHABLE if _ON.get(i.id) == "gpu" else i.status,
+            unreachable_since=_AWAY if _ON.get(i.id) == "gpu" else None,
+        )
+        for i in view.instances
+    )
+    return View(replace(view.snapshot, instances=instances, hosts=_HOSTS), view.events, view.repo)
 
 
 def demo_runs(task: Task) -> list[CheckRun]:

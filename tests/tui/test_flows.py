@@ -234,3 +234,34 @@ async def test_keys_are_handled_at_once_while_the_cores_refresh_hangs(live_app, 
         assert isinstance(app.screen, HelpScreen)
         assert app.dashboard.tasks.border_title == "Tasks (1)"  # the store's first frame
         release.set()
+
+
+async def test_enter_on_a_remote_instance_suspends_and_runs_ssh_even_inside_the_agents_server(
+    demo_app, orch, monkeypatch
+):
+    """A remote instance lives in another machine's tmux: never switch-client, always attach."""
+    monkeypatch.setenv("TMUX", f"{orch.tmux.socket_path()},1234,0")  # as if inside the agents' server
+    ssh = ["ssh", "-t", "dev@box.lan", "--", "tmux", "attach-session", "-t", "=cc-orchestrator-b27e10"]
+    asked = []
+    monkeypatch.setattr(orch.instances, "attach_argv", lambda ref, *a, **kw: asked.append(ref) or ssh)
+    attached, switched = [], []
+    monkeypatch.setattr(jump, "run_attached", lambda argv: attached.append(argv) or 0)
+    monkeypatch.setattr(jump, "run_switch", lambda argv: switched.append(argv) or "")
+    app = demo_app(remote=True)
+    suspended = []
+
+    @contextlib.contextmanager
+    def suspend():
+        suspended.append(True)
+        yield
+
+    app.suspend = suspend
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.dashboard.instances.table
+        table.move_cursor(row=table.get_row_index("b27e10"))  # on box
+        await pilot.pause()
+        assert app.dashboard.instances.selected.host == "box"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: attached)
+        assert asked == ["b27e10"] and attached == [ssh] and suspended == [True] and switched == []
+        assert app.screen is app.dashboard and app.dashboard.instances.selected.id == "b27e10"

@@ -24,6 +24,15 @@ def test_dashboard(snap_compare, demo_app):
     assert snap_compare(demo_app(), terminal_size=SIZE, run_before=settled)
 
 
+def test_dashboard_with_remote_hosts(snap_compare, demo_app):
+    """A HOST column, an UNREACHABLE row with how long, and each remote host's health on top."""
+    assert snap_compare(demo_app(remote=True), terminal_size=SIZE, run_before=settled)
+
+
+def test_dashboard_filtered_by_host(snap_compare, demo_app):
+    assert snap_compare(demo_app(remote=True), press=["h", "h", "h"], terminal_size=SIZE, run_before=settled)
+
+
 def test_dashboard_filtered(snap_compare, demo_app):
     assert snap_compare(demo_app(), press=["slash", *"run"], terminal_size=SIZE, run_before=settled)
 

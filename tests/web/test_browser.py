@@ -192,3 +192,27 @@ def test_a_conflict_between_two_instances_marks_both_cards_and_toasts(page, serv
     expect(page.locator(".worktree .overlap.conflict")).to_have_count(2)
     expect(page.locator(".toast.warning", has_text="conflict in README.md")).to_be_visible()
     assert page.problems == []
+
+
+@pytest.fixture
+def remote_hosts(orch):
+    """Two remote hosts as saved rows, before the page loads: `box` answers, `gpu` does not."""
+    from tests.web.test_hosts_api import AWAY, add_host
+
+    add_host(orch, "box", latency_ms=7.2)
+    add_host(orch, "gpu", unreachable_since=AWAY)
+
+
+def test_remote_hosts_show_their_health_and_each_card_its_host(remote_hosts, page, server):
+    header = page.locator("#hosts")
+    expect(header).to_contain_text("box ✓ 7ms")
+    expect(header.locator('[data-reachable="false"]')).to_contain_text("gpu ✗")
+    with server.client() as http:
+        instance = http.post("/api/instances", json={}).json()
+    card = page.locator(f'[data-instance-id="{instance["id"]}"]')
+    expect(card.locator(".host-badge")).to_have_text("local")  # remote hosts exist: every card says where
+    page.select_option("#host-filter", "box")
+    expect(card).to_be_hidden()
+    page.select_option("#host-filter", "local")
+    expect(card).to_be_visible()
+    assert page.problems == []

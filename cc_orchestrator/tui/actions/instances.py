@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING
 
+from cc_orchestrator.core.models import LOCAL_HOST
 from cc_orchestrator.errors import OrchestratorError
 from cc_orchestrator.tui import jump
 
@@ -21,17 +22,19 @@ class InstanceActions:
         self.services = services
 
     def jump(self, instance: Instance) -> None:
-        """Inside the agents' tmux server, switch the client; else suspend the app and attach."""
-        self.owner.run_worker(lambda: self._jump(instance.id), thread=True, group="jump", exit_on_error=False)
+        """Inside the agents' tmux server, switch the client; else suspend the app and attach.
+        An instance on a remote host runs in that machine's tmux: always suspend, and `ssh -t`."""
+        remote = instance.host != LOCAL_HOST
+        self.owner.run_worker(lambda: self._jump(instance.id, remote), thread=True, group="jump", exit_on_error=False)
 
-    def _jump(self, instance_id: str) -> None:
+    def _jump(self, instance_id: str, remote: bool) -> None:
         orch = self.services.orch
         try:
             argv = orch.instances.attach_argv(instance_id)
         except OrchestratorError as exc:
             self.owner.call_later(self._refused, exc.message)
             return
-        if not orch.tmux.holds_client():
+        if remote or not orch.tmux.holds_client():
             self.owner.call_later(self._attach, argv)
         elif error := jump.run_switch(argv):
             self.owner.call_later(self._refused, error)
@@ -41,7 +44,8 @@ class InstanceActions:
         self.owner.notify(reason, title="jump refused", severity="error")
 
     def _attach(self, argv: list[str]) -> None:
-        """Hand the terminal to `tmux attach`; detaching returns here, to the same place."""
+        """Hand the terminal to `tmux attach` (or `ssh -t ... tmux attach`); detaching returns
+        here, to the same place."""
         from textual.app import SuspendNotSupported
 
         try:

@@ -63,7 +63,8 @@ class Dashboard(Screen):
 
     def _show(self, view: View) -> None:
         self.view, now = view, self.services.clock()
-        self.instances.show(view.instances, {t.id: t.title for t in view.tasks}, now, view.overlaps_by_instance())
+        titles, remote = {t.id: t.title for t in view.tasks}, tuple(h.name for h in view.hosts if not h.is_local)
+        self.instances.show(view.instances, titles, now, view.overlaps_by_instance(), remote)
         self.tasks.show(view.tasks)
         self.worktrees.show(view)
         self.logs.show_events(view.events, now)

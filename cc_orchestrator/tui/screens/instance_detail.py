@@ -12,7 +12,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import RichLog, Static, TabbedContent, TabPane
 
-from cc_orchestrator.core.models import CheckRun, Event, Instance, Overlap, Task, WorktreeReport
+from cc_orchestrator.core.models import LOCAL_HOST, CheckRun, Event, Instance, Overlap, Task, WorktreeReport
 from cc_orchestrator.errors import message_of
 from cc_orchestrator.tui import humanize
 from cc_orchestrator.tui.actions.instances import InstanceActions
@@ -43,7 +43,7 @@ def head(
     """Its state, fields, its worktree's overlaps, and (when its task has check runs) the
     latest run's state."""
     usage = instance.resource_usage
-    title = Text.assemble((f" Instance {instance.id} ", "bold reverse"), "  ", state_cell(instance))
+    title = Text.assemble((f" Instance {instance.id} ", "bold reverse"), "  ", state_cell(instance, now))
     if instance.waiting_for:
         title.append(f"  {instance.waiting_for.splitlines()[0]}", "yellow")
     title.append("\n\n")
@@ -51,6 +51,7 @@ def head(
         [
             ("task", f"#{task.id} {task.title}" if task else "-"),
             ("agent", instance.agent),
+            *([("host", instance.host)] if instance.host != LOCAL_HOST else []),
             ("branch", instance.branch or "-"),
             ("worktree", instance.worktree_path or "-"),
             ("pid", str(instance.pid or "-")),

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from cc_orchestrator.core.models import Instance, InstanceStatus, Overlap
+from cc_orchestrator.core.models import LOCAL_HOST, Instance, InstanceStatus, Overlap
 from cc_orchestrator.tui import humanize
 
 STATE_STYLES = {
@@ -19,6 +19,7 @@ STATE_STYLES = {
     InstanceStatus.IDLE: "cyan",
     InstanceStatus.ERROR: "bold white on red",
     InstanceStatus.STOPPED: "dim",
+    InstanceStatus.UNREACHABLE: "bold grey70 on dark_magenta",  # its host does not answer
 }
 # key, label, width (None: as wide as its content)
 COLUMNS = [
@@ -32,9 +33,12 @@ COLUMNS = [
     ("age", "AGE", 4),
     ("active", "ACTIVE", 6),
 ]
+# With remote hosts: a HOST column, and room in STATE for "UNREACHABLE 12m".
+HOST_COLUMNS = [("id", "ID", 6), ("state", "STATE", 17), ("host", "HOST", 8), *COLUMNS[2:]]
 _ATTENTION = [
     InstanceStatus.WAITING_INPUT,
     InstanceStatus.ERROR,
+    InstanceStatus.UNREACHABLE,
     InstanceStatus.RUNNING,
     InstanceStatus.STARTING,
     InstanceStatus.IDLE,
@@ -50,11 +54,19 @@ SORTS: dict[str, Callable[[Instance], object]] = {
 }
 
 
-def state_cell(instance: Instance) -> Text:
+def state_cell(instance: Instance, now: datetime | None = None) -> Text:
+    """The state as a coloured label; UNREACHABLE says for how long ("UNREACHABLE 3m")."""
     label = instance.status.value
-    if instance.pending_prompt and instance.status.is_live:
+    if instance.status is InstanceStatus.UNREACHABLE:
+        if now is not None and instance.unreachable_since is not None:
+            label += f" {humanize.ago(instance.unreachable_since, now)}"
+    elif instance.pending_prompt and instance.status.is_live:
         label += "*"
     return Text(f" {label} ", style=STATE_STYLES[instance.status])
+
+
+def host_cell(instance: Instance) -> str | Text:
+    return Text(instance.host, "dim") if instance.host == LOCAL_HOST else instance.host
 
 
 def branch_cell(instance: Instance, overlaps: tuple[Overlap, ...] = ()) -> str | Text:
@@ -72,12 +84,16 @@ def overlap_lines(overlaps: tuple[Overlap, ...], worktree_id: str | None) -> lis
     return [o.summary(worktree_id if worktree_id in o.worktree_ids else o.worktree_ids[0]) for o in overlaps]
 
 
-def row_cells(instance: Instance, title: str | None, now: datetime, overlaps: tuple[Overlap, ...] = ()) -> tuple:
+def row_cells(
+    instance: Instance, title: str | None, now: datetime, overlaps: tuple[Overlap, ...] = (), hosts: bool = False
+) -> tuple:
+    """The cells of its row; `hosts`: with the HOST column (HOST_COLUMNS, else COLUMNS)."""
     usage = instance.resource_usage
-    live = instance.status.is_live
+    live = instance.status.is_live and instance.status is not InstanceStatus.UNREACHABLE  # else no fresh figures
     return (
         instance.id,
-        state_cell(instance),
+        state_cell(instance, now),
+        *((host_cell(instance),) if hosts else ()),
         title or "-",
         branch_cell(instance, overlaps),
         humanize.cpu(usage.cpu_percent) if live else "-",
@@ -89,7 +105,8 @@ def row_cells(instance: Instance, title: str | None, now: datetime, overlaps: tu
 
 
 def matches(instance: Instance, title: str, words: str) -> bool:
-    haystack = " ".join((instance.id, instance.status.value, title, instance.branch or "", instance.agent))
+    words_of = (instance.id, instance.status.value, title, instance.branch or "", instance.agent, instance.host)
+    haystack = " ".join(words_of)
     return words.lower() in haystack.lower()
 
 
@@ -106,6 +123,7 @@ class InstanceTable(DataTable):
         self._shown: dict[str, tuple] = {}
         self._items: dict[str, Instance] = {}
         self._overlaps: dict[str, tuple[Overlap, ...]] = {}
+        self._columns = COLUMNS
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "select_cursor":
@@ -113,8 +131,21 @@ class InstanceTable(DataTable):
         return super().check_action(action, parameters)
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for key, label, width in self._columns:
             self.add_column(label, key=key, width=width)
+
+    def _use_columns(self, columns: list) -> None:
+        """Another set of columns (the first remote host came, or the last went): rows are
+        drawn again; the cursor goes back to the same instance with the re-sort after."""
+        if columns is self._columns:
+            return
+        self._columns = columns
+        self.clear(columns=True)
+        self._shown = {}
+        self._add_columns()
 
     @property
     def selected(self) -> Instance | None:
@@ -129,14 +160,17 @@ class InstanceTable(DataTable):
         now: datetime,
         sort_by: str,
         overlaps: dict[str, tuple[Overlap, ...]] | None = None,
+        hosts: bool = False,
     ) -> None:
-        """Exactly these rows (filtered already), in `sort_by` order; `overlaps` by instance id."""
+        """Exactly these rows (filtered already), in `sort_by` order; `overlaps` by instance id;
+        `hosts`: with a HOST column (there are remote hosts)."""
         selected = self.selected
+        self._use_columns(HOST_COLUMNS if hosts else COLUMNS)
         self._items = {i.id: i for i in instances}
         self._overlaps = overlaps or {}
         wanted = {
             i.id: row_cells(
-                i, titles.get(i.task_id) if i.task_id is not None else None, now, self._overlaps.get(i.id, ())
+                i, titles.get(i.task_id) if i.task_id is not None else None, now, self._overlaps.get(i.id, ()), hosts
             )
             for i in self._items.values()
         }
@@ -148,7 +182,7 @@ class InstanceTable(DataTable):
             if old is None:
                 self.add_row(*cells, key=key)
             elif old != cells:
-                for (column, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
+                for (column, _, _), before, after in zip(self._columns, old, cells, strict=True):
                     if before != after:
                         self.update_cell(key, column, after)
             self._shown[key] = cells
@@ -161,12 +195,12 @@ class InstanceTable(DataTable):
         self.tooltip = "\n".join(overlap_lines(found, instance.worktree_id)) if found else None
 
     def _order(self, sort_by: str, selected: str | None) -> None:
-        """Re-sort only when the order changed, then put the cursor back on the same instance."""
+        """Re-sort only when the order changed; the cursor stays on (or goes back to) the same instance."""
         sort_key = SORTS[sort_by]
         wanted = sorted(self._shown, key=lambda k: (sort_key(self._items[k]), k))
-        if [row.key.value for row in self.ordered_rows] == wanted:
-            return
-        position = {key: n for n, key in enumerate(wanted)}
-        self.sort("id", key=lambda instance_id: position[instance_id])
-        if selected in self._shown:
+        if [row.key.value for row in self.ordered_rows] != wanted:
+            position = {key: n for n, key in enumerate(wanted)}
+            self.sort("id", key=lambda instance_id: position[instance_id])
+        now = self.selected
+        if selected in self._shown and (now is None or now.id != selected):
             self.move_cursor(row=self.get_row_index(selected), animate=False)

@@ -13,7 +13,7 @@ from textual.reactive import var
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
-from cc_orchestrator.core.models import Instance, Overlap
+from cc_orchestrator.core.models import LOCAL_HOST, Instance, Overlap
 from cc_orchestrator.tui.humanize import ago_changes_in
 from cc_orchestrator.tui.widgets.fields import TextInput
 from cc_orchestrator.tui.widgets.instance_table import SORTS, InstanceTable, matches
@@ -35,11 +35,13 @@ class InstancesPane(Pane):
         Binding("R", "restart", "Restart", id="instances.restart"),
         Binding("slash", "filter", "Filter", id="instances.filter"),
         Binding("o", "sort", "Sort", id="instances.sort"),
+        Binding("h", "host", "Host filter", id="instances.host"),
         Binding("escape", "clear_filter", "Clear filter", id="instances.clear_filter", show=False),
     ]
 
     sort_by: var[str] = var("started", init=False)
     filter_text: var[str] = var("", init=False)
+    host: var[str] = var("", init=False)  # only this host's instances ("": every host's)
 
     class Highlighted(Message):
         """The cursor moved to another instance (None: the table is empty)."""
@@ -88,6 +90,7 @@ class InstancesPane(Pane):
         self._instances: tuple[Instance, ...] = ()
         self._titles: dict[int, str] = {}
         self._overlaps: dict[str, tuple[Overlap, ...]] = {}
+        self._hosts: tuple[str, ...] = ()  # the remote hosts' names
         self._now: datetime | None = None
         self._tick: Timer | None = None
 
@@ -108,11 +111,21 @@ class InstancesPane(Pane):
         titles: dict[int, str],
         now: datetime,
         overlaps: dict[str, tuple[Overlap, ...]] | None = None,
+        hosts: tuple[str, ...] = (),
     ) -> None:
-        """`overlaps`: by instance id, for the `!` marks and the tooltip."""
+        """`overlaps`: by instance id, for the `!` marks and the tooltip; `hosts`: the remote
+        hosts' names (none: no HOST column, no host filter)."""
         self._instances, self._titles, self._now = instances, titles, now
         self._overlaps = overlaps or {}
+        if hosts != self._hosts:
+            self._hosts = hosts
+            self.refresh_bindings()  # `h` shows in the footer only with remote hosts
         self._arrange()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "host":
+            return bool(self._hosts or self.host)
+        return True
 
     def watch_sort_by(self) -> None:
         self._arrange()
@@ -120,18 +133,25 @@ class InstancesPane(Pane):
     def watch_filter_text(self) -> None:
         self._arrange()
 
+    def watch_host(self) -> None:
+        self._arrange()
+
     def _arrange(self) -> None:
         """The table and the title for the data, filter and sort order as they are now."""
         if self._now is None:
             return
-        words, titles = self.filter_text, self._titles
+        words, titles, host = self.filter_text, self._titles, self.host
         shown = [
             i
             for i in self._instances
-            if not words or matches(i, titles.get(i.task_id, "") if i.task_id is not None else "", words)
+            if (not host or i.host == host)
+            and (not words or matches(i, titles.get(i.task_id, "") if i.task_id is not None else "", words))
         ]
-        self.table.show(shown, titles, self._now, self.sort_by, self._overlaps)
+        remote = bool(self._hosts) or any(i.host != LOCAL_HOST for i in self._instances)
+        self.table.show(shown, titles, self._now, self.sort_by, self._overlaps, hosts=remote)
         note = f"sorted by {self.sort_by}" if self.sort_by != "started" else ""
+        if host:
+            note = f"host {host}  {note}".strip()
         if words:
             note = f"/{words}  {note}".strip()
         self.set_count(self.table.row_count, len(self._instances), note)
@@ -194,6 +214,13 @@ class InstancesPane(Pane):
     def action_sort(self) -> None:
         names = list(SORTS)
         self.sort_by = names[(names.index(self.sort_by) + 1) % len(names)]
+
+    def action_host(self) -> None:
+        """Every host's instances -> local's -> each remote host's in turn -> every host's."""
+        choices = ["", LOCAL_HOST, *self._hosts]
+        step = choices.index(self.host) + 1 if self.host in choices else 0
+        self.host = choices[step % len(choices)]
+        self.refresh_bindings()
 
     def _ask(self, request: type[Asked]) -> None:
         """Post the request for the selected instance; with none, ring the bell."""

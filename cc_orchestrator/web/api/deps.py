@@ -13,6 +13,7 @@ from cc_orchestrator.web.feed import Feed
 from cc_orchestrator.web.models import Page
 
 if TYPE_CHECKING:
+    from cc_orchestrator.core.models import Host
     from cc_orchestrator.core.orchestrator import Orchestrator
 
 T = TypeVar("T")
@@ -31,6 +32,14 @@ class Services:
         if self.default_repo is None:
             raise InvalidInput("no repository given, and the server was not started inside one: pass `repo`")
         return self.default_repo
+
+    def host(self, name: str) -> str:
+        """A host a request names, as its own name (`hosts list`); 404 for none of that name."""
+        return self.orchestrator.hosts.get(name).name
+
+    def hosts(self) -> list[Host]:
+        """Every host with its health, as the newest snapshot has them (the store before one)."""
+        return list(self.feed.snapshot.hosts) or self.orchestrator.hosts.list()
 
 
 def services(request: Request) -> Services:

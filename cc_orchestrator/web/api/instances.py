@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from cc_orchestrator.core.models import InstanceStatus, parse_enum
+from cc_orchestrator.core.models import LOCAL_HOST, InstanceStatus, parse_enum
 from cc_orchestrator.errors import Conflict, InvalidInput
 from cc_orchestrator.web.api.deps import Pages, Services, Svc
 from cc_orchestrator.web.models import (
@@ -62,8 +62,10 @@ def list_instances(
     live: Annotated[bool | None, Query(description="only live (true) or only ended (false) instances")] = None,
     repo: str | None = None,
     task_id: int | None = None,
+    host: Annotated[str | None, Query(max_length=100, description="only instances on this host (`local`)")] = None,
 ):
     wanted = parse_enum(InstanceStatus, status, "status") if status else None
+    on = svc.host(host) if host is not None else None
     found = [
         i
         for i in svc.feed.instances()
@@ -71,6 +73,7 @@ def list_instances(
         and (live is None or i.status.is_live == live)
         and (repo is None or i.repo == repo)
         and (task_id is None or i.task_id == task_id)
+        and (on is None or i.host == on)
     ]
     page = pages.page(found)
     return Page[InstanceOut](
@@ -82,10 +85,12 @@ def list_instances(
 def start_instance(svc: Svc, body: InstanceCreate):
     """A new worktree and branch, a tmux session, and the agent running in it. With `task_id`
     (or `prompt`) the agent gets that as its first prompt once it is ready."""
-    repo = svc.repo(body.repo)
+    on = {"host": svc.host(body.host)} if body.host is not None else {}  # the core's default when not given
+    repo = svc.repo(body.repo) if "host" not in on or on["host"] == LOCAL_HOST else body.repo  # a path there
     command = _check_command(body.command)
     instance = svc.orchestrator.instances.start(
         repo,
+        **on,
         task_id=body.task_id,
         branch=body.branch,
         base=body.base,

@@ -1,11 +1,11 @@
-"""What the dashboard's forms and charts need: repos, agent profiles, metrics."""
+"""What the dashboard's forms and charts need: repos, agent profiles, hosts, metrics."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from cc_orchestrator.web.api.deps import Svc
-from cc_orchestrator.web.models import Agents, MetricSample, Repos
+from cc_orchestrator.web.models import Agents, HostOut, MetricSample, Repos
 
 router = APIRouter(prefix="/api", tags=["dashboard"])
 
@@ -21,6 +21,13 @@ def repos(svc: Svc):
 def agents(svc: Svc):
     settings = svc.orchestrator.settings
     return Agents(default=settings.default_agent, names=sorted(settings.profiles))
+
+
+@router.get("/hosts", response_model=list[HostOut], summary="Hosts, with their health")
+def hosts(svc: Svc):
+    """`local` first, then the remote hosts by name, each as the newest refresh saw it: whether
+    it answers (since when it has not), its latency and its live instances. No ssh per request."""
+    return [HostOut.model_validate(h) for h in svc.hosts()]
 
 
 @router.get("/metrics", response_model=dict[str, list[MetricSample]], summary="CPU and memory of every instance")

@@ -52,6 +52,7 @@ def create_task(svc: Svc, body: TaskCreate):
         priority=body.priority,
         dependencies=body.dependencies,
         repo=body.repo,
+        host=svc.host(body.host) if body.host is not None else None,
     )
     svc.feed.settle(kick=False)
     return _out(task)
@@ -123,6 +124,7 @@ def assign_task(svc: Svc, task_id: TaskId, body: AssignRequest | None = None):
     orch = svc.orchestrator
     task = orch.tasks.get(task_id)
     repo = svc.repo((body.repo if body else None) or task.repo)
-    instance = orch.assign(task.id, repo, wait=False)
+    on = {"host": svc.host(body.host)} if body and body.host is not None else {}  # the core's default otherwise
+    instance = orch.assign(task.id, repo, wait=False, **on)
     svc.feed.settle()
     return InstanceOut.model_validate(instance)

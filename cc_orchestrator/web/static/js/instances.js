@@ -4,8 +4,9 @@
 import { $, h, toast } from "./dom.js";
 import { del, post } from "./api.js";
 import { marks } from "./overlaps.js";
+import { since } from "./hosts.js";
 
-const LIVE = new Set(["STARTING", "RUNNING", "WAITING_INPUT", "IDLE"]);
+const LIVE = new Set(["STARTING", "RUNNING", "WAITING_INPUT", "IDLE", "UNREACHABLE"]);
 
 export class InstanceGrid {
   constructor(root, { onLogs }) {
@@ -15,6 +16,8 @@ export class InstanceGrid {
     this.instances = new Map();
     this.marks = new Map(); // instance id -> its overlaps' lines
     this.showEnded = false;
+    this.host = ""; // only this host's instances ("": every host's)
+    this.remote = false; // remote hosts exist: every card names its host
   }
 
   overlaps(list) {
@@ -24,7 +27,7 @@ export class InstanceGrid {
 
   render(instances) {
     this.instances = new Map(instances.map((i) => [i.id, i]));
-    const shown = instances.filter((i) => this.showEnded || LIVE.has(i.status));
+    const shown = instances.filter((i) => (this.showEnded || LIVE.has(i.status)) && (!this.host || i.host === this.host));
     const keep = new Set(shown.map((i) => i.id));
     for (const [id, card] of this.cards) {
       if (!keep.has(id)) {
@@ -56,6 +59,7 @@ export class InstanceGrid {
     const card = {};
     card.idText = h("span", { class: "id" }, id);
     card.badge = h("span", { class: "badge" });
+    card.host = h("span", { class: "host-badge", hidden: true });
     card.meta = h("div", { class: "meta" });
     card.message = h("div", { class: "meta" });
     card.question = h("div", { class: "question", hidden: true });
@@ -73,7 +77,7 @@ export class InstanceGrid {
     card.el = h(
       "article",
       { class: "card", dataset: { instanceId: id } },
-      h("div", { class: "card-head" }, card.idText, card.badge),
+      h("div", { class: "card-head" }, card.idText, card.host, card.badge),
       card.meta,
       card.question,
       card.overlaps,
@@ -89,6 +93,9 @@ export class InstanceGrid {
     card.el.dataset.status = i.status;
     card.badge.dataset.status = i.status;
     card.badge.textContent = i.status.replace("_", " ");
+    if (i.status === "UNREACHABLE" && i.unreachable_since) card.badge.textContent += ` ${since(i.unreachable_since)}`;
+    card.host.hidden = !this.remote && i.host === "local";
+    card.host.textContent = i.host;
     const task = i.task_id ? ` · task #${i.task_id}` : "";
     card.meta.textContent = `${i.agent} · ${i.branch || "no branch"}${task}`;
     card.message.textContent = i.status_message || "";

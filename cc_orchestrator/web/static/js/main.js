@@ -9,6 +9,7 @@ import { ImportForm } from "./imports.js";
 import { WorktreeMap } from "./worktrees.js";
 import { LogViewer } from "./logs.js";
 import { ResourceCharts } from "./charts.js";
+import { Hosts } from "./hosts.js";
 
 const live = new Live((state) => {
   const badge = $("#connection");
@@ -22,6 +23,7 @@ const imports = new ImportForm($("#import-form"), $("#import-toggle"), {
   onImported: () => board.load().catch(report),
 });
 const worktrees = new WorktreeMap($("#worktree-map"));
+const hosts = new Hosts($("#hosts"), $("#host-filter"));
 let charts = null;
 // Statuses that hold no slot (InstanceStatus.is_live is false); tests/web/test_js_enums.py checks them.
 const ENDED = new Set(["STOPPED", "ERROR"]);
@@ -41,6 +43,11 @@ async function loadInstances() {
   if (charts) charts.keep(new Set(live.map((i) => i.id)));
 }
 
+async function loadHosts() {
+  hosts.show(await get("/api/hosts"));
+  grid.remote = hosts.remote.length > 0;
+}
+
 async function loadOverlaps() {
   const found = await get("/api/overlaps");
   grid.overlaps(found);
@@ -49,6 +56,7 @@ async function loadOverlaps() {
 
 const reload = {
   instances: debounce(() => loadInstances().catch(report), 150),
+  hosts: debounce(() => loadHosts().catch(report), 300),
   overlaps: debounce(() => loadOverlaps().catch(report), 300),
   tasks: debounce(() => board.load().catch(report), 250),
   worktrees: debounce(() => worktrees.load().catch(report), 300),
@@ -59,7 +67,7 @@ function report(error) {
 }
 
 async function loadAll() {
-  await loadOverlaps(); // first: the cards and rows below are drawn with their marks
+  await Promise.all([loadOverlaps(), loadHosts()]); // first: the cards below are drawn with their marks and hosts
   await Promise.all([loadInstances(), board.load(), worktrees.load()]);
   const recent = await get("/api/events?limit=30");
   $("#activity").replaceChildren();
@@ -72,6 +80,7 @@ live.on("resync", () => loadAll().catch(report));
 live.on("instance_status", (m) => {
   activity(m.timestamp, m.level, m.message);
   reload.instances();
+  reload.hosts(); // an instance's state may have come from its host's health
   reload.worktrees();
   reload.overlaps(); // an instance that stopped has none any more
 });
@@ -136,6 +145,11 @@ $("#start-form").addEventListener("submit", async (event) => {
 $("#task-form").addEventListener("submit", (event) => {
   event.preventDefault();
   board.create(event.target);
+});
+
+$("#host-filter").addEventListener("change", (event) => {
+  grid.host = event.target.value;
+  reload.instances();
 });
 
 $("#show-ended").addEventListener("change", (event) => {
