@@ -17,24 +17,25 @@ import pytest
 
 from cc_orchestrator.core.models import Instance, InstanceStatus
 from cc_orchestrator.core.orchestrator import Orchestrator
-from tests.agents import installed, params
+from tests.claude_code import (
+    CLAUDE_PARAMS,
+    CLAUDES,
+    NOT_INSTALLED,
+    PERMISSION_QUESTION,
+    WAIT,
+    answer_startup_dialogs,
+    claude_agents,
+    eventually,
+    onboarded_home,
+    wait_for_status,
+)
 from tests.fakes.anthropic_api import HELLO, INPUT_TOKENS, OUTPUT_TOKENS, FakeAnthropicAPI
 from tests.helpers import capture, retry_until
 
-CLAUDES = installed("claude")
-PERMISSION_QUESTION = "Do you want to create hello.py?"
-WAIT = 60.0  # generous: two cores, maybe busy with other tests
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.timeout(300),
-    pytest.mark.skipif(
-        not CLAUDES, reason="Claude Code not installed: run .ci/install-agents.sh (or put claude on PATH)"
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300), pytest.mark.skipif(not CLAUDES, reason=NOT_INSTALLED)]
 
 
-@pytest.fixture(params=params("claude") or [pytest.param(None, id="claude")])
+@pytest.fixture(params=CLAUDE_PARAMS)
 def claude(request):
     return request.param
 
@@ -50,69 +51,19 @@ def orch(api, claude, data_dir, tmux_socket, tmp_path, monkeypatch):
     """An orchestrator whose default agent is the real CLI, in a home of its own."""
     for name in ("ANTHROPIC_AUTH_TOKEN", "CLAUDECODE", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_ENTRYPOINT"):
         monkeypatch.delenv(name, raising=False)  # the tmux server inherits this environment
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / ".claude.json").write_text(json.dumps({"hasCompletedOnboarding": True}))
-    env = {
-        "HOME": str(home),
-        "ANTHROPIC_BASE_URL": api.base_url,
-        "ANTHROPIC_API_KEY": "sk-ant-dummy-key-for-tests",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "DISABLE_AUTOUPDATER": "1",
-    }
+    home = onboarded_home(tmp_path / "home")
     orchestrator = Orchestrator(
         data_dir,
         tmux_socket=tmux_socket,
         default_agent="claude",
         stop_timeout=5.0,
-        agents={"claude": {"command": claude.path, "args": ["--permission-mode", "default"], "env": env}},
+        agents=claude_agents(claude, api.base_url, {"HOME": str(home)}),
     )
     yield orchestrator
     for instance in orchestrator.instances.list(refresh=False):
         if instance.status is not InstanceStatus.STOPPED:
             orchestrator.instances.stop(instance.id)
     orchestrator.close()
-
-
-def wait_for_status(
-    orch, instance_id: str, status: InstanceStatus, waiting_for: str = "", timeout: float = WAIT
-) -> Instance:
-    """Poll `get()` (each one refreshes) until the instance has `status` (and that question)."""
-
-    def reached() -> Instance | None:
-        instance = orch.instances.get(instance_id)
-        if instance.status is status and waiting_for.lower() in instance.waiting_for.lower():
-            return instance
-        return None
-
-    try:
-        return retry_until(reached, timeout=timeout, interval=0.05)
-    except AssertionError:
-        instance = orch.instances.get(instance_id)
-        screen = capture(orch.settings.tmux_socket, instance.tmux_session)
-        version = orch.settings.profile("claude").command
-        raise AssertionError(
-            f"{version}: instance never {status.value} {waiting_for!r}; it is {instance.status.value} "
-            f"{instance.waiting_for!r} ({instance.status_message!r}); screen:\n{screen}"
-        ) from None
-
-
-def eventually(check, describe):
-    """`retry_until(check)`, failing with `describe()` (the state worth seeing) instead."""
-    try:
-        return retry_until(check, timeout=WAIT, interval=0.1)
-    except AssertionError:
-        raise AssertionError(f"not reached within {WAIT:.0f} s: {describe()!r}") from None
-
-
-def answer_startup_dialogs(orch, instance_id: str) -> None:
-    """Trust the worktree, then accept the API key (its dialog defaults to "No")."""
-    wait_for_status(orch, instance_id, InstanceStatus.WAITING_INPUT, "trust")
-    orch.instances.approve(instance_id)
-    wait_for_status(orch, instance_id, InstanceStatus.WAITING_INPUT, "API key")
-    orch.instances.approve(instance_id)
-    chosen = [e.data.get("option") for e in orch.events.since(0, instance_id=instance_id) if "dialog" in e.data]
-    assert chosen == ["Yes, I trust this folder", "Yes"], chosen  # by meaning, wherever the cursor was
 
 
 def time_permission_prompt(orch, instance: Instance) -> tuple[Instance, float]:

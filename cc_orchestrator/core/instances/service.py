@@ -78,10 +78,13 @@ class InstanceService:
         return profiles.get(row.agent) or profiles["generic"]
 
     def auto_answers(self, row: InstanceRow, dialog) -> bool:
-        """Whether the orchestrator answers this dialog itself (never a permission prompt)."""
+        """Whether the orchestrator answers this dialog itself (never a permission prompt).
+        Trust is for worktrees we made: a worktree row here, or any remote instance's (a remote
+        start always makes its worktree there, which has no row here)."""
         if dialog.auto_approve:
             return True
-        return dialog.name == "trust" and self.settings.trust_worktrees and bool(row.worktree_id)
+        ours = bool(row.worktree_id) or (not is_local(row.host) and bool(row.worktree_path))
+        return dialog.name == "trust" and self.settings.trust_worktrees and ours
 
     @property
     def worktrees(self) -> WorktreeService:
