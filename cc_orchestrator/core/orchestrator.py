@@ -278,7 +278,7 @@ class Orchestrator:
         Nothing starts while an instance of the default agent waits out a usage limit: a new
         one would hit the same limit.
         """
-        from cc_orchestrator.core.hosts.placement import free_slots, place
+        from cc_orchestrator.core.instances.placement import free_slots, place
 
         free = self.store.read(lambda: free_slots(self.settings.max_instances))
         total = sum(free.values())

@@ -166,9 +166,14 @@ class InstanceService:
         """
         return self.refresher.refresh(screens=screens).panes
 
-    # Starting is its own module (journey 2); the function takes the service as its first
-    # argument, so it serves as the method unchanged.
-    start = start_instance
+    # Starting is its own module (journey 2), a remote start another (`remote_start.py`).
+    def start(self, repo: Path, *, host: str | None = None, **options) -> Instance:
+        """Start an agent (`starting.start`'s options); with `host`, on that remote host."""
+        if host is not None and not is_local(host.strip().lower()):
+            from cc_orchestrator.core.instances.remote_start import start_on
+
+            return start_on(self, host.strip().lower(), repo, **_remote_options(options))
+        return start_instance(self, repo, **options)
 
     # -- prompts -----------------------------------------------------------------------
 
@@ -379,3 +384,8 @@ class InstanceService:
 
         remove_worktree(self.fleet.remote(row.host), row.repo, row.worktree_path, row.branch or "", force)
         self.events.log(f"removed the worktree of instance {row.id} on host {row.host}", instance_id=row.id)
+
+
+def _remote_options(options: dict) -> dict:
+    names = ("task_id", "branch", "base", "command", "layout", "prompt", "agent")
+    return {name: options.get(name) for name in names}

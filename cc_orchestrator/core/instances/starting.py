@@ -17,7 +17,7 @@ from cc_orchestrator.core.models import LOCAL_HOST, Instance, InstanceStatus, Le
 from cc_orchestrator.core.store.tables import InstanceRow
 from cc_orchestrator.core.tmux.layouts import resolve_layout
 from cc_orchestrator.core.tmux.service import session_name
-from cc_orchestrator.errors import Conflict
+from cc_orchestrator.errors import Conflict, InvalidInput
 
 if TYPE_CHECKING:
     from cc_orchestrator.core.instances.service import InstanceService
@@ -52,10 +52,7 @@ def start(
     from cc_orchestrator.core.git.repository import find_repo, validate_branch_name
 
     if host is not None and not is_local(host.strip().lower()):
-        from cc_orchestrator.core.instances.remote_start import start_on
-
-        options = {"task_id": task_id, "branch": branch, "base": base, "command": command}
-        return start_on(service, host.strip().lower(), repo, layout=layout, prompt=prompt, agent=agent, **options)
+        raise InvalidInput("a remote start goes through InstanceService.start")
 
     service.tmux.require()
     plan = resolve_layout(layout or service.settings.default_layout, service.settings.custom_layouts)
