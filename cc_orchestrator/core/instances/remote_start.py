@@ -129,9 +129,13 @@ def start_on(service, host_name: str, repo, *, task_id, branch, base, command, l
     """`InstanceService.start` on a remote host: reserve a slot there and a row (STARTING), make
     the worktree and our hooks there, start the session on its tmux; roll back what was made."""
     from cc_orchestrator.core.instances.rows import new_instance_id
-    from cc_orchestrator.core.instances.starting import _default_branch, _reserve, agent_argv, task_prompt
-    from cc_orchestrator.core.instances.status import set_status
-    from cc_orchestrator.core.models import InstanceStatus
+    from cc_orchestrator.core.instances.starting import (
+        _default_branch,
+        _reserve,
+        agent_argv,
+        mark_running,
+        task_prompt,
+    )
     from cc_orchestrator.core.store.tables import InstanceRow
     from cc_orchestrator.core.text import checked
     from cc_orchestrator.core.tmux.layouts import resolve_layout
@@ -170,13 +174,7 @@ def start_on(service, host_name: str, repo, *, task_id, branch, base, command, l
             row.tmux_session, path, command_line, plan, env, log_command=remote.pipe_command(instance_id)
         )
 
-        def running() -> None:
-            current = InstanceRow.get_by_id(instance_id)
-            if current.status == InstanceStatus.STARTING.value:
-                set_status(service.events, current, InstanceStatus.RUNNING, pid=pane.pid)
-            InstanceRow.update(starter_pid=None).where(InstanceRow.id == instance_id).execute()
-
-        service.store.write(running)
+        service.store.write(lambda: mark_running(service, instance_id, pane.pid))
     except BaseException as exc:
         _roll_back(service, remote, instance_id, row.tmux_session, where, made, task_id, exc)
         raise

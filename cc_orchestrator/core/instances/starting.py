@@ -89,17 +89,20 @@ def start(
             row.tmux_session, worktree.path, command, plan, env, log_command=service.logs.pipe_command(instance_id)
         )
 
-        def running() -> None:
-            current = InstanceRow.get_by_id(instance_id)
-            if current.status == InstanceStatus.STARTING.value:
-                set_status(service.events, current, InstanceStatus.RUNNING, pid=pane.pid)
-            InstanceRow.update(starter_pid=None).where(InstanceRow.id == instance_id).execute()
-
-        service.store.write(running)
+        service.store.write(lambda: mark_running(service, instance_id, pane.pid))
     except BaseException as exc:
         _roll_back(service, instance_id, row.tmux_session, created_worktree, task_id, exc)
         raise
     return service.get(instance_id, refresh=False)
+
+
+def mark_running(service: InstanceService, instance_id: str, pid: int | None) -> None:
+    """The session is up: RUNNING (unless a stop or the refresh moved it meanwhile), and no
+    starter holds the row any more (inside the caller's write transaction)."""
+    current = InstanceRow.get_by_id(instance_id)
+    if current.status == InstanceStatus.STARTING.value:
+        set_status(service.events, current, InstanceStatus.RUNNING, pid=pid)
+    InstanceRow.update(starter_pid=None).where(InstanceRow.id == instance_id).execute()
 
 
 def require_slot(service: InstanceService, host: str = LOCAL_HOST) -> None:
